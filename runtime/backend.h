@@ -1,0 +1,74 @@
+/* The backend interface: a table of functions plus a context, chosen at run time from a
+ * static array (backend.c). Backends own weights only; every buffer a batch touches
+ * lives in a slot that is allocated once at the largest batch and recycled. */
+#pragma once
+
+#include "hexgpu.h"
+#include "runtime/network.h"
+
+#define HEXGPU_BACKEND_ABI_VERSION 1
+
+typedef struct hexgpu_backend_config {
+    int device;                 /* CUDA device ordinal */
+    hexgpu_precision precision; /* AUTO resolves per backend */
+    int max_batch;              /* largest batch any slot will launch */
+    int threads;                /* CPU backend: worker threads, 0 = all cores */
+} hexgpu_backend_config;
+
+/* Host-visible buffers of a slot (pinned host memory on CUDA). Sizes are for max_batch:
+ * input [max_batch] positions; policy and logits [max_batch][n*n]; value [max_batch]. */
+typedef struct hexgpu_slot_buffers {
+    hexgpu_position *input;
+    float *policy; /* probabilities: softmax over legal cells, occupied cells exactly 0 */
+    float *logits; /* raw policy logits, unmasked, as PyTorch gives them */
+    float *value;  /* tanh output, Red's point of view */
+} hexgpu_slot_buffers;
+
+typedef struct hexgpu_backend_ops {
+    int abi_version;
+    const char *name; /* "cpu", "cuda" */
+
+    /* 1 when this backend can run here; otherwise 0 and a reason in why. */
+    int (*available)(int device, char *why, size_t why_len);
+
+    /* Uploads/keeps the weights. ctx is the backend's; nothing per batch is allocated. */
+    hexgpu_status (*create)(const hexgpu_network *net, const hexgpu_backend_config *config, void **ctx,
+                            hexgpu_error *err);
+    void (*destroy)(void *ctx);
+    /* The precision the context actually runs in (AUTO resolved). */
+    hexgpu_precision (*precision)(void *ctx);
+
+    /* A slot: its own buffers and (CUDA) its own stream and event. Slots of one context
+     * may be launched concurrently from different threads; one slot is used by one
+     * thread at a time. */
+    hexgpu_status (*slot_create)(void *ctx, void **slot, hexgpu_error *err);
+    void (*slot_destroy)(void *slot);
+    hexgpu_slot_buffers (*slot_buffers)(void *slot);
+
+    /* Starts evaluating input[0..batch) (1 <= batch <= max_batch). Asynchronous where the
+     * backend can be (CUDA), synchronous otherwise. want_logits = 0 lets the backend
+     * skip copying logits back. */
+    hexgpu_status (*slot_launch)(void *slot, int batch, int want_logits, hexgpu_error *err);
+    /* Blocks until the launched batch's outputs are in the slot's buffers. A failure
+     * here fails exactly this batch. */
+    hexgpu_status (*slot_wait)(void *slot, hexgpu_error *err);
+} hexgpu_backend_ops;
+
+/* The backends built into this binary, in order of preference for AUTO. */
+extern const hexgpu_backend_ops hexgpu_backend_cpu;
+#ifdef HEXGPU_HAVE_CUDA
+extern const hexgpu_backend_ops hexgpu_backend_cuda;
+#endif
+
+/* Picks the backend for kind. AUTO: CUDA when available, else CPU, and says which (and
+ * why) in `chosen` for the caller to print. CUDA when not built or not usable:
+ * HEXGPU_ERR_NO_DEVICE with the reason. */
+hexgpu_status hexgpu_backend_select(hexgpu_backend_kind kind, int device, const hexgpu_backend_ops **ops,
+                                    char *chosen, size_t chosen_len, hexgpu_error *err);
+
+/* Convenience for tests and one-shot callers: evaluates count positions through one
+ * slot in chunks of at most max_batch. Any of policy/logits/value may be NULL.
+ * policy/logits are [count][n*n]. */
+hexgpu_status hexgpu_backend_evaluate(const hexgpu_backend_ops *ops, void *slot, int max_batch, int board_size,
+                                      const hexgpu_position *positions, size_t count, float *policy,
+                                      float *logits, float *value, hexgpu_error *err);

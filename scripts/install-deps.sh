@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hexgpu's build and tests need (run as root).
+# The CUDA toolkit (nvcc, cuDNN, cuBLAS, NVTX headers) is expected in /usr/local/cuda;
+# without it the build is CPU-only.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config zlib1g-dev libopenblas-dev libcriterion-dev clang libclang-rt-14-dev)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" != 0 ]; then echo "error: run as root to install: ${missing[*]}" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "dependencies present: ${pkgs[*]}"
