@@ -1,7 +1,73 @@
-/* PLACEHOLDER: being written; replaced before anything lands. */
+/* hexgpu show: draws a TRMPH game as a Hex rhombus, then one machine-readable status line. */
+#include <stdio.h>
+#include <string.h>
+
 #include "cli/cli.h"
+#include "selfplay/board.h"
+#include "selfplay/trmph.h"
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: hexgpu show <trmph>\n\n"
+            "Draws the game as a board (B = Blue stone, R = Red stone, . = empty; Blue joins the\n"
+            "top and bottom rows, Red the left and right columns), then prints as the last line\n"
+            "  to_move=<blue|red> winner=<blue|red|none> moves=<N>\n"
+            "to_move follows from the stone counts, also once the game is won (the side that would\n"
+            "move next). Text before '#<n>,' is ignored, so trmph.com URLs work:\n"
+            "  hexgpu show '#13,a1b2m13'\n"
+            "  hexgpu show 'http://www.trmph.com/hex/board#13,g7'\n"
+            "Invalid input prints 'error: column <c>: ...' and exits with 2.\n");
+}
+
+static const char *color_word(hexgpu_color c) { return c == HEXGPU_BLUE ? "blue" : c == HEXGPU_RED ? "red" : "none"; }
+
+/* Row r is indented r spaces more than row 0, so each cell sits between the two cells
+ * above it that it touches: the usual Hex diagram. */
+static void draw(const hexgpu_board *b) {
+    int n = b->size;
+    printf("    ");
+    for (int c = 0; c < n; c++) printf(c ? " %c" : "%c", 'a' + c);
+    printf("\n");
+    for (int r = 0; r < n; r++) {
+        printf("%*s%2d  ", r, "", r + 1);
+        for (int c = 0; c < n; c++) {
+            hexgpu_color s = hexgpu_board_at(b, r * n + c);
+            if (c) putchar(' ');
+            putchar(s == HEXGPU_BLUE ? 'B' : s == HEXGPU_RED ? 'R' : '.');
+        }
+        printf("  %d\n", r + 1);
+    }
+    printf("%*s", n + 3, "");
+    for (int c = 0; c < n; c++) printf(c ? " %c" : "%c", 'a' + c);
+    printf("\nB = blue (top-bottom), R = red (left-right), . = empty\n");
+}
+
 int hexgpu_cmd_show(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "'show' is not implemented yet");
+    if (hexgpu_cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return HEXGPU_EXIT_OK;
+    }
+    const char *game = NULL;
+    int options_done = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!options_done && strcmp(argv[i], "--") == 0) {
+            options_done = 1;
+            continue;
+        }
+        if (!options_done && argv[i][0] == '-')
+            return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "unknown option '%s' (try 'hexgpu show --help')", argv[i]);
+        if (game) return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "show takes one TRMPH game, got '%s' too", argv[i]);
+        game = argv[i];
+    }
+    if (!game) {
+        usage(stderr);
+        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "missing the TRMPH game to show");
+    }
+    hexgpu_board board;
+    hexgpu_error err;
+    if (hexgpu_trmph_parse(game, &board, &err) != HEXGPU_OK) return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s", err.message);
+    draw(&board);
+    printf("to_move=%s winner=%s moves=%d\n", color_word(hexgpu_board_to_move(&board)),
+           color_word(hexgpu_board_winner(&board)), hexgpu_board_move_count(&board));
+    return HEXGPU_EXIT_OK;
 }

@@ -1,0 +1,37 @@
+/* TRMPH game notation (`#13,a1b2m13`) and game-record lines (`#13,... b`), both ways.
+ * Parse errors are HEXGPU_ERR_PARSE with a message "column <c>: <what>", c 1-based. */
+#pragma once
+
+#include <stddef.h>
+
+#include "hexgpu.h"
+#include "selfplay/board.h"
+
+/* "#19," + 361 moves of at most 3 characters + " b" + NUL. */
+#define HEXGPU_TRMPH_MAX (4 + 3 * HEXGPU_MAX_CELLS + 3)
+
+/* Parses a whole NUL-terminated TRMPH game into board (initialised to the game's size).
+ * Any text before the last '#' is ignored (URL prefixes); nothing may follow the moves.
+ * On failure board holds the moves before the bad one; err says what and at which column. */
+hexgpu_status hexgpu_trmph_parse(const char *text, hexgpu_board *board, hexgpu_error *err);
+
+/* Writes the bare `#<n>,<moves>` form of board's game to out (NUL-terminated, truncated
+ * to cap like snprintf) and returns its length without the NUL. */
+size_t hexgpu_trmph_format(const hexgpu_board *board, char *out, size_t cap);
+
+/* Writes cell's name ("a1", "m13") to name (room for 4 bytes); returns its length. */
+int hexgpu_trmph_cell_name(int cell, int size, char *name);
+
+/* 1 for a record-file header line: one starting with "# ". */
+int hexgpu_trmph_is_header(const char *line);
+
+/* Parses a record line `<trmph> <b|r>` (one trailing "\n" or "\r\n" allowed) into board
+ * and *winner. The game must end with a win, by the side the line names. */
+hexgpu_status hexgpu_trmph_parse_record(const char *line, hexgpu_board *board, hexgpu_color *winner,
+                                        hexgpu_error *err);
+
+/* Writes `#<n>,<moves> <b|r>` for a won game like hexgpu_trmph_format. A game not yet won
+ * is HEXGPU_ERR_INVALID_ARGUMENT (records hold finished games only); *length gets the
+ * length without the NUL. */
+hexgpu_status hexgpu_trmph_format_record(const hexgpu_board *board, char *out, size_t cap, size_t *length,
+                                         hexgpu_error *err);
