@@ -1,0 +1,78 @@
+/* Element conversion and allocation limits shared by the safetensors and PyTorch readers. */
+#include "runtime/model_bytes.h"
+
+#include <string.h>
+
+#include "runtime/status.h"
+
+size_t hexgpu_dtype_size(hexgpu_dtype dtype) {
+    switch (dtype) {
+    case HEXGPU_DTYPE_F32: return 4;
+    case HEXGPU_DTYPE_F16:
+    case HEXGPU_DTYPE_BF16: return 2;
+    case HEXGPU_DTYPE_F64:
+    case HEXGPU_DTYPE_I64: return 8;
+    default: return 0;
+    }
+}
+
+static uint64_t load_le(const uint8_t *p, size_t n) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+void hexgpu_convert_to_f32(float *dst, const uint8_t *src, size_t n, hexgpu_dtype dtype) {
+    size_t es = hexgpu_dtype_size(dtype);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits = load_le(src + i * es, es);
+        switch (dtype) {
+        case HEXGPU_DTYPE_F32: {
+            uint32_t b = (uint32_t)bits;
+            memcpy(&dst[i], &b, 4);
+            break;
+        }
+        case HEXGPU_DTYPE_F16: dst[i] = hexgpu_f16_to_f32((uint16_t)bits); break;
+        case HEXGPU_DTYPE_BF16: dst[i] = hexgpu_bf16_to_f32((uint16_t)bits); break;
+        case HEXGPU_DTYPE_F64: {
+            double d;
+            memcpy(&d, &bits, 8);
+            dst[i] = (float)d;
+            break;
+        }
+        case HEXGPU_DTYPE_I64: dst[i] = (float)(int64_t)bits; break;
+        default: dst[i] = 0.0f; break;
+        }
+    }
+}
+
+void hexgpu_output_budget_init(hexgpu_output_budget *budget, size_t input_len) {
+    budget->left = 4 * (uint64_t)input_len + ((uint64_t)1 << 20);
+}
+
+hexgpu_status hexgpu_output_budget_take(hexgpu_output_budget *budget, const char *tensor, int64_t numel,
+                                        hexgpu_error *err) {
+    uint64_t bytes = (uint64_t)numel * 4;
+    if (numel < 0 || bytes > budget->left)
+        return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
+                                "tensor '%.200s': %lld elements exceed the output allowed for a file this size "
+                                "(tensors alias too much data)",
+                                tensor, (long long)numel);
+    budget->left -= bytes;
+    return HEXGPU_OK;
+}
+
+hexgpu_status hexgpu_shape_numel(const char *tensor, int ndim, const int64_t *shape, int64_t *numel,
+                                 hexgpu_error *err) {
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] < 0)
+            return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "tensor '%.200s': negative dimension %lld",
+                                    tensor, (long long)shape[d]);
+        if (shape[d] != 0 && n > (INT64_MAX / 8) / shape[d])
+            return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "tensor '%.200s': shape too large", tensor);
+        n *= shape[d];
+    }
+    *numel = n;
+    return HEXGPU_OK;
+}

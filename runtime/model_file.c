@@ -1,0 +1,194 @@
+/* The model-file entry point: reads a file, detects its format from the bytes (gzip,
+ * zip, safetensors) and hands it to the matching reader; also the gzip inflater. */
+#include "runtime/model_file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "runtime/status.h"
+
+const char *hexgpu_model_format_name(hexgpu_model_format format) {
+    switch (format) {
+    case HEXGPU_MODEL_FORMAT_SAFETENSORS: return "safetensors";
+    case HEXGPU_MODEL_FORMAT_TORCH_ZIP: return "pt (zip)";
+    case HEXGPU_MODEL_FORMAT_TORCH_GZIP: return "pt.gz";
+    default: return "unknown";
+    }
+}
+
+static int is_gzip(const uint8_t *b, size_t len) { return len >= 2 && b[0] == 0x1f && b[1] == 0x8b; }
+static int is_zip(const uint8_t *b, size_t len) {
+    return len >= 4 && b[0] == 'P' && b[1] == 'K' && (b[2] == 3 || b[2] == 5) && b[3] == b[2] + 1;
+}
+
+hexgpu_status hexgpu_gzip_inflate(const uint8_t *bytes, size_t len, uint64_t max_out, uint8_t **out,
+                                  size_t *out_len, hexgpu_error *err) {
+    *out = NULL;
+    *out_len = 0;
+    /* The ISIZE trailer is a hint for the first allocation, trusted only up to deflate's
+     * maximum ratio (about 1032:1) so a lying trailer cannot make us allocate much. */
+    uint64_t cap = len >= 4 ? ((uint64_t)bytes[len - 4] | (uint64_t)bytes[len - 3] << 8 |
+                               (uint64_t)bytes[len - 2] << 16 | (uint64_t)bytes[len - 1] << 24)
+                            : 0;
+    uint64_t ratio_limit = (uint64_t)len * 1032 + 65536;
+    if (cap > ratio_limit) cap = ratio_limit;
+    if (cap > max_out) cap = max_out;
+    if (cap < 4096) cap = 4096;
+    uint8_t *buf = malloc((size_t)cap);
+    if (!buf) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "gzip: out of memory");
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+        free(buf);
+        return hexgpu_error_set(err, HEXGPU_ERR_INTERNAL, "gzip: inflateInit2 failed");
+    }
+    size_t in_pos = 0;
+    uint64_t produced = 0;
+    hexgpu_status st = HEXGPU_OK;
+    for (;;) {
+        if (zs.avail_in == 0 && in_pos < len) {
+            size_t n = len - in_pos > (1u << 30) ? (1u << 30) : len - in_pos;
+            zs.next_in = (Bytef *)(bytes + in_pos);
+            zs.avail_in = (uInt)n;
+            in_pos += n;
+        }
+        if (produced == cap) {
+            if (cap >= max_out) {
+                st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "gzip: inflates to more than %llu bytes",
+                                      (unsigned long long)max_out);
+                break;
+            }
+            uint64_t nc = cap * 2 > max_out ? max_out : cap * 2;
+            uint8_t *nb = realloc(buf, (size_t)nc);
+            if (!nb) {
+                st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "gzip: out of memory at %llu bytes",
+                                      (unsigned long long)nc);
+                break;
+            }
+            buf = nb;
+            cap = nc;
+        }
+        uint64_t room = cap - produced;
+        zs.next_out = buf + produced;
+        zs.avail_out = room > (1u << 30) ? (1u << 30) : (uInt)room;
+        uInt before = zs.avail_out;
+        size_t consumed_before = in_pos - zs.avail_in;
+        int ret = inflate(&zs, Z_NO_FLUSH);
+        produced += before - zs.avail_out;
+        if (ret == Z_STREAM_END) {
+            size_t at = in_pos - zs.avail_in;
+            if (at == len) break;
+            if (!is_gzip(bytes + at, len - at)) {
+                st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "gzip: trailing bytes after the stream (offset %zu)",
+                                      at);
+                break;
+            }
+            inflateReset(&zs); /* another gzip member follows */
+            continue;
+        }
+        if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_STREAM_ERROR || ret == Z_MEM_ERROR) {
+            st = hexgpu_error_set(err, ret == Z_MEM_ERROR ? HEXGPU_ERR_OUT_OF_MEMORY : HEXGPU_ERR_MODEL_FORMAT,
+                                  "gzip: corrupt stream near input offset %zu (%s)", in_pos - zs.avail_in,
+                                  zs.msg ? zs.msg : "inflate failed");
+            break;
+        }
+        int progressed = before != zs.avail_out || consumed_before != in_pos - zs.avail_in;
+        if (!progressed && zs.avail_in == 0 && in_pos == len) {
+            st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
+                                  "gzip: stream truncated after %zu bytes (file incomplete?)", len);
+            break;
+        }
+    }
+    inflateEnd(&zs);
+    if (st != HEXGPU_OK) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    *out_len = (size_t)produced;
+    return HEXGPU_OK;
+}
+
+hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_tensor_map *out,
+                                      hexgpu_model_file_info *info, hexgpu_error *err) {
+    hexgpu_model_file_info scratch;
+    if (!info) info = &scratch;
+    memset(info, 0, sizeof *info);
+    if (out->count)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "model load: the output tensor map is not empty");
+    hexgpu_status st;
+    if (len == 0) return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "empty file");
+    if (is_gzip(bytes, len)) {
+        uint8_t *inner;
+        size_t inner_len;
+        if ((st = hexgpu_gzip_inflate(bytes, len, HEXGPU_MODEL_MAX_FILE_BYTES, &inner, &inner_len, err)) != HEXGPU_OK)
+            return st;
+        if (is_zip(inner, inner_len)) {
+            st = hexgpu_torch_zip_load(inner, inner_len, out, info, err);
+            info->format = HEXGPU_MODEL_FORMAT_TORCH_GZIP;
+        } else {
+            st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
+                                  "gzip: the decompressed data is not a PyTorch zip archive");
+        }
+        free(inner);
+    } else if (is_zip(bytes, len)) {
+        st = hexgpu_torch_zip_load(bytes, len, out, info, err);
+    } else if (len >= 2 && bytes[0] == 0x80 && bytes[1] <= 5) {
+        return hexgpu_error_set(err, HEXGPU_ERR_UNSUPPORTED,
+                                "legacy (pre-1.6, non-zip) PyTorch serialization is not supported: re-save with a "
+                                "current torch.save or convert to safetensors");
+    } else if (len >= 9 && bytes[8] == '{') {
+        st = hexgpu_safetensors_load(bytes, len, out, info, err);
+    } else {
+        return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
+                                "unrecognised model file (first bytes %02x %02x %02x %02x): expected safetensors, a "
+                                "PyTorch .pt zip archive or .pt.gz",
+                                bytes[0], len > 1 ? bytes[1] : 0, len > 2 ? bytes[2] : 0, len > 3 ? bytes[3] : 0);
+    }
+    if (st == HEXGPU_OK && out->count == 0)
+        st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "%s file holds no tensors",
+                              hexgpu_model_format_name(info->format));
+    return st;
+}
+
+hexgpu_status hexgpu_model_file_load(const char *path, hexgpu_tensor_map *out, hexgpu_model_file_info *info,
+                                     hexgpu_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    uint8_t *bytes = NULL;
+    size_t len = 0, cap = 0;
+    hexgpu_status st = HEXGPU_OK;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= HEXGPU_MODEL_MAX_FILE_BYTES) {
+                st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "%s: larger than the %llu-byte limit", path,
+                                      (unsigned long long)HEXGPU_MODEL_MAX_FILE_BYTES);
+                break;
+            }
+            size_t nc = cap ? cap * 2 : (size_t)1 << 20;
+            uint8_t *nb = realloc(bytes, nc);
+            if (!nb) {
+                st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "%s: out of memory reading the file", path);
+                break;
+            }
+            bytes = nb;
+            cap = nc;
+        }
+        size_t n = fread(bytes + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) {
+            if (ferror(f)) st = hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: read error: %s", path, strerror(errno));
+            break;
+        }
+    }
+    fclose(f);
+    if (st == HEXGPU_OK) {
+        st = hexgpu_model_bytes_load(bytes, len, out, info, err);
+        if (st != HEXGPU_OK) hexgpu_error_prefix(err, "%s", path);
+    }
+    free(bytes);
+    return st;
+}

@@ -1,0 +1,54 @@
+/* Loading model files: the format is detected from the bytes (never the name) and the
+ * tensors land in a hexgpu_tensor_map as fp32. Also the per-format readers, exposed for
+ * the fuzz targets and tests. See docs/model-files.md for formats, limits and messages. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hexgpu.h"
+#include "runtime/tensor_map.h"
+
+typedef enum hexgpu_model_format {
+    HEXGPU_MODEL_FORMAT_UNKNOWN = 0,
+    HEXGPU_MODEL_FORMAT_SAFETENSORS,
+    HEXGPU_MODEL_FORMAT_TORCH_ZIP, /* torch.save .pt (zip of data.pkl + storages) */
+    HEXGPU_MODEL_FORMAT_TORCH_GZIP /* the same bytes gzipped (.pt.gz) */
+} hexgpu_model_format;
+
+typedef struct hexgpu_model_file_info {
+    hexgpu_model_format format;
+    int trainer_checkpoint; /* 1 when the weights came from a dict's 'model_state_dict' */
+    int board_size;         /* safetensors __metadata__ "board_size", 0 when absent */
+    char arch[64];          /* safetensors __metadata__ "arch", "" when absent */
+} hexgpu_model_file_info;
+
+/* Limits that keep hostile files from costing much (see docs/model-files.md). */
+#define HEXGPU_MODEL_MAX_FILE_BYTES ((uint64_t)4 << 30)          /* input and inflated size */
+#define HEXGPU_MODEL_MAX_HEADER_BYTES ((uint64_t)100 << 20)      /* safetensors JSON header */
+#define HEXGPU_MODEL_MAX_TENSORS 16384
+
+/* "safetensors", "pt (zip)", "pt.gz", "unknown". */
+const char *hexgpu_model_format_name(hexgpu_model_format format);
+
+/* Reads the file and loads it as hexgpu_model_bytes_load does; messages start with the
+ * path. info may be NULL. On failure *out is empty. */
+hexgpu_status hexgpu_model_file_load(const char *path, hexgpu_tensor_map *out, hexgpu_model_file_info *info,
+                                     hexgpu_error *err);
+
+/* Detects the format from the first bytes (1f 8b gzip, "PK\3\4" zip, else a plausible
+ * safetensors header length) and loads every tensor of the model. out must be empty. */
+hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_tensor_map *out,
+                                      hexgpu_model_file_info *info, hexgpu_error *err);
+
+/* ---- per-format readers (same contract as hexgpu_model_bytes_load) */
+hexgpu_status hexgpu_safetensors_load(const uint8_t *bytes, size_t len, hexgpu_tensor_map *out,
+                                      hexgpu_model_file_info *info, hexgpu_error *err);
+hexgpu_status hexgpu_torch_zip_load(const uint8_t *bytes, size_t len, hexgpu_tensor_map *out,
+                                    hexgpu_model_file_info *info, hexgpu_error *err);
+
+/* Inflates a gzip stream (one or more members) into a malloc'd buffer of at most
+ * max_out bytes. A truncated or corrupt stream, or one that inflates past max_out, is
+ * an error. */
+hexgpu_status hexgpu_gzip_inflate(const uint8_t *bytes, size_t len, uint64_t max_out, uint8_t **out,
+                                  size_t *out_len, hexgpu_error *err);
