@@ -1,5 +1,5 @@
 /* Hex rules: play/undo with an undoable union-find (no path compression, union by size,
- * a log of the roots each move attached), win detection and the Zobrist hash. */
+ * a log of the roots each move attached), edge flags per group for the win, Zobrist hash. */
 #include "selfplay/board.h"
 
 #include <string.h>
@@ -7,7 +7,7 @@
 #include "runtime/status.h"
 
 /* splitmix64 finaliser: the Zobrist keys are computed, not stored, so that boards of
- * every size need no table and no initialisation. */
+ * every size need no table and no initialisation shared between threads. */
 static inline uint64_t mix64(uint64_t x) {
     x ^= x >> 30;
     x *= 0xbf58476d1ce4e5b9ull;
@@ -26,30 +26,35 @@ static uint64_t red_to_move_key(int size) { return mix64(0x9e3779b97f4a7c15ull *
 
 static inline int has_stone(const uint64_t *mask, int cell) { return (int)((mask[cell >> 6] >> (cell & 63)) & 1u); }
 
-static inline int find(const hexgpu_board *b, int node) {
-    while (b->parent[node] != node) node = b->parent[node];
-    return node;
+static inline int find(const hexgpu_board *b, int cell) {
+    while (b->parent[cell] != cell) cell = b->parent[cell];
+    return cell;
 }
 
-/* Joins the groups of nodes a and b; logs the root that went under the other. */
-static inline void unite(hexgpu_board *b, int a, int c) {
-    int ra = find(b, a), rc = find(b, c);
-    if (ra == rc) return;
-    if (b->group_size[ra] < b->group_size[rc]) {
-        int t = ra;
-        ra = rc;
-        rc = t;
+/* Joins the group rooted at root with the one rooted at other (two distinct roots) and
+ * returns the root of the union; logs what undo needs to split them again. */
+static inline int unite_roots(hexgpu_board *b, int root, int other) {
+    if (b->group_size[root] < b->group_size[other]) {
+        int t = root;
+        root = other;
+        other = t;
     }
-    b->parent[rc] = (int16_t)ra;
-    b->group_size[ra] = (int16_t)(b->group_size[ra] + b->group_size[rc]);
-    b->union_log[b->log_count++] = (int16_t)rc;
-    b->unions[b->move_count - 1]++;
+    b->union_log[b->log_count++] = (uint16_t)(other | b->edges[root] << 9);
+    b->parent[other] = (int16_t)root;
+    b->group_size[root] = (int16_t)(b->group_size[root] + b->group_size[other]);
+    b->edges[root] |= b->edges[other];
+    return root;
 }
 
+/* The side whose edges some group joins (scanning color's first edge), or HEXGPU_NONE. */
 static hexgpu_color connected_side(const hexgpu_board *b) {
-    int edges = b->cells;
-    if (find(b, edges + HEXGPU_EDGE_TOP) == find(b, edges + HEXGPU_EDGE_BOTTOM)) return HEXGPU_BLUE;
-    if (find(b, edges + HEXGPU_EDGE_LEFT) == find(b, edges + HEXGPU_EDGE_RIGHT)) return HEXGPU_RED;
+    int n = b->size;
+    for (int color = HEXGPU_BLUE; color <= HEXGPU_RED; color++)
+        for (int k = 0; k < n; k++) {
+            int cell = color == HEXGPU_BLUE ? k : k * n;
+            if (has_stone(b->stones[color], cell) && b->edges[find(b, cell)] == HEXGPU_EDGE_BOTH)
+                return (hexgpu_color)color;
+        }
     return HEXGPU_NONE;
 }
 
@@ -65,11 +70,12 @@ hexgpu_status hexgpu_board_init(hexgpu_board *b, int size, hexgpu_error *err) {
     b->to_move = HEXGPU_BLUE;
     b->winner = HEXGPU_NONE;
     b->hash = empty_key(size);
-    for (int i = 0; i < b->cells + 4; i++) {
+    b->side_key = red_to_move_key(size);
+    b->row_reciprocal = (65536u + (uint32_t)size - 1) / (uint32_t)size;
+    for (int i = 0; i < b->cells; i++) {
         b->parent[i] = (int16_t)i;
         b->group_size[i] = 1;
-    }
-    for (int i = 0; i < b->cells; i++) {
+        b->edges[i] = 0;
         b->empty[i] = (int16_t)i;
         b->empty_index[i] = (int16_t)i;
     }
@@ -78,9 +84,10 @@ hexgpu_status hexgpu_board_init(hexgpu_board *b, int size, hexgpu_error *err) {
 
 void hexgpu_board_copy(hexgpu_board *dst, const hexgpu_board *src) {
     memcpy(dst, src, offsetof(hexgpu_board, parent));
-    size_t nodes = (size_t)src->cells + 4, cells = (size_t)src->cells, moves = (size_t)src->move_count;
-    memcpy(dst->parent, src->parent, nodes * sizeof dst->parent[0]);
-    memcpy(dst->group_size, src->group_size, nodes * sizeof dst->group_size[0]);
+    size_t cells = (size_t)src->cells, moves = (size_t)src->move_count;
+    memcpy(dst->parent, src->parent, cells * sizeof dst->parent[0]);
+    memcpy(dst->group_size, src->group_size, cells * sizeof dst->group_size[0]);
+    memcpy(dst->edges, src->edges, cells * sizeof dst->edges[0]);
     memcpy(dst->empty, src->empty, (size_t)src->empty_count * sizeof dst->empty[0]);
     /* The stale entries of played cells matter: undo puts each cell back where it was. */
     memcpy(dst->empty_index, src->empty_index, cells * sizeof dst->empty_index[0]);
@@ -108,37 +115,37 @@ int hexgpu_board_legal_moves(const hexgpu_board *b, int *cells) {
     return count;
 }
 
-/* Puts a stone of color on the empty cell and joins it to its same-coloured neighbours
- * and edges. Does not touch to_move or winner. */
-static void place(hexgpu_board *b, int cell, int color) {
-    int n = b->size, row = cell / n, col = cell - row * n;
+/* Puts a stone of color on the empty cell, joins it to its same-coloured neighbours and
+ * returns its group's edge flags. Does not touch to_move or winner. */
+static int place(hexgpu_board *b, int cell, int color) {
+    int n = b->size, row = (int)(((uint32_t)cell * b->row_reciprocal) >> 16), col = cell - row * n;
     b->stones[color][cell >> 6] |= 1ull << (cell & 63);
     b->hash ^= stone_key(n, color, cell);
     int at = b->empty_index[cell], last = b->empty[--b->empty_count];
     b->empty[at] = (int16_t)last;
     b->empty_index[last] = (int16_t)at;
-    b->unions[b->move_count] = 0;
-    b->moves[b->move_count++] = (int16_t)cell;
-
+    int m = b->move_count++;
+    b->moves[m] = (int16_t)cell;
+    int line = color == HEXGPU_BLUE ? row : col; /* the coordinate that runs edge to edge */
+    b->edges[cell] = (uint8_t)((line == 0 ? HEXGPU_EDGE_FIRST : 0) | (line == n - 1 ? HEXGPU_EDGE_SECOND : 0));
+    /* The six neighbours in ring order; ring neighbours touch each other, so each run of
+     * consecutive own stones is one group and needs only one find (at most 3 runs). */
     const uint64_t *own = b->stones[color];
-    if (col > 0 && has_stone(own, cell - 1)) unite(b, cell, cell - 1);
-    if (col < n - 1 && has_stone(own, cell + 1)) unite(b, cell, cell + 1);
-    if (row > 0) {
-        if (has_stone(own, cell - n)) unite(b, cell, cell - n);
-        if (col < n - 1 && has_stone(own, cell - n + 1)) unite(b, cell, cell - n + 1);
+    const int offset[6] = {-1, -n, -n + 1, 1, n, n - 1};
+    int up = row > 0, down = row < n - 1, left = col > 0, right = col < n - 1;
+    unsigned ring = (unsigned)((left && has_stone(own, cell - 1)) | (up && has_stone(own, cell - n)) << 1 |
+                               (up && right && has_stone(own, cell - n + 1)) << 2 |
+                               (right && has_stone(own, cell + 1)) << 3 | (down && has_stone(own, cell + n)) << 4 |
+                               (down && left && has_stone(own, cell + n - 1)) << 5);
+    unsigned starts = ring & ~((ring << 1 | ring >> 5) & 63u);
+    if (ring == 63u) starts = 1u; /* surrounded: one run with no start */
+    int log_before = b->log_count, root = cell;
+    for (; starts; starts &= starts - 1) {
+        int other = find(b, cell + offset[__builtin_ctz(starts)]);
+        if (other != root) root = unite_roots(b, root, other);
     }
-    if (row < n - 1) {
-        if (has_stone(own, cell + n)) unite(b, cell, cell + n);
-        if (col > 0 && has_stone(own, cell + n - 1)) unite(b, cell, cell + n - 1);
-    }
-    int edges = b->cells;
-    if (color == HEXGPU_BLUE) {
-        if (row == 0) unite(b, cell, edges + HEXGPU_EDGE_TOP);
-        if (row == n - 1) unite(b, cell, edges + HEXGPU_EDGE_BOTTOM);
-    } else {
-        if (col == 0) unite(b, cell, edges + HEXGPU_EDGE_LEFT);
-        if (col == n - 1) unite(b, cell, edges + HEXGPU_EDGE_RIGHT);
-    }
+    b->unions[m] = (uint8_t)(b->log_count - log_before);
+    return b->edges[root];
 }
 
 hexgpu_status hexgpu_board_play(hexgpu_board *b, int cell, hexgpu_error *err) {
@@ -151,17 +158,10 @@ hexgpu_status hexgpu_board_play(hexgpu_board *b, int cell, hexgpu_error *err) {
     if (has_stone(b->stones[0], cell) || has_stone(b->stones[1], cell))
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "cell %d is already taken", cell);
     int color = b->to_move;
-    place(b, cell, color);
     /* Only the mover can have just connected, and only through the new stone's group. */
-    int edges = b->cells, root = find(b, cell);
-    if (color == HEXGPU_BLUE) {
-        if (find(b, edges + HEXGPU_EDGE_TOP) == root && find(b, edges + HEXGPU_EDGE_BOTTOM) == root)
-            b->winner = HEXGPU_BLUE;
-    } else if (find(b, edges + HEXGPU_EDGE_LEFT) == root && find(b, edges + HEXGPU_EDGE_RIGHT) == root) {
-        b->winner = HEXGPU_RED;
-    }
+    if (place(b, cell, color) == HEXGPU_EDGE_BOTH) b->winner = (uint8_t)color;
     b->to_move = (uint8_t)(color ^ 1);
-    b->hash ^= red_to_move_key(b->size);
+    b->hash ^= b->side_key;
     return HEXGPU_OK;
 }
 
@@ -172,8 +172,9 @@ hexgpu_status hexgpu_board_undo(hexgpu_board *b, hexgpu_error *err) {
     /* Moves are undone in reverse, so each logged root still hangs directly under the
      * root it was attached to: detach it and give that root its size back. */
     for (int k = 0; k < b->unions[m]; k++) {
-        int child = b->union_log[--b->log_count], root = b->parent[child];
+        int entry = b->union_log[--b->log_count], child = entry & 511, root = b->parent[child];
         b->group_size[root] = (int16_t)(b->group_size[root] - b->group_size[child]);
+        b->edges[root] = (uint8_t)(entry >> 9);
         b->parent[child] = (int16_t)child;
     }
     b->stones[color][cell >> 6] &= ~(1ull << (cell & 63));
@@ -187,9 +188,10 @@ hexgpu_status hexgpu_board_undo(hexgpu_board *b, hexgpu_error *err) {
     b->empty[at] = (int16_t)cell;
     b->empty_index[cell] = (int16_t)at;
     b->to_move = (uint8_t)(b->to_move ^ 1);
-    b->hash ^= red_to_move_key(b->size);
-    /* Usually HEXGPU_NONE; a board built from an already won position stays won. */
-    b->winner = (uint8_t)connected_side(b);
+    b->hash ^= b->side_key;
+    /* Taking a stone away cannot connect anything, but a board built from a position
+     * with surplus stones after the win may still be won without its last stone. */
+    if (b->winner != HEXGPU_NONE) b->winner = (uint8_t)connected_side(b);
     return HEXGPU_OK;
 }
 
@@ -214,7 +216,7 @@ hexgpu_status hexgpu_board_from_position(hexgpu_board *b, const hexgpu_position 
         place(&tmp, next[color]++, color);
         tmp.to_move = (uint8_t)(color ^ 1);
     }
-    tmp.hash ^= tmp.to_move == HEXGPU_RED ? red_to_move_key(tmp.size) : 0;
+    tmp.hash ^= tmp.to_move == HEXGPU_RED ? tmp.side_key : 0;
     tmp.winner = (uint8_t)connected_side(&tmp);
     hexgpu_board_copy(b, &tmp);
     return HEXGPU_OK;

@@ -1,34 +1,42 @@
 /* Hex rules on an n x n board (n = 1..19): stones as bit masks, play/undo, legal moves,
- * incremental win detection (union-find with four virtual edge nodes) and a Zobrist hash. */
+ * incremental win detection (union-find whose roots carry edge flags, equivalent to
+ * virtual edge nodes) and a Zobrist hash. */
 #pragma once
 
 #include <stdint.h>
 
 #include "hexgpu.h"
 
-/* Union-find nodes: the cells 0..n*n-1, then the four edges at n*n + HEXGPU_EDGE_*. */
-enum { HEXGPU_EDGE_TOP = 0, HEXGPU_EDGE_BOTTOM = 1, HEXGPU_EDGE_LEFT = 2, HEXGPU_EDGE_RIGHT = 3 };
-#define HEXGPU_BOARD_NODES (HEXGPU_MAX_CELLS + 4)
-/* A stone touches at most 6 cells and 2 edges, so one move makes at most 8 unions. */
-#define HEXGPU_BOARD_MAX_UNIONS 8
+/* A stone has at most 6 neighbours, so one move makes at most 6 unions. */
+#define HEXGPU_BOARD_MAX_UNIONS 6
+/* Edge flags of a group: it touches its colour's first edge (row 0 for Blue, column 0
+ * for Red) and/or its second edge (row n-1, column n-1). Both: the group has connected. */
+enum { HEXGPU_EDGE_FIRST = 1, HEXGPU_EDGE_SECOND = 2, HEXGPU_EDGE_BOTH = 3 };
 
 /* Plain value type: no heap memory, copy it with hexgpu_board_copy (cheaper than
  * assignment, which copies the unused tails of the arrays too). Not thread safe; one
  * board per thread. The union-find has no path compression (union by size keeps finds
- * at O(log n)) so that every move's unions can be logged and undone exactly. */
+ * at O(log n)) so that every move's unions can be logged and undone exactly. Each root
+ * keeps which of its colour's two edges its group touches, so a win is seen at the
+ * root of the new stone's group with no search. */
 typedef struct hexgpu_board {
     uint64_t stones[2][HEXGPU_POSITION_WORDS]; /* [hexgpu_color][word], bit = row*n + col */
     uint64_t hash;                             /* Zobrist: stones, side to move, size */
+    uint64_t side_key;                         /* hash key for "Red to move" on this size */
     int16_t size, cells;                       /* n and n*n */
     int16_t move_count, empty_count, log_count;
     uint8_t to_move, winner; /* hexgpu_color; winner is HEXGPU_NONE while the game runs */
-    int16_t parent[HEXGPU_BOARD_NODES];
-    int16_t group_size[HEXGPU_BOARD_NODES]; /* meaningful at roots only */
-    int16_t empty[HEXGPU_MAX_CELLS];        /* the empty cells, in no particular order */
+    uint32_t row_reciprocal; /* ceil(2^16 / n): row = cell * this >> 16 for cell < 361 */
+    int16_t parent[HEXGPU_MAX_CELLS];
+    int16_t group_size[HEXGPU_MAX_CELLS]; /* meaningful at roots only */
+    uint8_t edges[HEXGPU_MAX_CELLS];      /* HEXGPU_EDGE_* flags, meaningful at roots only */
+    int16_t empty[HEXGPU_MAX_CELLS];      /* the empty cells, in no particular order */
     int16_t empty_index[HEXGPU_MAX_CELLS];  /* where each cell is (or was) in empty[] */
     int16_t moves[HEXGPU_MAX_CELLS];        /* cells in the order played */
-    uint8_t unions[HEXGPU_MAX_CELLS];       /* union-find roots each move attached */
-    int16_t union_log[HEXGPU_MAX_CELLS * HEXGPU_BOARD_MAX_UNIONS]; /* those roots, in order */
+    uint8_t unions[HEXGPU_MAX_CELLS];       /* how many roots each move attached */
+    /* Per union: the attached root (low 9 bits) and the surviving root's edge flags
+     * before the union (bits 9-10), in the order made. */
+    uint16_t union_log[HEXGPU_MAX_CELLS * HEXGPU_BOARD_MAX_UNIONS];
 } hexgpu_board;
 
 /* An empty size x size board, Blue to move. Fails (HEXGPU_ERR_INVALID_ARGUMENT) for a
