@@ -1,0 +1,84 @@
+/* The CUDA backend's entry points: context create/destroy (weights uploaded once, plans
+ * per batch bucket) and the ops table that runtime/backend.c dispatches to. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/cuda/cuda_check.h"
+#include "runtime/cuda/cuda_internal.h"
+#include "runtime/status.h"
+
+static void cuda_destroy(void *ctx_ptr) {
+    hexgpu_cuda_context *ctx = ctx_ptr;
+    if (!ctx) return;
+    cudaSetDevice(ctx->device);
+    hexgpu_cuda_plan_destroy(ctx);
+    hexgpu_cuda_weights_free(ctx);
+    free(ctx);
+}
+
+/* Buckets 1, 2, 4, ... below max_batch, then max_batch itself: a batch runs in the
+ * smallest bucket that holds it, so at most half of a bucket is padding, and the largest
+ * bucket needs no more memory than max_batch. */
+static void make_buckets(hexgpu_cuda_context *ctx) {
+    ctx->bucket_count = 0;
+    for (int b = 1; b < ctx->max_batch && ctx->bucket_count < HEXGPU_CUDA_MAX_BUCKETS - 1; b *= 2)
+        ctx->buckets[ctx->bucket_count++] = b;
+    ctx->buckets[ctx->bucket_count++] = ctx->max_batch;
+}
+
+static hexgpu_status cuda_create(const hexgpu_network *net, const hexgpu_backend_config *config, void **out,
+                                 hexgpu_error *err) {
+    *out = NULL;
+    char why[256];
+    if (!net || !config)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "cuda backend: no network or no configuration");
+    if (config->max_batch < 1 || config->max_batch > (1 << 24))
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "cuda backend: max_batch %d outside 1..%d",
+                                config->max_batch, 1 << 24);
+    if (net->board_size < HEXGPU_MIN_SIZE || net->board_size > HEXGPU_MAX_SIZE)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "cuda backend: board size %d outside %d..%d",
+                                net->board_size, HEXGPU_MIN_SIZE, HEXGPU_MAX_SIZE);
+    if (!hexgpu_cuda_available(config->device, why, sizeof why))
+        return hexgpu_error_set(err, HEXGPU_ERR_NO_DEVICE, "cuda backend: %s", why);
+
+    hexgpu_cuda_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "cuda backend: context");
+    ctx->device = config->device;
+    /* available() guarantees compute capability >= 7.0, so AUTO means fp16. */
+    ctx->precision = config->precision == HEXGPU_PRECISION_FP32 ? HEXGPU_PRECISION_FP32 : HEXGPU_PRECISION_FP16;
+    int fp16 = ctx->precision == HEXGPU_PRECISION_FP16;
+    ctx->layout = fp16 ? HEXGPU_K_NHWC_F16 : HEXGPU_K_NCHW_F32;
+    ctx->data_type = fp16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+    ctx->elem_size = fp16 ? 2 : 4;
+    ctx->board_size = net->board_size;
+    ctx->cells = net->board_size * net->board_size;
+    ctx->max_batch = config->max_batch;
+    const char *graphs = getenv("HEXGPU_CUDA_GRAPHS");
+    ctx->use_graphs = !(graphs && strcmp(graphs, "0") == 0);
+    make_buckets(ctx);
+
+    hexgpu_status st = hexgpu_cuda_weights_upload(ctx, net, err);
+    if (st == HEXGPU_OK) st = hexgpu_cuda_plan_create(ctx, err);
+    if (st != HEXGPU_OK) {
+        cuda_destroy(ctx);
+        return st;
+    }
+    *out = ctx;
+    return HEXGPU_OK;
+}
+
+static hexgpu_precision cuda_precision(void *ctx) { return ((hexgpu_cuda_context *)ctx)->precision; }
+
+const hexgpu_backend_ops hexgpu_backend_cuda = {
+    .abi_version = HEXGPU_BACKEND_ABI_VERSION,
+    .name = "cuda",
+    .available = hexgpu_cuda_available,
+    .create = cuda_create,
+    .destroy = cuda_destroy,
+    .precision = cuda_precision,
+    .slot_create = hexgpu_cuda_slot_create,
+    .slot_destroy = hexgpu_cuda_slot_destroy,
+    .slot_buffers = hexgpu_cuda_slot_buffers,
+    .slot_launch = hexgpu_cuda_slot_launch,
+    .slot_wait = hexgpu_cuda_slot_wait,
+};

@@ -1,0 +1,83 @@
+/* The forward pass of the CUDA backend as one sequence of stream operations (kernels,
+ * fused cuDNN convolutions, one cuBLAS GEMM) with no host synchronisation, so the same
+ * code runs directly or is captured once per bucket into a CUDA graph. */
+#include "runtime/cuda/cuda_check.h"
+#include "runtime/cuda/cuda_internal.h"
+#include "runtime/status.h"
+
+/* One convolution of bucket b: x -> y, with z the residual for RELU_RESIDUAL. */
+static hexgpu_status run_conv(hexgpu_cuda_slot *slot, const hexgpu_cuda_conv *c, int b, const void *x, void *y,
+                              const void *z, hexgpu_error *err) {
+    const hexgpu_cuda_context *ctx = slot->ctx;
+    const float one = 1.0f, zero = 0.0f;
+    if (c->kind == HEXGPU_CUDA_CONV_PLAIN)
+        return HEXGPU_CUDNN_CALL(err, c->name,
+                                 cudnnConvolutionForward(slot->cudnn, &one, c->x_desc[b], x, c->filter_desc,
+                                                         c->weight, c->conv_desc[b], c->algo[b], slot->d_workspace,
+                                                         ctx->workspace_bytes, &zero, c->y_desc[b], y));
+    /* y = relu(conv(x) + alpha2 * z + bias); without a residual z is y itself, scaled by 0. */
+    int residual = c->kind == HEXGPU_CUDA_CONV_RELU_RESIDUAL;
+    return HEXGPU_CUDNN_CALL(err, c->name,
+                             cudnnConvolutionBiasActivationForward(
+                                 slot->cudnn, &one, c->x_desc[b], x, c->filter_desc, c->weight, c->conv_desc[b],
+                                 c->algo[b], slot->d_workspace, ctx->workspace_bytes, residual ? &one : &zero,
+                                 c->y_desc[b], residual ? z : y, c->bias_desc, c->bias, ctx->relu, c->y_desc[b], y));
+}
+
+hexgpu_status hexgpu_cuda_forward_enqueue(hexgpu_cuda_slot *slot, int bucket, hexgpu_error *err) {
+    const hexgpu_cuda_context *ctx = slot->ctx;
+    int batch = ctx->buckets[bucket];
+    hexgpu_status st;
+    void **act = slot->d_act;
+    const hexgpu_cuda_conv *in = &ctx->convs[HEXGPU_CUDA_CONV_INPUT];
+
+    st = HEXGPU_CUDA_CALL(err, "board_to_input",
+                          hexgpu_k_board_to_input(act[0], slot->d_input, batch, ctx->board_size, ctx->layout,
+                                                  in->in_stored, slot->stream));
+    if (st != HEXGPU_OK) return st;
+    if ((st = run_conv(slot, in, bucket, act[0], act[1], NULL, err))) return st;
+
+    /* Four rotating buffers: a block reads x, writes t (conv1) and s (shortcut), and its
+     * output y is the next block's x; y never aliases x, t or the residual it adds. */
+    int x = 1;
+    for (int blk = 0; blk < HEXGPU_NET_BLOCKS; blk++) {
+        int t = (x + 1) % 4, s = (x + 2) % 4, y = (x + 3) % 4;
+        const hexgpu_cuda_conv *c1 = &ctx->convs[HEXGPU_CUDA_CONV_BLOCK(blk, 0)];
+        const hexgpu_cuda_conv *c2 = &ctx->convs[HEXGPU_CUDA_CONV_BLOCK(blk, 1)];
+        if ((st = run_conv(slot, c1, bucket, act[x], act[t], NULL, err))) return st;
+        const void *residual = act[x];
+        if (ctx->has_shortcut[blk]) {
+            const hexgpu_cuda_conv *sc = &ctx->convs[HEXGPU_CUDA_CONV_BLOCK(blk, 2)];
+            if ((st = run_conv(slot, sc, bucket, act[x], act[s], NULL, err))) return st;
+            residual = act[s];
+        }
+        if ((st = run_conv(slot, c2, bucket, act[t], act[y], residual, err))) return st;
+        x = y;
+    }
+
+    const hexgpu_cuda_conv *vc = &ctx->convs[HEXGPU_CUDA_CONV_VALUE];
+    int v = (x + 1) % 4, pixels = ctx->trunk_side * ctx->trunk_side;
+    int trunk_stored = ctx->convs[HEXGPU_CUDA_CONV_BLOCK(HEXGPU_NET_BLOCKS - 1, 1)].out_stored;
+    if ((st = run_conv(slot, vc, bucket, act[x], act[v], NULL, err))) return st;
+
+    /* Policy: pool -> logits [batch][cells] = pooled [batch][C4] x W^T (row-major), i.e.
+     * column-major logits^T (cells x batch) = W (cells x C4, stored C4 x cells) * pooled^T. */
+    st = HEXGPU_CUDA_CALL(err, "policy pool",
+                          hexgpu_k_global_avg_pool(slot->d_pooled, act[x], batch, ctx->trunk_channels, trunk_stored,
+                                                   pixels, ctx->layout, slot->stream));
+    if (st != HEXGPU_OK) return st;
+    const float one = 1.0f, zero = 0.0f;
+    st = HEXGPU_CUBLAS_CALL(err, "policy_head",
+                            cublasSgemm(slot->cublas, CUBLAS_OP_T, CUBLAS_OP_N, ctx->cells, batch,
+                                        ctx->trunk_channels, &one, ctx->policy_weight, ctx->trunk_channels,
+                                        slot->d_pooled, ctx->trunk_channels, &zero, slot->d_logits, ctx->cells));
+    if (st != HEXGPU_OK) return st;
+    st = HEXGPU_CUDA_CALL(err, "policy softmax",
+                          hexgpu_k_policy_softmax(slot->d_policy, slot->d_logits, ctx->policy_bias, slot->d_input,
+                                                  batch, ctx->cells, 1.0f, slot->stream));
+    if (st != HEXGPU_OK) return st;
+    return HEXGPU_CUDA_CALL(err, "value head",
+                            hexgpu_k_value_head(slot->d_value, act[v], batch, ctx->value_channels, vc->out_stored,
+                                                pixels, ctx->layout, ctx->fc1_weight, ctx->fc1_bias,
+                                                ctx->value_hidden, ctx->fc2_weight, ctx->fc2_bias, slot->stream));
+}

@@ -1,0 +1,109 @@
+/* The CUDA backend's private types: the context (weights, layer plans per batch bucket),
+ * and the slot (stream, handles, buffers, graphs). Shared by the files of runtime/cuda. */
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+#include <cudnn.h>
+
+#include "kernels/kernels.h"
+#include "runtime/backend.h"
+
+/* One trunk 1x1 shortcut, 3x3, 5x5 or value 1x1 convolution with its cuDNN plans. */
+typedef enum hexgpu_cuda_conv_kind {
+    HEXGPU_CUDA_CONV_RELU = 0,      /* y = relu(conv(x) + bias) */
+    HEXGPU_CUDA_CONV_RELU_RESIDUAL, /* y = relu(conv(x) + z + bias): conv2 of a block */
+    HEXGPU_CUDA_CONV_PLAIN          /* y = conv(x): a shortcut, its bias folded into conv2's */
+} hexgpu_cuda_conv_kind;
+
+typedef struct hexgpu_cuda_conv {
+    char name[40];                     /* "layer2.0.conv1", for error messages */
+    hexgpu_cuda_conv_kind kind;
+    int in_channels, out_channels;     /* the model's */
+    int in_stored, out_stored;         /* as stored on the device (padded to 8 in fp16) */
+    int kernel, stride, pad, in_side, out_side;
+    void *weight;                      /* device: fp16 [out][k][k][in] or fp32 [out][in][k][k] */
+    void *bias;                        /* device, [out_stored]; NULL for PLAIN */
+    cudnnFilterDescriptor_t filter_desc;
+    cudnnTensorDescriptor_t bias_desc;
+    /* Per bucket: */
+    cudnnTensorDescriptor_t *x_desc, *y_desc;
+    cudnnConvolutionDescriptor_t *conv_desc; /* carries the math type chosen with the algorithm */
+    cudnnConvolutionFwdAlgo_t *algo;
+    size_t *workspace;                 /* bytes the chosen algorithm needs */
+} hexgpu_cuda_conv;
+
+/* Conv indices: 0 input conv; per block b: 1 + 3b conv1, 2 + 3b conv2, 3 + 3b shortcut
+ * (unused without one); last the value conv. */
+#define HEXGPU_CUDA_CONV_INPUT 0
+#define HEXGPU_CUDA_CONV_BLOCK(b, which) (1 + 3 * (b) + (which)) /* which: 0 conv1, 1 conv2, 2 shortcut */
+#define HEXGPU_CUDA_CONV_VALUE (1 + 3 * HEXGPU_NET_BLOCKS)
+#define HEXGPU_CUDA_CONV_COUNT (HEXGPU_CUDA_CONV_VALUE + 1)
+
+#define HEXGPU_CUDA_MAX_BUCKETS 32
+
+typedef struct hexgpu_cuda_context {
+    int device;
+    hexgpu_precision precision;       /* FP16 or FP32, resolved */
+    hexgpu_k_layout layout;
+    cudnnDataType_t data_type;
+    size_t elem_size;                 /* 2 or 4 */
+    int board_size, cells, max_batch;
+    int use_graphs;                   /* 0 when HEXGPU_CUDA_GRAPHS=0 */
+    int bucket_count;
+    int buckets[HEXGPU_CUDA_MAX_BUCKETS]; /* 1, 2, 4, ..., then max_batch */
+    size_t act_elems;                 /* largest activation per board, elements */
+    size_t workspace_bytes;           /* largest any chosen algorithm needs */
+    int has_shortcut[HEXGPU_NET_BLOCKS];
+    hexgpu_cuda_conv convs[HEXGPU_CUDA_CONV_COUNT];
+    cudnnActivationDescriptor_t relu;
+    int trunk_channels, trunk_side;   /* C4 and the last stage's side */
+    int value_channels, value_hidden;
+    float *policy_weight, *policy_bias; /* device fp32 [cells][C4], [cells] */
+    float *fc1_weight, *fc1_bias, *fc2_weight, *fc2_bias; /* device fp32 */
+} hexgpu_cuda_context;
+
+typedef struct hexgpu_cuda_slot {
+    hexgpu_cuda_context *ctx;
+    cudaStream_t stream;
+    cudaEvent_t done;
+    cudnnHandle_t cudnn;
+    cublasHandle_t cublas;
+    hexgpu_slot_buffers host;         /* pinned */
+    hexgpu_position *d_input;         /* [max_batch] */
+    void *d_act[4];                   /* [max_batch][act_elems] each, rotating */
+    float *d_pooled;                  /* [max_batch][C4] */
+    float *d_logits, *d_policy;       /* [max_batch][cells] */
+    float *d_value;                   /* [max_batch] */
+    void *d_workspace;                /* cuDNN, workspace_bytes */
+    void *d_cublas_workspace;         /* cuBLAS, set once so graph capture never allocates */
+    int prepared[HEXGPU_CUDA_MAX_BUCKETS]; /* warm-up run done, graph captured or refused */
+    cudaGraphExec_t graphs[HEXGPU_CUDA_MAX_BUCKETS]; /* NULL: run the layers directly */
+    int launched_batch;               /* > 0 between slot_launch and slot_wait */
+    int want_logits;
+} hexgpu_cuda_slot;
+
+/* cuda_plan.c: per-conv descriptors and, for every bucket, the algorithm and its
+ * workspace. Needs convs[] shapes filled in. */
+hexgpu_status hexgpu_cuda_plan_create(hexgpu_cuda_context *ctx, hexgpu_error *err);
+void hexgpu_cuda_plan_destroy(hexgpu_cuda_context *ctx);
+
+/* cuda_weights.c: fills convs[] shapes and uploads every weight (padding, layout, folded
+ * shortcut biases). */
+hexgpu_status hexgpu_cuda_weights_upload(hexgpu_cuda_context *ctx, const hexgpu_network *net, hexgpu_error *err);
+void hexgpu_cuda_weights_free(hexgpu_cuda_context *ctx);
+
+/* cuda_forward.c: enqueues the whole network for bucket b on the slot's stream: input
+ * expansion from d_input, trunk, heads, into d_logits, d_policy, d_value. No copies to or
+ * from the host, no synchronisation: safe to capture into a graph. */
+hexgpu_status hexgpu_cuda_forward_enqueue(hexgpu_cuda_slot *slot, int bucket, hexgpu_error *err);
+
+/* cuda_slot.c */
+hexgpu_status hexgpu_cuda_slot_create(void *ctx, void **slot, hexgpu_error *err);
+void hexgpu_cuda_slot_destroy(void *slot);
+hexgpu_slot_buffers hexgpu_cuda_slot_buffers(void *slot);
+hexgpu_status hexgpu_cuda_slot_launch(void *slot, int batch, int want_logits, hexgpu_error *err);
+hexgpu_status hexgpu_cuda_slot_wait(void *slot, hexgpu_error *err);
+
+/* cuda_device.c */
+int hexgpu_cuda_available(int device, char *why, size_t why_len);

@@ -1,0 +1,179 @@
+/* Slots of the CUDA backend: one stream, event, cuDNN and cuBLAS handle, pinned host
+ * buffers and device buffers per slot, all sized for max_batch at creation; a CUDA graph
+ * per batch bucket captured at the bucket's first use and replayed after that. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/cuda/cuda_check.h"
+#include "runtime/cuda/cuda_internal.h"
+#include "runtime/status.h"
+
+/* cuBLAS needs a workspace it never allocates itself during graph capture; 32 MiB is
+ * what it uses by default on Hopper. */
+#define CUBLAS_WORKSPACE_BYTES ((size_t)32 << 20)
+
+static int bucket_for(const hexgpu_cuda_context *ctx, int batch) {
+    for (int b = 0; b < ctx->bucket_count; b++)
+        if (ctx->buckets[b] >= batch) return b;
+    return ctx->bucket_count - 1; /* not reached: batch <= max_batch, the last bucket */
+}
+
+hexgpu_status hexgpu_cuda_slot_create(void *ctx_ptr, void **out, hexgpu_error *err) {
+    hexgpu_cuda_context *ctx = ctx_ptr;
+    hexgpu_status st;
+    *out = NULL;
+    if ((st = HEXGPU_CUDA_CALL(err, "slot create", cudaSetDevice(ctx->device)))) return st;
+    hexgpu_cuda_slot *slot = calloc(1, sizeof *slot);
+    if (!slot) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "slot create: %zu bytes", sizeof *slot);
+    slot->ctx = ctx;
+    size_t mb = (size_t)ctx->max_batch, cells = (size_t)ctx->cells;
+
+    HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create", cudaStreamCreateWithFlags(&slot->stream, cudaStreamNonBlocking)));
+    HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create", cudaEventCreateWithFlags(&slot->done, cudaEventDisableTiming)));
+    HEXGPU_TRY(HEXGPU_CUDNN_CALL(err, "slot create", cudnnCreate(&slot->cudnn)));
+    HEXGPU_TRY(HEXGPU_CUDNN_CALL(err, "slot create", cudnnSetStream(slot->cudnn, slot->stream)));
+    HEXGPU_TRY(HEXGPU_CUBLAS_CALL(err, "slot create", cublasCreate(&slot->cublas)));
+    HEXGPU_TRY(HEXGPU_CUBLAS_CALL(err, "slot create", cublasSetStream(slot->cublas, slot->stream)));
+    /* Plain fp32 FMA in both precisions: the GEMM is small, and no TF32 in checking mode. */
+    HEXGPU_TRY(HEXGPU_CUBLAS_CALL(err, "slot create", cublasSetMathMode(slot->cublas, CUBLAS_PEDANTIC_MATH)));
+    HEXGPU_TRY(hexgpu_cuda_device_alloc(&slot->d_cublas_workspace, CUBLAS_WORKSPACE_BYTES, "cuBLAS workspace", err));
+    HEXGPU_TRY(HEXGPU_CUBLAS_CALL(err, "slot create",
+                                  cublasSetWorkspace(slot->cublas, slot->d_cublas_workspace, CUBLAS_WORKSPACE_BYTES)));
+
+    HEXGPU_TRY(hexgpu_cuda_host_alloc((void **)&slot->host.input, mb * sizeof(hexgpu_position), "slot input", err));
+    HEXGPU_TRY(hexgpu_cuda_host_alloc((void **)&slot->host.policy, mb * cells * sizeof(float), "slot policy", err));
+    HEXGPU_TRY(hexgpu_cuda_host_alloc((void **)&slot->host.logits, mb * cells * sizeof(float), "slot logits", err));
+    HEXGPU_TRY(hexgpu_cuda_host_alloc((void **)&slot->host.value, mb * sizeof(float), "slot value", err));
+    memset(slot->host.input, 0, mb * sizeof(hexgpu_position));
+
+    HEXGPU_TRY(hexgpu_cuda_device_alloc((void **)&slot->d_input, mb * sizeof(hexgpu_position), "device input", err));
+    for (int i = 0; i < 4; i++)
+        HEXGPU_TRY(hexgpu_cuda_device_alloc(&slot->d_act[i], mb * ctx->act_elems * ctx->elem_size, "activations", err));
+    HEXGPU_TRY(hexgpu_cuda_device_alloc((void **)&slot->d_pooled, mb * (size_t)ctx->trunk_channels * sizeof(float),
+                                        "pooled", err));
+    HEXGPU_TRY(hexgpu_cuda_device_alloc((void **)&slot->d_logits, mb * cells * sizeof(float), "device logits", err));
+    HEXGPU_TRY(hexgpu_cuda_device_alloc((void **)&slot->d_policy, mb * cells * sizeof(float), "device policy", err));
+    HEXGPU_TRY(hexgpu_cuda_device_alloc((void **)&slot->d_value, mb * sizeof(float), "device value", err));
+    HEXGPU_TRY(hexgpu_cuda_device_alloc(&slot->d_workspace, ctx->workspace_bytes, "cuDNN workspace", err));
+    /* Rows past a batch run as padding up to the bucket size: zero bytes are empty boards. */
+    HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create",
+                                cudaMemsetAsync(slot->d_input, 0, mb * sizeof(hexgpu_position), slot->stream)));
+    HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create", cudaStreamSynchronize(slot->stream)));
+    *out = slot;
+    return HEXGPU_OK;
+fail:
+    hexgpu_cuda_slot_destroy(slot);
+    return st;
+}
+
+void hexgpu_cuda_slot_destroy(void *slot_ptr) {
+    hexgpu_cuda_slot *slot = slot_ptr;
+    if (!slot) return;
+    cudaSetDevice(slot->ctx->device);
+    if (slot->stream) cudaStreamSynchronize(slot->stream); /* nothing may still write the buffers */
+    for (int b = 0; b < HEXGPU_CUDA_MAX_BUCKETS; b++)
+        if (slot->graphs[b]) cudaGraphExecDestroy(slot->graphs[b]);
+    void *device[] = {slot->d_input,  slot->d_act[0], slot->d_act[1], slot->d_act[2],    slot->d_act[3],
+                      slot->d_pooled, slot->d_logits, slot->d_policy, slot->d_value,     slot->d_workspace,
+                      slot->d_cublas_workspace};
+    for (size_t i = 0; i < sizeof device / sizeof device[0]; i++) cudaFree(device[i]);
+    void *host[] = {slot->host.input, slot->host.policy, slot->host.logits, slot->host.value};
+    for (size_t i = 0; i < sizeof host / sizeof host[0]; i++) cudaFreeHost(host[i]);
+    if (slot->cublas) cublasDestroy(slot->cublas);
+    if (slot->cudnn) cudnnDestroy(slot->cudnn);
+    if (slot->done) cudaEventDestroy(slot->done);
+    if (slot->stream) cudaStreamDestroy(slot->stream);
+    free(slot);
+}
+
+hexgpu_slot_buffers hexgpu_cuda_slot_buffers(void *slot_ptr) { return ((hexgpu_cuda_slot *)slot_ptr)->host; }
+
+/* First use of a bucket: one direct run (loads cuDNN's kernels, proves every call works
+ * outside a graph, where errors are easiest to read), then the capture. A capture that
+ * cuDNN or cuBLAS refuses leaves the bucket running directly: slower, same answers. */
+static hexgpu_status prepare_bucket(hexgpu_cuda_slot *slot, int b, hexgpu_error *err) {
+    hexgpu_status st = hexgpu_cuda_forward_enqueue(slot, b, err);
+    if (st == HEXGPU_OK) st = HEXGPU_CUDA_CALL(err, "warm-up run", cudaStreamSynchronize(slot->stream));
+    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, "batch bucket %d", slot->ctx->buckets[b]);
+    slot->prepared[b] = 1;
+    if (!slot->ctx->use_graphs) return HEXGPU_OK;
+
+    st = HEXGPU_CUDA_CALL(err, "graph capture",
+                          cudaStreamBeginCapture(slot->stream, cudaStreamCaptureModeThreadLocal));
+    if (st != HEXGPU_OK) return st;
+    hexgpu_error capture_err = {0};
+    hexgpu_status captured = hexgpu_cuda_forward_enqueue(slot, b, &capture_err);
+    cudaGraph_t graph = NULL;
+    cudaError_t ended = cudaStreamEndCapture(slot->stream, &graph);
+    cudaGraphExec_t exec = NULL;
+    if (captured == HEXGPU_OK && ended == cudaSuccess && graph &&
+        cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess)
+        slot->graphs[b] = exec;
+    if (graph) cudaGraphDestroy(graph);
+    if (!slot->graphs[b]) cudaGetLastError(); /* the refused capture's error is not sticky */
+    return HEXGPU_OK;
+}
+
+static hexgpu_status check_inputs(const hexgpu_cuda_slot *slot, int batch, hexgpu_error *err) {
+    const hexgpu_cuda_context *ctx = slot->ctx;
+    if (slot->launched_batch > 0)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
+                                "cuda slot_launch: the previous batch of %d was not waited for", slot->launched_batch);
+    if (batch < 1 || batch > ctx->max_batch)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "cuda slot_launch: batch %d outside 1..%d", batch,
+                                ctx->max_batch);
+    for (int i = 0; i < batch; i++)
+        if (slot->host.input[i].size != ctx->board_size)
+            return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
+                                    "cuda slot_launch: position %d is %dx%d, the network plays %dx%d", i,
+                                    slot->host.input[i].size, slot->host.input[i].size, ctx->board_size,
+                                    ctx->board_size);
+    return HEXGPU_OK;
+}
+
+hexgpu_status hexgpu_cuda_slot_launch(void *slot_ptr, int batch, int want_logits, hexgpu_error *err) {
+    hexgpu_cuda_slot *slot = slot_ptr;
+    const hexgpu_cuda_context *ctx = slot->ctx;
+    hexgpu_status st = check_inputs(slot, batch, err);
+    if (st != HEXGPU_OK) return st;
+    size_t cells = (size_t)ctx->cells, rows = (size_t)batch;
+    int b = bucket_for(ctx, batch);
+
+    HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot launch", cudaSetDevice(ctx->device)));
+    HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "input copy",
+                                cudaMemcpyAsync(slot->d_input, slot->host.input, rows * sizeof(hexgpu_position),
+                                                cudaMemcpyHostToDevice, slot->stream)));
+    if (!slot->prepared[b]) HEXGPU_TRY(prepare_bucket(slot, b, err));
+    if (slot->graphs[b])
+        HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "graph launch", cudaGraphLaunch(slot->graphs[b], slot->stream)));
+    else
+        HEXGPU_TRY(hexgpu_cuda_forward_enqueue(slot, b, err));
+    /* Only the first `batch` rows come back; the bucket's padding rows stay on the device. */
+    HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "policy copy",
+                                cudaMemcpyAsync(slot->host.policy, slot->d_policy, rows * cells * sizeof(float),
+                                                cudaMemcpyDeviceToHost, slot->stream)));
+    HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "value copy",
+                                cudaMemcpyAsync(slot->host.value, slot->d_value, rows * sizeof(float),
+                                                cudaMemcpyDeviceToHost, slot->stream)));
+    if (want_logits)
+        HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "logits copy",
+                                    cudaMemcpyAsync(slot->host.logits, slot->d_logits, rows * cells * sizeof(float),
+                                                    cudaMemcpyDeviceToHost, slot->stream)));
+    HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot launch", cudaEventRecord(slot->done, slot->stream)));
+    slot->launched_batch = batch;
+    slot->want_logits = want_logits;
+    return HEXGPU_OK;
+fail:
+    cudaStreamSynchronize(slot->stream); /* leave the slot idle and reusable */
+    return st;
+}
+
+hexgpu_status hexgpu_cuda_slot_wait(void *slot_ptr, hexgpu_error *err) {
+    hexgpu_cuda_slot *slot = slot_ptr;
+    if (slot->launched_batch <= 0)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "cuda slot_wait: no batch was launched");
+    hexgpu_status st = HEXGPU_CUDA_CALL(err, "slot wait", cudaSetDevice(slot->ctx->device));
+    if (st == HEXGPU_OK) st = HEXGPU_CUDA_CALL(err, "slot wait (batch results)", cudaEventSynchronize(slot->done));
+    slot->launched_batch = 0;
+    return st;
+}
