@@ -12,7 +12,8 @@
 
 /* Parses a whole NUL-terminated TRMPH game into board (initialised to the game's size).
  * Any text before the last '#' is ignored (URL prefixes); nothing may follow the moves.
- * On failure board holds the moves before the bad one; err says what and at which column. */
+ * On failure err says what and at which column; board holds the moves before the bad
+ * one, or is untouched when the `#<n>,` preamble itself is bad. */
 hexgpu_status hexgpu_trmph_parse(const char *text, hexgpu_board *board, hexgpu_error *err);
 
 /* Writes the bare `#<n>,<moves>` form of board's game to out (NUL-terminated, truncated

@@ -126,13 +126,23 @@ typedef struct bad_case {
     const char *words; /* a phrase the message must contain */
 } bad_case;
 
-static void assert_error(const char *text, hexgpu_status st, const hexgpu_error *err, int column, const char *words) {
-    cr_assert_eq(st, HEXGPU_ERR_PARSE, "'%s' parsed", text);
-    cr_assert_eq(err->status, HEXGPU_ERR_PARSE);
-    char want[32];
-    snprintf(want, sizeof want, "column %d:", column);
-    cr_assert(strncmp(err->message, want, strlen(want)) == 0, "'%s': want '%s', got '%s'", text, want, err->message);
-    cr_assert(strstr(err->message, words), "'%s': want '%s' in '%s'", text, words, err->message);
+/* Parses each case as a game (record = 0) or a record line (record = 1) and checks that
+ * it fails with a message that starts "column <c>:" and contains the case's words. */
+static void assert_errors(const bad_case *cases, size_t count, int record) {
+    for (size_t i = 0; i < count; i++) {
+        const char *text = cases[i].text;
+        hexgpu_board b;
+        hexgpu_error err = {0};
+        hexgpu_color winner = HEXGPU_NONE;
+        hexgpu_status st = record ? hexgpu_trmph_parse_record(text, &b, &winner, &err) : hexgpu_trmph_parse(text, &b, &err);
+        cr_assert_eq(st, HEXGPU_ERR_PARSE, "'%s' parsed", text);
+        cr_assert_eq(err.status, HEXGPU_ERR_PARSE);
+        cr_assert_eq(winner, HEXGPU_NONE, "winner untouched on failure");
+        char want[32];
+        snprintf(want, sizeof want, "column %d:", cases[i].column);
+        cr_assert(strncmp(err.message, want, strlen(want)) == 0, "'%s': want '%s', got '%s'", text, want, err.message);
+        cr_assert(strstr(err.message, cases[i].words), "'%s': want '%s' in '%s'", text, cases[i].words, err.message);
+    }
 }
 
 Test(trmph, each_error_names_its_column) {
@@ -162,12 +172,7 @@ Test(trmph, each_error_names_its_column) {
         {"#13,a1;", 7, "trailing junk"},
         {"board#13,a1 b2", 12, "trailing junk"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        hexgpu_board b;
-        hexgpu_error err;
-        hexgpu_status st = hexgpu_trmph_parse(cases[i].text, &b, &err);
-        assert_error(cases[i].text, st, &err, cases[i].column, cases[i].words);
-    }
+    assert_errors(cases, sizeof cases / sizeof cases[0], 0);
 }
 
 Test(trmph, record_errors_name_their_column) {
@@ -180,12 +185,5 @@ Test(trmph, record_errors_name_their_column) {
         {"#1,a1  b", 6, "trailing junk"},
         {"#1,z1 b", 4, "unknown column letter 'z'"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        hexgpu_board b;
-        hexgpu_error err;
-        hexgpu_color winner = HEXGPU_NONE;
-        hexgpu_status st = hexgpu_trmph_parse_record(cases[i].text, &b, &winner, &err);
-        assert_error(cases[i].text, st, &err, cases[i].column, cases[i].words);
-        cr_assert_eq(winner, HEXGPU_NONE, "winner untouched on failure");
-    }
+    assert_errors(cases, sizeof cases / sizeof cases[0], 1);
 }
