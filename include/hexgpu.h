@@ -104,6 +104,137 @@ typedef enum hexgpu_precision {
 /* The engine API (open, evaluate, submit/collect, statistics, close) is declared in the
  * section below; see docs/api.md. */
 
+/* An engine: a model on a backend, a batch scheduler with several slots in flight and an
+ * optional result cache. Opaque; fields live in host/engine_impl.h.
+ *
+ * Thread safety: every engine function may be called from any number of threads at
+ * once, except hexgpu_engine_close, which must not race with any other call on the same
+ * engine (join the submitting threads first). Requests still queued or in flight when
+ * close begins complete normally or fail with HEXGPU_ERR_CLOSED; none is lost. */
+typedef struct hexgpu_engine hexgpu_engine;
+
+/* A completion queue: where finished asynchronous requests are reported. Any number of
+ * threads may submit to it and wait on it; usually one search thread owns one queue.
+ * One queue may collect requests of several engines. */
+typedef struct hexgpu_queue hexgpu_queue;
+
+typedef struct hexgpu_engine_options {
+    hexgpu_backend_kind backend; /* AUTO */
+    int device;                  /* CUDA device ordinal, 0 */
+    hexgpu_precision precision;  /* AUTO */
+    int max_batch;               /* largest batch one slot launches; 0 = 1024 on CUDA, 64 on the CPU */
+    int slots;                   /* batches in flight at once, each with its own buffers and stream: 3 */
+    size_t cache_entries;        /* result cache capacity in positions; 0 = no cache (default) */
+    int fill_window_us;          /* a free slot waits up to this long for a fuller batch; 0 = never waits */
+    int want_logits;             /* 1 (default): raw logits can be asked for (and are cached) */
+    int cpu_threads;             /* CPU backend worker threads; 0 = all cores */
+} hexgpu_engine_options;
+
+/* The defaults listed above. */
+void hexgpu_engine_options_default(hexgpu_engine_options *options);
+
+/* Loads the model file (.safetensors, .pt, .pt.gz), chooses and starts the backend,
+ * allocates every slot and the cache once. options may be NULL (defaults). On failure
+ * *engine is NULL, nothing is left allocated, and err says what (a missing file:
+ * HEXGPU_ERR_IO; a bad model: HEXGPU_ERR_MODEL_FORMAT; a cache or slot that does not
+ * fit: HEXGPU_ERR_OUT_OF_MEMORY naming the bytes asked for; no GPU for --backend cuda:
+ * HEXGPU_ERR_NO_DEVICE). */
+hexgpu_status hexgpu_engine_open(const char *model_path, const hexgpu_engine_options *options,
+                                 hexgpu_engine **engine, hexgpu_error *err);
+
+/* Stops the workers and frees everything. Queued requests fail with HEXGPU_ERR_CLOSED,
+ * batches already launched finish and complete. NULL is a no-op. Queues are not
+ * destroyed (they belong to the caller) and receive every completion before close
+ * returns. */
+void hexgpu_engine_close(hexgpu_engine *engine);
+
+/* n of the model's n x n board: positions must have this size, policy has n*n entries. */
+int hexgpu_engine_board_size(const hexgpu_engine *engine);
+/* "cpu", "cuda" or the name of an injected backend; and how it was chosen, e.g.
+ * "backend cpu (no usable GPU: ...)". Valid until close. */
+const char *hexgpu_engine_backend_name(const hexgpu_engine *engine);
+const char *hexgpu_engine_backend_choice(const hexgpu_engine *engine);
+/* The options after defaults were resolved (max_batch, precision actually run). */
+hexgpu_engine_options hexgpu_engine_options_used(const hexgpu_engine *engine);
+
+/* Synchronous evaluation of count positions (blocks until all are done). Outputs, each
+ * optional (NULL), are indexed like positions: value [count] (tanh output, Red's point
+ * of view: P(Red wins) = (v+1)/2), policy [count][n*n] (probabilities over the empty
+ * cells, occupied cells exactly 0), logits [count][n*n] (raw, unmasked; needs
+ * want_logits). Every position is validated first: an invalid one fails the call with
+ * HEXGPU_ERR_INVALID_POSITION naming its index, and nothing is evaluated. On a backend
+ * failure the call returns that batch's error; outputs of the other positions are
+ * written but the caller should treat the whole call as failed. */
+hexgpu_status hexgpu_engine_evaluate(hexgpu_engine *engine, const hexgpu_position *positions, size_t count,
+                                     float *value, float *policy, float *logits, hexgpu_error *err);
+
+/* One asynchronous request. The engine copies the position and the pointers at submit,
+ * so the request array may be reused at once; the output buffers (any may be NULL;
+ * policy/logits hold n*n floats) must stay valid until the request's completion has
+ * been returned by hexgpu_queue_wait. */
+typedef struct hexgpu_request {
+    hexgpu_position position;
+    float *value;
+    float *policy;
+    float *logits;
+    uint64_t tag; /* the caller's, returned in the completion */
+} hexgpu_request;
+
+typedef struct hexgpu_completion {
+    uint64_t tag;
+    hexgpu_status status; /* HEXGPU_OK: outputs written. Else its batch failed or the engine closed */
+    int cached;           /* 1 when answered from the result cache */
+} hexgpu_completion;
+
+/* Create/destroy a completion queue. destroy blocks until every request submitted on
+ * it has completed (its outputs are no longer touched), then frees it; NULL is a no-op. */
+hexgpu_status hexgpu_queue_create(hexgpu_queue **queue, hexgpu_error *err);
+void hexgpu_queue_destroy(hexgpu_queue *queue);
+
+/* Submits count requests; each completes on queue, in any order (cache hits at once,
+ * before submit returns). All requests are validated first (position, size == the
+ * model's n, logits asked for without want_logits); on any failure nothing is
+ * submitted and err names the request index. Never blocks on evaluation. */
+hexgpu_status hexgpu_engine_submit(hexgpu_engine *engine, hexgpu_queue *queue, const hexgpu_request *requests,
+                                   size_t count, hexgpu_error *err);
+
+/* Moves up to max finished completions into done and sets *got. Waits up to
+ * timeout_ms (< 0: no limit; 0: just looks) for the first one. Returns HEXGPU_OK with
+ * *got >= 1, HEXGPU_OK with *got == 0 when nothing submitted on this queue is
+ * outstanding (nothing could arrive), or HEXGPU_ERR_TIMEOUT with *got == 0. */
+hexgpu_status hexgpu_queue_wait(hexgpu_queue *queue, hexgpu_completion *done, size_t max, int timeout_ms,
+                                size_t *got);
+/* Requests submitted on queue whose completion has not yet been collected. */
+size_t hexgpu_queue_outstanding(hexgpu_queue *queue);
+/* The message of the most recent failed completion on queue (status HEXGPU_OK and an
+ * empty message when none failed). */
+void hexgpu_queue_last_error(hexgpu_queue *queue, hexgpu_error *err);
+
+/* Statistics since open. Histograms are log-scale; percentiles are accurate to ~5%. */
+#define HEXGPU_STATS_BATCH_BUCKETS 16 /* batch sizes 1, 2-3, 4-7, ..., >= 32768 */
+
+typedef struct hexgpu_engine_stats {
+    double wall_seconds;           /* since open */
+    uint64_t requests;             /* submitted (cache hits included) */
+    uint64_t completed;            /* completed OK */
+    uint64_t failed;               /* completed with an error (backend or closed) */
+    uint64_t evaluated;            /* positions run through the backend */
+    double boards_per_second;      /* evaluated / wall_seconds */
+    uint64_t batches;
+    double mean_batch;
+    uint64_t batch_histogram[HEXGPU_STATS_BATCH_BUCKETS]; /* bucket b: sizes [2^b, 2^(b+1)) */
+    double queue_wait_p50_us, queue_wait_p99_us;          /* submit -> taken into a batch */
+    double batch_latency_p50_us, batch_latency_p99_us;    /* launch -> results distributed */
+    double busy_fraction;          /* time with >= 1 slot launched / wall time */
+    uint64_t cache_hits, cache_misses, cache_evictions, cache_size, cache_capacity;
+    double cache_hit_rate;         /* hits / (hits + misses), 0 when none */
+} hexgpu_engine_stats;
+
+void hexgpu_engine_stats_read(hexgpu_engine *engine, hexgpu_engine_stats *stats);
+/* Formats stats as one JSON object (no newline), snprintf-style: returns the length
+ * the whole object needs; writes at most len bytes, NUL-terminated. */
+size_t hexgpu_engine_stats_json(const hexgpu_engine_stats *stats, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

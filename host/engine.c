@@ -1,0 +1,154 @@
+/* The engine's life cycle: options, opening on a backend context (slots, workers, cache),
+ * closing, and the read-only accessors and statistics. The request path is scheduler.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/engine_impl.h"
+#include "runtime/status.h"
+
+#define MAX_SLOTS 64
+#define MAX_BATCH_LIMIT (1 << 20)
+
+void hexgpu_engine_options_default(hexgpu_engine_options *o) {
+    memset(o, 0, sizeof *o);
+    o->backend = HEXGPU_BACKEND_AUTO;
+    o->precision = HEXGPU_PRECISION_AUTO;
+    o->slots = 3;
+    o->want_logits = 1;
+}
+
+hexgpu_status hexgpu_engine_options_resolve(const hexgpu_engine_options *in, const hexgpu_backend_ops *ops,
+                                            hexgpu_engine_options *out, hexgpu_error *err) {
+    if (in) *out = *in;
+    else hexgpu_engine_options_default(out);
+    if (out->slots < 1 || out->slots > MAX_SLOTS)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "engine options: slots %d is outside 1..%d", out->slots,
+                                MAX_SLOTS);
+    if (out->max_batch < 0 || out->max_batch > MAX_BATCH_LIMIT)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "engine options: max_batch %d is outside 1..%d",
+                                out->max_batch, MAX_BATCH_LIMIT);
+    if (out->fill_window_us < 0 || out->cpu_threads < 0 || out->device < 0)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
+                                "engine options: fill_window_us %d, cpu_threads %d, device %d must not be negative",
+                                out->fill_window_us, out->cpu_threads, out->device);
+    if (out->max_batch == 0) out->max_batch = ops && ops->name && strcmp(ops->name, "cuda") == 0 ? 1024 : 64;
+    out->want_logits = out->want_logits != 0;
+    return HEXGPU_OK;
+}
+
+/* Workers are stopped by close; this is also the failure path of open, so it copes
+ * with a half-built engine (NULL members, workers not started). */
+static void engine_free(hexgpu_engine *e) {
+    pthread_mutex_lock(&e->lock);
+    e->closing = 1;
+    pthread_cond_broadcast(&e->work);
+    pthread_mutex_unlock(&e->lock);
+    hexgpu_scheduler_fail_queued(e);
+    for (int i = 0; i < e->worker_count; i++)
+        if (e->workers[i].started) pthread_join(e->workers[i].thread, NULL);
+    for (int i = 0; i < e->worker_count; i++) {
+        hexgpu_worker *w = &e->workers[i];
+        if (w->slot) e->ops->slot_destroy(w->slot);
+        free(w->batch), free(w->waits_ns), free(w->done);
+    }
+    free(e->workers);
+    if (e->ctx) e->ops->destroy(e->ctx);
+    if (e->borrowed_free) e->borrowed_free(e->borrowed);
+    hexgpu_cache_destroy(e->cache);
+    free(e->ring);
+    hexgpu_stats_destroy(&e->stats);
+    pthread_cond_destroy(&e->work);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+static hexgpu_status alloc_worker(hexgpu_engine *e, hexgpu_worker *w, hexgpu_error *err) {
+    size_t n = (size_t)e->options.max_batch;
+    w->engine = e;
+    w->batch = malloc(n * sizeof *w->batch);
+    w->waits_ns = malloc(n * sizeof *w->waits_ns);
+    w->done = malloc(n * sizeof *w->done);
+    if (!w->batch || !w->waits_ns || !w->done)
+        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: out of memory for a slot's %zu request records (%zu bytes)",
+                                n, n * (sizeof *w->batch + sizeof *w->waits_ns + sizeof *w->done));
+    void *slot = NULL;
+    hexgpu_status st = e->ops->slot_create(e->ctx, &slot, err);
+    if (st == HEXGPU_OK) w->slot = slot;
+    return st;
+}
+
+hexgpu_status hexgpu_engine_open_backend(const hexgpu_backend_ops *ops, void *ctx, int board_size,
+                                         const hexgpu_engine_options *options, const char *choice,
+                                         void *borrowed, void (*borrowed_free)(void *), hexgpu_engine **out,
+                                         hexgpu_error *err) {
+    *out = NULL;
+    hexgpu_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        if (ctx) ops->destroy(ctx);
+        if (borrowed_free) borrowed_free(borrowed);
+        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: out of memory (%zu bytes)", sizeof *e);
+    }
+    e->ops = ops;
+    e->ctx = ctx;
+    e->borrowed = borrowed;
+    e->borrowed_free = borrowed_free;
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->work, NULL);
+    hexgpu_status st = hexgpu_stats_init(&e->stats, err);
+    if (st == HEXGPU_OK) st = hexgpu_engine_options_resolve(options, ops, &e->options, err);
+    if (st == HEXGPU_OK && (board_size < HEXGPU_MIN_SIZE || board_size > HEXGPU_MAX_SIZE))
+        st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "engine: board size %d is outside 1..19", board_size);
+    if (st != HEXGPU_OK) {
+        engine_free(e);
+        return st;
+    }
+    e->board_size = board_size;
+    e->cells = board_size * board_size;
+    snprintf(e->backend_choice, sizeof e->backend_choice, "%s", choice ? choice : ops->name);
+    if (ops->precision) e->options.precision = ops->precision(ctx);
+    if (e->options.cache_entries > 0)
+        st = hexgpu_cache_create(e->options.cache_entries, e->cells, e->options.want_logits, &e->cache, err);
+    if (st == HEXGPU_OK) {
+        e->workers = calloc((size_t)e->options.slots, sizeof *e->workers);
+        if (!e->workers) st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: out of memory for %d slots", e->options.slots);
+        else e->worker_count = e->options.slots;
+    }
+    for (int i = 0; st == HEXGPU_OK && i < e->worker_count; i++) {
+        st = alloc_worker(e, &e->workers[i], err);
+        if (st != HEXGPU_OK) hexgpu_error_prefix(err, "engine: slot %d of %d", i + 1, e->worker_count);
+    }
+    for (int i = 0; st == HEXGPU_OK && i < e->worker_count; i++) {
+        if (pthread_create(&e->workers[i].thread, NULL, hexgpu_worker_main, &e->workers[i]) != 0)
+            st = hexgpu_error_set(err, HEXGPU_ERR_INTERNAL, "engine: could not start worker thread %d", i + 1);
+        else e->workers[i].started = 1;
+    }
+    if (st != HEXGPU_OK) {
+        engine_free(e);
+        return st;
+    }
+    *out = e;
+    return HEXGPU_OK;
+}
+
+void hexgpu_engine_close(hexgpu_engine *engine) {
+    if (engine) engine_free(engine);
+}
+
+int hexgpu_engine_board_size(const hexgpu_engine *engine) { return engine->board_size; }
+const char *hexgpu_engine_backend_name(const hexgpu_engine *engine) { return engine->ops->name; }
+const char *hexgpu_engine_backend_choice(const hexgpu_engine *engine) { return engine->backend_choice; }
+hexgpu_engine_options hexgpu_engine_options_used(const hexgpu_engine *engine) { return engine->options; }
+
+void hexgpu_engine_stats_read(hexgpu_engine *engine, hexgpu_engine_stats *stats) {
+    hexgpu_stats_read(&engine->stats, stats);
+    if (!engine->cache) return;
+    hexgpu_cache_stats c;
+    hexgpu_cache_stats_read(engine->cache, &c);
+    stats->cache_hits = c.hits;
+    stats->cache_misses = c.misses;
+    stats->cache_evictions = c.evictions;
+    stats->cache_size = c.size;
+    stats->cache_capacity = c.capacity;
+    stats->cache_hit_rate = c.hits + c.misses ? (double)c.hits / (double)(c.hits + c.misses) : 0.0;
+}

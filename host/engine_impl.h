@@ -1,0 +1,76 @@
+/* The engine's fields and the internal entry points: opening on an already created
+ * backend context (how tests inject a synthetic backend) and the scheduler's workers. */
+#pragma once
+
+#include <pthread.h>
+
+#include "hexgpu.h"
+#include "host/cache.h"
+#include "profiling/stats.h"
+#include "runtime/backend.h"
+
+/* A submitted request waiting for (or in) a batch: everything the scheduler needs,
+ * copied at submit so the caller's request array can be reused. */
+typedef struct hexgpu_pending {
+    hexgpu_position pos;
+    float *value, *policy, *logits; /* caller-owned, any may be NULL */
+    uint64_t tag;
+    hexgpu_queue *queue;
+    uint64_t hash;      /* hexgpu_position_hash when the cache is on, else 0 */
+    int64_t enqueue_ns; /* for the queue-wait statistic */
+} hexgpu_pending;
+
+/* One slot in flight: a backend slot driven by its own thread. */
+typedef struct hexgpu_worker {
+    hexgpu_engine *engine;
+    void *slot;
+    pthread_t thread;
+    int started;
+    hexgpu_pending *batch;     /* [max_batch]: the batch taken from the queue */
+    int64_t *waits_ns;         /* [max_batch] */
+    hexgpu_completion *done;   /* [max_batch] */
+} hexgpu_worker;
+
+struct hexgpu_engine {
+    const hexgpu_backend_ops *ops;
+    void *ctx; /* the backend's, destroyed at close */
+    int board_size, cells;
+    hexgpu_engine_options options; /* resolved */
+    char backend_choice[256];
+    /* What the backend context borrows (the network): released after it is destroyed. */
+    void *borrowed;
+    void (*borrowed_free)(void *borrowed);
+
+    hexgpu_cache *cache; /* NULL when off */
+    hexgpu_stats stats;
+
+    pthread_mutex_t lock; /* guards the pending ring and closing */
+    pthread_cond_t work;  /* requests queued, or closing */
+    hexgpu_pending *ring;
+    size_t ring_capacity, ring_head, ring_count;
+    size_t ring_reserved; /* room promised to submit calls still copying their requests in */
+    int closing;
+
+    hexgpu_worker *workers;
+    int worker_count;
+};
+
+/* Validates options (NULL = defaults) and fills the defaults that depend on the backend
+ * (max_batch: 1024 for "cuda", 64 otherwise). */
+hexgpu_status hexgpu_engine_options_resolve(const hexgpu_engine_options *in, const hexgpu_backend_ops *ops,
+                                            hexgpu_engine_options *out, hexgpu_error *err);
+
+/* Opens an engine on ctx, a context of ops created with options->max_batch (resolved
+ * options). The engine owns ctx from here on, also on failure (it is destroyed), and
+ * likewise borrowed (released with borrowed_free after ctx; both may be NULL). choice
+ * (may be NULL) says how the backend was chosen. */
+hexgpu_status hexgpu_engine_open_backend(const hexgpu_backend_ops *ops, void *ctx, int board_size,
+                                         const hexgpu_engine_options *options, const char *choice,
+                                         void *borrowed, void (*borrowed_free)(void *), hexgpu_engine **engine,
+                                         hexgpu_error *err);
+
+/* The worker thread's body (scheduler.c). */
+void *hexgpu_worker_main(void *worker);
+/* Takes every queued request out and fails it with HEXGPU_ERR_CLOSED (scheduler.c);
+ * called with closing set. */
+void hexgpu_scheduler_fail_queued(hexgpu_engine *engine);

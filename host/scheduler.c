@@ -1,0 +1,271 @@
+/* The request path: submit (validate, cache lookup, enqueue), the slot workers (take a
+ * batch as soon as the slot is free, launch, wait, distribute, complete) and the
+ * synchronous evaluate built on them. NVTX ranges mark each stage. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/engine_impl.h"
+#include "host/queue_impl.h"
+#include "profiling/timer.h"
+#include "profiling/trace.h"
+#include "runtime/status.h"
+
+/* Requests are copied in chunks through stack buffers so that submit takes the engine
+ * lock once per chunk, not once per request. */
+#define SUBMIT_CHUNK 256
+
+static hexgpu_status check_request(const hexgpu_engine *e, const hexgpu_position *pos, int wants_logits, size_t index,
+                                   hexgpu_error *err) {
+    if (hexgpu_position_validate(pos, err) != HEXGPU_OK) return hexgpu_error_prefix(err, "request %zu", index);
+    if (pos->size != e->board_size)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_POSITION, "request %zu: a %dx%d position for a %dx%d model", index,
+                                pos->size, pos->size, e->board_size, e->board_size);
+    if (wants_logits && !e->options.want_logits)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
+                                "request %zu asks for logits but the engine was opened with want_logits = 0", index);
+    return HEXGPU_OK;
+}
+
+/* Makes room for n more pending requests and promises it to the caller. Called with
+ * the engine lock held. */
+static hexgpu_status ring_reserve(hexgpu_engine *e, size_t n, hexgpu_error *err) {
+    size_t need = e->ring_count + e->ring_reserved + n;
+    if (need > e->ring_capacity) {
+        size_t cap = e->ring_capacity ? e->ring_capacity : 1024;
+        while (cap < need) cap *= 2;
+        hexgpu_pending *ring = malloc(cap * sizeof *ring);
+        if (!ring)
+            return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: request queue of %zu entries: out of memory (%zu bytes)",
+                                    cap, cap * sizeof *ring);
+        for (size_t i = 0; i < e->ring_count; i++) ring[i] = e->ring[(e->ring_head + i) % e->ring_capacity];
+        free(e->ring);
+        e->ring = ring;
+        e->ring_capacity = cap;
+        e->ring_head = 0;
+    }
+    e->ring_reserved += n;
+    return HEXGPU_OK;
+}
+
+/* Moves up to max pending requests (oldest first) into out. Engine lock held. */
+static size_t ring_take(hexgpu_engine *e, hexgpu_pending *out, size_t max) {
+    size_t n = e->ring_count < max ? e->ring_count : max;
+    size_t first = e->ring_capacity - e->ring_head < n ? e->ring_capacity - e->ring_head : n;
+    memcpy(out, e->ring + e->ring_head, first * sizeof *out);
+    memcpy(out + first, e->ring, (n - first) * sizeof *out);
+    e->ring_head = (e->ring_head + n) % e->ring_capacity;
+    e->ring_count -= n;
+    return n;
+}
+
+/* Pushes done[0..n) to their queues, one lock per run of requests of the same queue. */
+static void complete_runs(const hexgpu_pending *items, const hexgpu_completion *done, size_t n,
+                          const hexgpu_error *failure) {
+    HEXGPU_TRACE_RANGE("complete") {
+        for (size_t start = 0; start < n;) {
+            size_t end = start + 1;
+            while (end < n && items[end].queue == items[start].queue) end++;
+            hexgpu_queue_push(items[start].queue, done + start, end - start, failure);
+            start = end;
+        }
+    }
+}
+
+hexgpu_status hexgpu_engine_submit(hexgpu_engine *e, hexgpu_queue *q, const hexgpu_request *requests, size_t count,
+                                   hexgpu_error *err) {
+    if (!e || !q || (!requests && count > 0))
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "hexgpu_engine_submit: NULL engine, queue or requests");
+    if (count == 0) return HEXGPU_OK;
+    hexgpu_trace_push("enqueue");
+    hexgpu_status st = HEXGPU_OK;
+    for (size_t i = 0; i < count && st == HEXGPU_OK; i++)
+        st = check_request(e, &requests[i].position, requests[i].logits != NULL, i, err);
+    if (st == HEXGPU_OK) st = hexgpu_queue_reserve(q, count, err);
+    if (st == HEXGPU_OK) {
+        pthread_mutex_lock(&e->lock);
+        st = ring_reserve(e, count, err);
+        pthread_mutex_unlock(&e->lock);
+        if (st != HEXGPU_OK) hexgpu_queue_unreserve(q, count);
+    }
+    if (st != HEXGPU_OK) {
+        hexgpu_trace_pop();
+        return st;
+    }
+    hexgpu_stats_add_requests(&e->stats, count);
+    hexgpu_pending chunk[SUBMIT_CHUNK];
+    hexgpu_completion hits[SUBMIT_CHUNK];
+    for (size_t base = 0; base < count; base += SUBMIT_CHUNK) {
+        size_t len = count - base < SUBMIT_CHUNK ? count - base : SUBMIT_CHUNK;
+        size_t misses = 0, nhits = 0;
+        int64_t now = hexgpu_timer_now_ns();
+        for (size_t i = 0; i < len; i++) {
+            const hexgpu_request *r = &requests[base + i];
+            uint64_t hash = 0;
+            if (e->cache) {
+                hash = hexgpu_position_hash(&r->position);
+                int hit;
+                HEXGPU_TRACE_RANGE("cache lookup") {
+                    hit = hexgpu_cache_lookup(e->cache, &r->position, hash, r->value, r->policy, r->logits);
+                }
+                if (hit) {
+                    hits[nhits++] = (hexgpu_completion){.tag = r->tag, .status = HEXGPU_OK, .cached = 1};
+                    continue;
+                }
+            }
+            chunk[misses++] = (hexgpu_pending){.pos = r->position, .value = r->value, .policy = r->policy,
+                                               .logits = r->logits, .tag = r->tag, .queue = q, .hash = hash,
+                                               .enqueue_ns = now};
+        }
+        pthread_mutex_lock(&e->lock);
+        size_t tail = (e->ring_head + e->ring_count) % e->ring_capacity;
+        size_t first = e->ring_capacity - tail < misses ? e->ring_capacity - tail : misses;
+        memcpy(e->ring + tail, chunk, first * sizeof *chunk);
+        memcpy(e->ring, chunk + first, (misses - first) * sizeof *chunk);
+        e->ring_count += misses;
+        e->ring_reserved -= len;
+        /* One free worker takes up to max_batch; wake more when there is more. */
+        if (misses > (size_t)e->options.max_batch) pthread_cond_broadcast(&e->work);
+        else if (misses > 0) pthread_cond_signal(&e->work);
+        pthread_mutex_unlock(&e->lock);
+        if (nhits) {
+            hexgpu_stats_add_outcomes(&e->stats, nhits, 0);
+            hexgpu_queue_push(q, hits, nhits, NULL);
+        }
+    }
+    hexgpu_trace_pop();
+    return HEXGPU_OK;
+}
+
+/* Runs one batch through the worker's slot and completes its requests. */
+static void run_batch(hexgpu_worker *w, size_t n) {
+    hexgpu_engine *e = w->engine;
+    const hexgpu_backend_ops *ops = e->ops;
+    hexgpu_slot_buffers buf = ops->slot_buffers(w->slot);
+    size_t cells = (size_t)e->cells;
+    int need_logits = 0;
+    int64_t t0 = hexgpu_timer_now_ns();
+    HEXGPU_TRACE_RANGE("batch assembly") {
+        for (size_t i = 0; i < n; i++) {
+            buf.input[i] = w->batch[i].pos;
+            w->waits_ns[i] = t0 - w->batch[i].enqueue_ns;
+            need_logits |= w->batch[i].logits != NULL;
+        }
+    }
+    /* Logits are copied back only when someone asked, or the cache keeps them. */
+    need_logits = e->options.want_logits && (need_logits || e->cache);
+    hexgpu_stats_slot_begin(&e->stats, t0);
+    hexgpu_error berr;
+    hexgpu_error_clear(&berr);
+    hexgpu_trace_push("launch (h2d)");
+    hexgpu_status st = ops->slot_launch(w->slot, (int)n, need_logits, &berr);
+    hexgpu_trace_pop();
+    if (st == HEXGPU_OK) {
+        hexgpu_trace_push("compute wait");
+        st = ops->slot_wait(w->slot, &berr);
+        hexgpu_trace_pop();
+    }
+    if (st == HEXGPU_OK) {
+        HEXGPU_TRACE_RANGE("distribute (d2h)") {
+            for (size_t i = 0; i < n; i++) {
+                const hexgpu_pending *p = &w->batch[i];
+                const float *policy = buf.policy + i * cells;
+                const float *logits = need_logits ? buf.logits + i * cells : NULL;
+                if (p->value) *p->value = buf.value[i];
+                if (p->policy) memcpy(p->policy, policy, cells * sizeof(float));
+                if (p->logits) memcpy(p->logits, logits, cells * sizeof(float));
+                if (e->cache) hexgpu_cache_insert(e->cache, &p->pos, p->hash, buf.value[i], policy, logits);
+            }
+        }
+    } else {
+        if (berr.status == HEXGPU_OK) hexgpu_error_set(&berr, st, "backend %s failed without a message", ops->name);
+        hexgpu_error_prefix(&berr, "batch of %zu on backend %s", n, ops->name);
+    }
+    for (size_t i = 0; i < n; i++) w->done[i] = (hexgpu_completion){.tag = w->batch[i].tag, .status = st, .cached = 0};
+    /* Counted before completing, so a caller who got its completion sees it counted. */
+    int64_t t1 = hexgpu_timer_now_ns();
+    hexgpu_stats_slot_end(&e->stats, t1, (int)n, st == HEXGPU_OK, t1 - t0, w->waits_ns);
+    complete_runs(w->batch, w->done, n, st == HEXGPU_OK ? NULL : &berr);
+}
+
+void *hexgpu_worker_main(void *arg) {
+    hexgpu_worker *w = arg;
+    hexgpu_engine *e = w->engine;
+    size_t max = (size_t)e->options.max_batch;
+    for (;;) {
+        pthread_mutex_lock(&e->lock);
+        while (e->ring_count == 0 && !e->closing) pthread_cond_wait(&e->work, &e->lock);
+        if (e->ring_count > 0 && e->ring_count < max && e->options.fill_window_us > 0 && !e->closing) {
+            struct timespec deadline = hexgpu_timer_deadline((int64_t)e->options.fill_window_us * 1000);
+            while (e->ring_count < max && !e->closing)
+                if (pthread_cond_timedwait(&e->work, &e->lock, &deadline) == ETIMEDOUT) break;
+        }
+        if (e->ring_count == 0) {
+            int stop = e->closing;
+            pthread_mutex_unlock(&e->lock);
+            if (stop) break;
+            continue; /* another slot took them during the fill window */
+        }
+        size_t n;
+        HEXGPU_TRACE_RANGE("take batch") { n = ring_take(e, w->batch, max); }
+        int more = e->ring_count > 0;
+        pthread_mutex_unlock(&e->lock);
+        if (more) pthread_cond_signal(&e->work);
+        run_batch(w, n);
+    }
+    return NULL;
+}
+
+void hexgpu_scheduler_fail_queued(hexgpu_engine *e) {
+    hexgpu_pending items[SUBMIT_CHUNK];
+    hexgpu_completion done[SUBMIT_CHUNK];
+    hexgpu_error closed;
+    hexgpu_error_set(&closed, HEXGPU_ERR_CLOSED, "the engine was closed before this request was evaluated");
+    for (;;) {
+        pthread_mutex_lock(&e->lock);
+        size_t n = e->ring ? ring_take(e, items, SUBMIT_CHUNK) : 0;
+        pthread_mutex_unlock(&e->lock);
+        if (n == 0) break;
+        for (size_t i = 0; i < n; i++) done[i] = (hexgpu_completion){.tag = items[i].tag, .status = HEXGPU_ERR_CLOSED};
+        hexgpu_stats_add_outcomes(&e->stats, 0, n);
+        complete_runs(items, done, n, &closed);
+    }
+}
+
+hexgpu_status hexgpu_engine_evaluate(hexgpu_engine *e, const hexgpu_position *positions, size_t count, float *value,
+                                     float *policy, float *logits, hexgpu_error *err) {
+    if (!e || (!positions && count > 0))
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "hexgpu_engine_evaluate: NULL engine or positions");
+    /* All are checked before any is submitted, so a bad one leaves nothing running. */
+    for (size_t i = 0; i < count; i++) {
+        hexgpu_status st = check_request(e, &positions[i], logits != NULL, i, err);
+        if (st != HEXGPU_OK) return st;
+    }
+    hexgpu_queue q;
+    hexgpu_status st = hexgpu_queue_init(&q, err);
+    if (st != HEXGPU_OK) return st;
+    size_t cells = (size_t)e->cells;
+    hexgpu_request reqs[SUBMIT_CHUNK];
+    for (size_t base = 0; base < count && st == HEXGPU_OK; base += SUBMIT_CHUNK) {
+        size_t len = count - base < SUBMIT_CHUNK ? count - base : SUBMIT_CHUNK;
+        for (size_t i = 0; i < len; i++) {
+            size_t k = base + i;
+            reqs[i] = (hexgpu_request){.position = positions[k], .value = value ? value + k : NULL,
+                                       .policy = policy ? policy + k * cells : NULL,
+                                       .logits = logits ? logits + k * cells : NULL, .tag = k};
+        }
+        st = hexgpu_engine_submit(e, &q, reqs, len, err);
+    }
+    hexgpu_status first_failure = HEXGPU_OK;
+    hexgpu_completion done[SUBMIT_CHUNK];
+    size_t got;
+    while (hexgpu_queue_wait(&q, done, SUBMIT_CHUNK, -1, &got) == HEXGPU_OK && got > 0)
+        for (size_t i = 0; i < got; i++)
+            if (done[i].status != HEXGPU_OK && first_failure == HEXGPU_OK) first_failure = done[i].status;
+    if (st == HEXGPU_OK && first_failure != HEXGPU_OK) {
+        hexgpu_queue_last_error(&q, err);
+        st = first_failure;
+    }
+    hexgpu_queue_deinit(&q);
+    return st;
+}

@@ -1,0 +1,195 @@
+/* The synthetic backend (see synthetic_backend.h): same slot contract as the real ones,
+ * so the scheduler, cache and fault handling are tested without a network. */
+#include "host/synthetic_backend.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiling/timer.h"
+#include "runtime/status.h"
+
+typedef struct synthetic_ctx {
+    hexgpu_synthetic_config config;
+    int max_batch;
+    pthread_mutex_t lock; /* batches and failed_* */
+    int64_t batches;
+    uint64_t *failed_hashes; /* [max_batch] */
+    size_t failed_count;
+} synthetic_ctx;
+
+typedef struct synthetic_slot {
+    synthetic_ctx *ctx;
+    hexgpu_slot_buffers buf;
+    int batch, want_logits;
+    int64_t index; /* of the launched batch on the context, 1-based */
+} synthetic_slot;
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 31;
+    x *= 0x7fb5d329728ea185ull;
+    x ^= x >> 27;
+    x *= 0x81dadef4bc2dd44dull;
+    x ^= x >> 33;
+    return x;
+}
+
+void hexgpu_synthetic_outputs(const hexgpu_position *pos, float *value, float *policy, float *logits) {
+    uint64_t h = hexgpu_position_hash(pos);
+    int cells = pos->size * pos->size;
+    if (value) *value = (float)((double)(h >> 11) * 0x1.0p-53 * 2.0 - 1.0) * 0.999f;
+    float l[HEXGPU_MAX_CELLS];
+    float top = -INFINITY;
+    for (int c = 0; c < cells; c++) {
+        l[c] = (float)(mix64(h + (uint64_t)c) >> 40) * 0x1.0p-24f * 4.0f - 2.0f;
+        if (hexgpu_position_at(pos, c) == HEXGPU_NONE && l[c] > top) top = l[c];
+    }
+    if (logits) memcpy(logits, l, (size_t)cells * sizeof(float));
+    if (!policy) return;
+    double sum = 0.0;
+    for (int c = 0; c < cells; c++) {
+        policy[c] = hexgpu_position_at(pos, c) == HEXGPU_NONE ? expf(l[c] - top) : 0.0f;
+        sum += policy[c];
+    }
+    for (int c = 0; c < cells && sum > 0.0; c++) policy[c] = (float)(policy[c] / sum);
+}
+
+hexgpu_status hexgpu_synthetic_create(const hexgpu_synthetic_config *config, int max_batch, void **out,
+                                      hexgpu_error *err) {
+    *out = NULL;
+    if (max_batch < 1 || config->board_size < HEXGPU_MIN_SIZE || config->board_size > HEXGPU_MAX_SIZE)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "synthetic backend: max_batch %d, board size %d",
+                                max_batch, config->board_size);
+    synthetic_ctx *c = calloc(1, sizeof *c);
+    if (c) c->failed_hashes = calloc((size_t)max_batch, sizeof *c->failed_hashes);
+    if (!c || !c->failed_hashes) {
+        if (c) free(c);
+        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "synthetic backend: out of memory");
+    }
+    c->config = *config;
+    c->max_batch = max_batch;
+    pthread_mutex_init(&c->lock, NULL);
+    *out = c;
+    return HEXGPU_OK;
+}
+
+static int synthetic_available(int device, char *why, size_t why_len) {
+    (void)device, (void)why, (void)why_len;
+    return 1;
+}
+
+static hexgpu_status synthetic_create_from_network(const hexgpu_network *net, const hexgpu_backend_config *config,
+                                                   void **ctx, hexgpu_error *err) {
+    hexgpu_synthetic_config sc = {.board_size = net->board_size};
+    return hexgpu_synthetic_create(&sc, config->max_batch, ctx, err);
+}
+
+static void synthetic_destroy(void *ctx) {
+    synthetic_ctx *c = ctx;
+    pthread_mutex_destroy(&c->lock);
+    free(c->failed_hashes);
+    free(c);
+}
+
+static hexgpu_precision synthetic_precision(void *ctx) {
+    (void)ctx;
+    return HEXGPU_PRECISION_FP32;
+}
+
+static void synthetic_slot_destroy(void *slot) {
+    synthetic_slot *s = slot;
+    if (!s) return;
+    free(s->buf.input), free(s->buf.policy), free(s->buf.logits), free(s->buf.value);
+    free(s);
+}
+
+static hexgpu_status synthetic_slot_create(void *ctx, void **out, hexgpu_error *err) {
+    synthetic_ctx *c = ctx;
+    size_t n = (size_t)c->max_batch, cells = (size_t)c->config.board_size * (size_t)c->config.board_size;
+    synthetic_slot *s = calloc(1, sizeof *s);
+    if (s) {
+        s->ctx = c;
+        s->buf.input = calloc(n, sizeof *s->buf.input);
+        s->buf.policy = calloc(n * cells, sizeof(float));
+        s->buf.logits = calloc(n * cells, sizeof(float));
+        s->buf.value = calloc(n, sizeof(float));
+    }
+    if (!s || !s->buf.input || !s->buf.policy || !s->buf.logits || !s->buf.value) {
+        synthetic_slot_destroy(s);
+        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "synthetic backend: out of memory for a slot of %zu", n);
+    }
+    *out = s;
+    return HEXGPU_OK;
+}
+
+static hexgpu_slot_buffers synthetic_slot_buffers(void *slot) { return ((synthetic_slot *)slot)->buf; }
+
+static hexgpu_status synthetic_slot_launch(void *slot, int batch, int want_logits, hexgpu_error *err) {
+    synthetic_slot *s = slot;
+    if (batch < 1 || batch > s->ctx->max_batch)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "synthetic backend: batch %d outside 1..%d", batch,
+                                s->ctx->max_batch);
+    s->batch = batch;
+    s->want_logits = want_logits;
+    pthread_mutex_lock(&s->ctx->lock);
+    s->index = ++s->ctx->batches;
+    pthread_mutex_unlock(&s->ctx->lock);
+    return HEXGPU_OK;
+}
+
+static hexgpu_status synthetic_slot_wait(void *slot, hexgpu_error *err) {
+    synthetic_slot *s = slot;
+    synthetic_ctx *c = s->ctx;
+    int64_t start = c->config.delay_ns > 0 ? hexgpu_timer_now_ns() : 0;
+    size_t cells = (size_t)c->config.board_size * (size_t)c->config.board_size;
+    if (s->index == c->config.fail_batch) {
+        pthread_mutex_lock(&c->lock);
+        for (int i = 0; i < s->batch; i++) c->failed_hashes[i] = hexgpu_position_hash(&s->buf.input[i]);
+        c->failed_count = (size_t)s->batch;
+        pthread_mutex_unlock(&c->lock);
+        return hexgpu_error_set(err, HEXGPU_ERR_CUDA, "synthetic failure of batch %lld (as configured)",
+                                (long long)s->index);
+    }
+    if (!c->config.no_work)
+        for (int i = 0; i < s->batch; i++)
+            hexgpu_synthetic_outputs(&s->buf.input[i], &s->buf.value[i], s->buf.policy + (size_t)i * cells,
+                                     s->want_logits ? s->buf.logits + (size_t)i * cells : NULL);
+    if (c->config.delay_ns > 0) {
+        int64_t left = c->config.delay_ns - (hexgpu_timer_now_ns() - start);
+        if (left > 0) hexgpu_timer_sleep_ns(left);
+    }
+    return HEXGPU_OK;
+}
+
+int64_t hexgpu_synthetic_batches(void *ctx) {
+    synthetic_ctx *c = ctx;
+    pthread_mutex_lock(&c->lock);
+    int64_t n = c->batches;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+size_t hexgpu_synthetic_failed(void *ctx, uint64_t *hashes, size_t max) {
+    synthetic_ctx *c = ctx;
+    pthread_mutex_lock(&c->lock);
+    size_t n = c->failed_count < max ? c->failed_count : max;
+    memcpy(hashes, c->failed_hashes, n * sizeof *hashes);
+    size_t all = c->failed_count;
+    pthread_mutex_unlock(&c->lock);
+    return all;
+}
+
+const hexgpu_backend_ops hexgpu_backend_synthetic = {
+    .abi_version = HEXGPU_BACKEND_ABI_VERSION,
+    .name = "synthetic",
+    .available = synthetic_available,
+    .create = synthetic_create_from_network,
+    .destroy = synthetic_destroy,
+    .precision = synthetic_precision,
+    .slot_create = synthetic_slot_create,
+    .slot_destroy = synthetic_slot_destroy,
+    .slot_buffers = synthetic_slot_buffers,
+    .slot_launch = synthetic_slot_launch,
+    .slot_wait = synthetic_slot_wait,
+};
