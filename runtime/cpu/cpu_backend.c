@@ -1,15 +1,139 @@
-/* PLACEHOLDER: the CPU backend is being written; replaced before anything lands. */
+/* The CPU backend: fp32 reference implementation of the backend interface, always built
+ * and the default where no GPU is present. Synchronous; all cores via OpenBLAS threads. */
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "runtime/backend.h"
+#include "runtime/cpu/cpu_network.h"
 #include "runtime/status.h"
 
+typedef struct cpu_context {
+    hexgpu_cpu_network net;
+    int max_batch;
+} cpu_context;
+
+typedef struct cpu_slot {
+    const cpu_context *ctx;
+    hexgpu_cpu_workspace ws;
+    hexgpu_slot_buffers buf;
+} cpu_slot;
+
 static int cpu_available(int device, char *why, size_t why_len) {
-    (void)device, (void)why, (void)why_len;
+    (void)device;
+    if (why && why_len) why[0] = '\0';
     return 1;
 }
+
 static hexgpu_status cpu_create(const hexgpu_network *net, const hexgpu_backend_config *config, void **ctx,
                                 hexgpu_error *err) {
-    (void)net, (void)config, (void)ctx;
-    return hexgpu_error_set(err, HEXGPU_ERR_UNSUPPORTED, "cpu backend not written yet");
+    *ctx = NULL;
+    if (config->max_batch < 1)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "cpu backend: max_batch %d (must be >= 1)",
+                                config->max_batch);
+    if (config->threads < 0)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "cpu backend: threads %d (must be >= 0)",
+                                config->threads);
+    cpu_context *c = calloc(1, sizeof *c);
+    if (!c) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "cpu backend: out of memory");
+    hexgpu_status st = hexgpu_cpu_network_create(net, &c->net, err);
+    if (st) {
+        free(c);
+        return st;
+    }
+    c->max_batch = config->max_batch;
+    /* OpenBLAS's thread count is process-wide: the last context created sets it. Its
+     * default (no call) is every core. */
+    if (config->threads > 0) openblas_set_num_threads(config->threads);
+    *ctx = c;
+    return HEXGPU_OK;
 }
+
+static void cpu_destroy(void *ctx) {
+    cpu_context *c = ctx;
+    if (!c) return;
+    hexgpu_cpu_network_destroy(&c->net);
+    free(c);
+}
+
+/* FP16 or AUTO asked for: the CPU backend always computes in fp32. */
+static hexgpu_precision cpu_precision(void *ctx) {
+    (void)ctx;
+    return HEXGPU_PRECISION_FP32;
+}
+
+static void cpu_slot_destroy(void *slot) {
+    cpu_slot *s = slot;
+    if (!s) return;
+    hexgpu_cpu_workspace_destroy(&s->ws);
+    free(s->buf.input);
+    free(s->buf.policy);
+    free(s->buf.logits);
+    free(s->buf.value);
+    free(s);
+}
+
+static hexgpu_status cpu_slot_create(void *ctx, void **slot, hexgpu_error *err) {
+    const cpu_context *c = ctx;
+    *slot = NULL;
+    cpu_slot *s = calloc(1, sizeof *s);
+    if (!s) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "cpu backend: out of memory for a slot");
+    s->ctx = c;
+    size_t mb = (size_t)c->max_batch, cells = (size_t)c->net.board_size * c->net.board_size;
+    s->buf.input = calloc(mb, sizeof *s->buf.input);
+    s->buf.policy = calloc(mb * cells, sizeof(float));
+    s->buf.logits = calloc(mb * cells, sizeof(float));
+    s->buf.value = calloc(mb, sizeof(float));
+    if (!s->buf.input || !s->buf.policy || !s->buf.logits || !s->buf.value) {
+        cpu_slot_destroy(s);
+        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "cpu backend: out of memory for a slot of batch %d",
+                                c->max_batch);
+    }
+    hexgpu_status st = hexgpu_cpu_workspace_create(&c->net, c->max_batch, &s->ws, err);
+    if (st) {
+        cpu_slot_destroy(s);
+        return st;
+    }
+    *slot = s;
+    return HEXGPU_OK;
+}
+
+static hexgpu_slot_buffers cpu_slot_buffers(void *slot) { return ((cpu_slot *)slot)->buf; }
+
+/* Runs the whole batch before returning; want_logits is moot since logits are needed
+ * for the softmax and already sit in host memory. */
+static hexgpu_status cpu_slot_launch(void *slot, int batch, int want_logits, hexgpu_error *err) {
+    (void)want_logits;
+    cpu_slot *s = slot;
+    const cpu_context *c = s->ctx;
+    if (batch < 1 || batch > c->max_batch)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "cpu backend: batch %d outside 1..%d", batch,
+                                c->max_batch);
+    for (int b = 0; b < batch; b++)
+        if (s->buf.input[b].size != c->net.board_size)
+            return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
+                                    "cpu backend: position %d of the batch is %dx%d, the network plays %dx%d", b,
+                                    s->buf.input[b].size, s->buf.input[b].size, c->net.board_size,
+                                    c->net.board_size);
+    hexgpu_cpu_network_forward(&c->net, &s->ws, s->buf.input, batch, s->buf.logits, s->buf.policy, s->buf.value);
+    return HEXGPU_OK;
+}
+
+static hexgpu_status cpu_slot_wait(void *slot, hexgpu_error *err) {
+    (void)slot, (void)err;
+    return HEXGPU_OK;
+}
+
 const hexgpu_backend_ops hexgpu_backend_cpu = {
-    .abi_version = HEXGPU_BACKEND_ABI_VERSION, .name = "cpu", .available = cpu_available, .create = cpu_create};
+    .abi_version = HEXGPU_BACKEND_ABI_VERSION,
+    .name = "cpu",
+    .available = cpu_available,
+    .create = cpu_create,
+    .destroy = cpu_destroy,
+    .precision = cpu_precision,
+    .slot_create = cpu_slot_create,
+    .slot_destroy = cpu_slot_destroy,
+    .slot_buffers = cpu_slot_buffers,
+    .slot_launch = cpu_slot_launch,
+    .slot_wait = cpu_slot_wait,
+};

@@ -1,0 +1,224 @@
+/* The CPU backend's network: weights repacked for im2col GEMMs, a workspace sized once
+ * from the largest batch, and the forward pass (trunk, both heads, legal softmax). */
+#include "runtime/cpu/cpu_network.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/status.h"
+
+/* im2col chunks stay below this many floats (16 MiB): big enough that each sgemm has
+ * thousands of rows, small enough that max_batch 4096 does not need gigabytes. */
+#define COL_CAPACITY_FLOATS ((size_t)4 << 20)
+
+static float *copy_floats(const float *src, size_t count) {
+    float *dst = malloc(count * sizeof(float));
+    if (dst) memcpy(dst, src, count * sizeof(float));
+    return dst;
+}
+
+/* OIHW -> O(HW)I, so that one weight row matches one NHWC im2col row. */
+static int repack_conv(const hexgpu_conv *src, hexgpu_cpu_conv *dst) {
+    int k = src->kernel, in = src->in_channels, out = src->out_channels;
+    *dst = (hexgpu_cpu_conv){.in = in, .out = out, .kernel = k, .stride = src->stride, .pad = src->pad};
+    dst->weight = malloc((size_t)out * k * k * in * sizeof(float));
+    dst->bias = copy_floats(src->bias, (size_t)out);
+    if (!dst->weight || !dst->bias) return 0;
+    for (int o = 0; o < out; o++)
+        for (int i = 0; i < in; i++)
+            for (int y = 0; y < k; y++)
+                for (int x = 0; x < k; x++)
+                    dst->weight[(((size_t)o * k + y) * k + x) * in + i] = src->weight[(((size_t)o * in + i) * k + y) * k + x];
+    return 1;
+}
+
+static int copy_linear(const hexgpu_linear *src, hexgpu_linear *dst) {
+    *dst = *src;
+    dst->weight = copy_floats(src->weight, (size_t)src->in_features * src->out_features);
+    dst->bias = copy_floats(src->bias, (size_t)src->out_features);
+    return dst->weight && dst->bias;
+}
+
+hexgpu_status hexgpu_cpu_network_create(const hexgpu_network *net, hexgpu_cpu_network *cpu, hexgpu_error *err) {
+    memset(cpu, 0, sizeof *cpu);
+    cpu->board_size = net->board_size;
+    cpu->value_channels = net->value_channels;
+    cpu->value_hidden = net->value_hidden;
+    memcpy(cpu->widths, net->widths, sizeof cpu->widths);
+    memcpy(cpu->spatial, net->spatial, sizeof cpu->spatial);
+    int ok = repack_conv(&net->input_conv, &cpu->input_conv);
+    for (int b = 0; ok && b < HEXGPU_NET_BLOCKS; b++) {
+        const hexgpu_block *src = &net->blocks[b];
+        hexgpu_cpu_block *dst = &cpu->blocks[b];
+        ok = repack_conv(&src->conv1, &dst->conv1) && repack_conv(&src->conv2, &dst->conv2);
+        dst->has_shortcut = src->has_shortcut;
+        if (ok && src->has_shortcut) ok = repack_conv(&src->shortcut, &dst->shortcut);
+        if (ok) ok = (dst->out_bias = copy_floats(src->conv2.bias, (size_t)src->conv2.out_channels)) != NULL;
+        if (ok && src->has_shortcut)
+            for (int c = 0; c < src->conv2.out_channels; c++) dst->out_bias[c] += src->shortcut.bias[c];
+    }
+    ok = ok && repack_conv(&net->value_conv, &cpu->value_conv) && copy_linear(&net->policy, &cpu->policy) &&
+         copy_linear(&net->value_fc1, &cpu->value_fc1) && copy_linear(&net->value_fc2, &cpu->value_fc2);
+    if (!ok) {
+        hexgpu_cpu_network_destroy(cpu);
+        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "cpu backend: out of memory copying the weights");
+    }
+    return HEXGPU_OK;
+}
+
+static void free_conv(hexgpu_cpu_conv *c) {
+    free(c->weight);
+    free(c->bias);
+}
+
+static void free_linear(hexgpu_linear *l) {
+    free(l->weight);
+    free(l->bias);
+}
+
+void hexgpu_cpu_network_destroy(hexgpu_cpu_network *cpu) {
+    free_conv(&cpu->input_conv);
+    for (int b = 0; b < HEXGPU_NET_BLOCKS; b++) {
+        free_conv(&cpu->blocks[b].conv1);
+        free_conv(&cpu->blocks[b].conv2);
+        free_conv(&cpu->blocks[b].shortcut);
+        free(cpu->blocks[b].out_bias);
+    }
+    free_conv(&cpu->value_conv);
+    free_linear(&cpu->policy);
+    free_linear(&cpu->value_fc1);
+    free_linear(&cpu->value_fc2);
+    memset(cpu, 0, sizeof *cpu);
+}
+
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+
+hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max_batch, hexgpu_cpu_workspace *ws,
+                                          hexgpu_error *err) {
+    memset(ws, 0, sizeof *ws);
+    ws->max_batch = max_batch;
+    size_t mb = (size_t)max_batch;
+    int n = cpu->board_size;
+    /* The largest activation of one board and the largest im2col of one board. */
+    size_t act = (size_t)n * n * cpu->widths[0];
+    size_t col = hexgpu_cpu_conv_col_per_board(&cpu->input_conv, n);
+    size_t pad_a = 0, pad_c = 0;
+    const hexgpu_cpu_conv *convs[3 * HEXGPU_NET_BLOCKS + 2];
+    int nconv = 0;
+    convs[nconv++] = &cpu->input_conv;
+    convs[nconv++] = &cpu->value_conv;
+    for (int b = 0; b < HEXGPU_NET_BLOCKS; b++) {
+        const hexgpu_cpu_block *block = &cpu->blocks[b];
+        int in_side = b == 0 ? n : cpu->spatial[(b - 1) / HEXGPU_NET_BLOCKS_PER_STAGE + 1];
+        int out_side = cpu->spatial[b / HEXGPU_NET_BLOCKS_PER_STAGE + 1];
+        act = max_size(act, (size_t)out_side * out_side * block->conv1.out);
+        col = max_size(col, hexgpu_cpu_conv_col_per_board(&block->conv1, in_side));
+        col = max_size(col, hexgpu_cpu_conv_col_per_board(&block->conv2, out_side));
+        if (block->has_shortcut) col = max_size(col, hexgpu_cpu_conv_col_per_board(&block->shortcut, in_side));
+        convs[nconv++] = &block->conv1;
+        convs[nconv++] = &block->conv2;
+        if (block->has_shortcut) convs[nconv++] = &block->shortcut;
+    }
+    for (int i = 0; i < nconv; i++) {
+        int k = convs[i]->kernel * convs[i]->kernel * convs[i]->in;
+        pad_a = max_size(pad_a, hexgpu_cpu_pad_a_floats(convs[i]->out, k));
+        pad_c = max_size(pad_c, hexgpu_cpu_pad_c_floats(convs[i]->out, k));
+    }
+    int s4 = cpu->spatial[HEXGPU_NET_STAGES];
+    hexgpu_cpu_scratch *sc = &ws->scratch;
+    sc->col_capacity = max_size(col, col * mb < COL_CAPACITY_FLOATS ? col * mb : COL_CAPACITY_FLOATS);
+    sc->pad_a_capacity = pad_a;
+    sc->pad_c_capacity = pad_c;
+    ws->planes = malloc(mb * n * n * 3 * sizeof(float));
+    for (int i = 0; i < 3; i++) ws->act[i] = malloc(mb * act * sizeof(float));
+    sc->col = malloc(sc->col_capacity * sizeof(float));
+    sc->pad_a = malloc(pad_a * sizeof(float));
+    sc->pad_c = malloc(pad_c * sizeof(float));
+    ws->pooled = malloc(mb * cpu->widths[HEXGPU_NET_STAGES] * sizeof(float));
+    ws->value_act = malloc(mb * s4 * s4 * cpu->value_channels * sizeof(float));
+    ws->value_mean = malloc(mb * cpu->value_channels * sizeof(float));
+    ws->hidden = malloc(mb * cpu->value_hidden * sizeof(float));
+    if (!ws->planes || !ws->act[0] || !ws->act[1] || !ws->act[2] || !sc->col || !sc->pad_a || !sc->pad_c || !ws->pooled || !ws->value_act ||
+        !ws->value_mean || !ws->hidden) {
+        hexgpu_cpu_workspace_destroy(ws);
+        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "cpu backend: out of memory for a slot of batch %d",
+                                max_batch);
+    }
+    return HEXGPU_OK;
+}
+
+void hexgpu_cpu_workspace_destroy(hexgpu_cpu_workspace *ws) {
+    free(ws->planes);
+    for (int i = 0; i < 3; i++) free(ws->act[i]);
+    free(ws->scratch.col);
+    free(ws->scratch.pad_a);
+    free(ws->scratch.pad_c);
+    free(ws->pooled);
+    free(ws->value_act);
+    free(ws->value_mean);
+    free(ws->hidden);
+    memset(ws, 0, sizeof *ws);
+}
+
+/* planes[b][y][x][3] (NHWC) from the reference NCHW encoding of each position. */
+static void encode_inputs(const hexgpu_position *positions, int batch, int n, float *planes) {
+    float nchw[3 * HEXGPU_MAX_CELLS];
+    int cells = n * n;
+    for (int b = 0; b < batch; b++) {
+        hexgpu_position_to_planes(&positions[b], nchw);
+        float *out = planes + (size_t)b * cells * 3;
+        for (int i = 0; i < cells; i++)
+            for (int c = 0; c < 3; c++) out[i * 3 + c] = nchw[c * cells + i];
+    }
+}
+
+/* One residual block: out = relu(conv2(relu(conv1(in))) + shortcut(in)). The shortcut
+ * (or the identity) is written first and conv2's GEMM accumulates onto it (beta 1). */
+static void block_forward(const hexgpu_cpu_block *block, hexgpu_cpu_workspace *ws, int batch, int in_side,
+                          const float *in, float *mid, float *out) {
+    int side = hexgpu_cpu_conv_out_side(&block->conv1, in_side);
+    size_t rows = (size_t)batch * side * side;
+    hexgpu_cpu_conv_forward_nhwc(&block->conv1, in, batch, in_side, mid, 0.0f, &ws->scratch);
+    hexgpu_cpu_bias_act(mid, rows, block->conv1.out, block->conv1.bias, 1);
+    if (block->has_shortcut)
+        hexgpu_cpu_conv_forward_nhwc(&block->shortcut, in, batch, in_side, out, 0.0f, &ws->scratch);
+    else
+        memcpy(out, in, rows * block->conv2.out * sizeof(float));
+    hexgpu_cpu_conv_forward_nhwc(&block->conv2, mid, batch, side, out, 1.0f, &ws->scratch);
+    hexgpu_cpu_bias_act(out, rows, block->conv2.out, block->out_bias, 1);
+}
+
+void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_workspace *ws,
+                                const hexgpu_position *positions, int batch, float *logits, float *policy,
+                                float *value) {
+    int n = cpu->board_size, cells = n * n;
+    encode_inputs(positions, batch, n, ws->planes);
+    float *cur = ws->act[0], *mid = ws->act[1], *out = ws->act[2];
+    hexgpu_cpu_conv_forward_nhwc(&cpu->input_conv, ws->planes, batch, n, cur, 0.0f, &ws->scratch);
+    hexgpu_cpu_bias_act(cur, (size_t)batch * cells, cpu->input_conv.out, cpu->input_conv.bias, 1);
+    int side = n;
+    for (int b = 0; b < HEXGPU_NET_BLOCKS; b++) {
+        block_forward(&cpu->blocks[b], ws, batch, side, cur, mid, out);
+        side = hexgpu_cpu_conv_out_side(&cpu->blocks[b].conv1, side);
+        float *t = cur;
+        cur = out;
+        out = t;
+    }
+    int pixels = side * side, c4 = cpu->widths[HEXGPU_NET_STAGES], v = cpu->value_channels;
+
+    hexgpu_cpu_mean_pool(cur, batch, pixels, c4, ws->pooled);
+    hexgpu_cpu_linear(ws->pooled, batch, c4, cpu->policy.weight, cpu->policy.bias, cells, logits);
+    for (int b = 0; b < batch; b++)
+        hexgpu_cpu_legal_softmax(&positions[b], logits + (size_t)b * cells, policy + (size_t)b * cells);
+
+    hexgpu_cpu_conv_forward_nhwc(&cpu->value_conv, cur, batch, side, ws->value_act, 0.0f, &ws->scratch);
+    hexgpu_cpu_bias_act(ws->value_act, (size_t)batch * pixels, v, cpu->value_conv.bias, 1);
+    hexgpu_cpu_mean_pool(ws->value_act, batch, pixels, v, ws->value_mean);
+    hexgpu_cpu_linear(ws->value_mean, batch, v, cpu->value_fc1.weight, cpu->value_fc1.bias, cpu->value_hidden,
+                      ws->hidden);
+    for (size_t i = 0; i < (size_t)batch * cpu->value_hidden; i++)
+        if (ws->hidden[i] < 0.0f) ws->hidden[i] = 0.0f;
+    hexgpu_cpu_linear(ws->hidden, batch, cpu->value_hidden, cpu->value_fc2.weight, cpu->value_fc2.bias, 1, value);
+    for (int b = 0; b < batch; b++) value[b] = tanhf(value[b]);
+}

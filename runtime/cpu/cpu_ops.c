@@ -1,0 +1,139 @@
+/* The CPU backend's primitive operations: im2col convolution through OpenBLAS, bias and
+ * ReLU passes, pooling, small linear layers, the legal-cell softmax. */
+#include "runtime/cpu/cpu_ops.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* Rows that take an m x n x k GEMM just past the small-matrix limit. */
+static int padded_rows(int m, int n, int k) {
+    double limit_rows = HEXGPU_CPU_SMALL_GEMM_MNK / ((double)n * k);
+    return (double)m > limit_rows ? m : (int)limit_rows + 1;
+}
+
+size_t hexgpu_cpu_pad_a_floats(int n, int k) { return (size_t)padded_rows(1, n, k) * k; }
+size_t hexgpu_cpu_pad_c_floats(int n, int k) { return (size_t)padded_rows(1, n, k) * n; }
+
+void hexgpu_cpu_gemm_nt(int m, int n, int k, const float *a, const float *b, float beta, float *c,
+                        const hexgpu_cpu_scratch *scratch) {
+    int rows = padded_rows(m, n, k);
+    if (rows == m) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, beta, c, n);
+        return;
+    }
+    /* rows * k and rows * n fit: the pad buffers are sized by hexgpu_cpu_pad_*_floats. */
+    memcpy(scratch->pad_a, a, (size_t)m * k * sizeof(float));
+    memset(scratch->pad_a + (size_t)m * k, 0, (size_t)(rows - m) * k * sizeof(float));
+    if (beta != 0.0f) memcpy(scratch->pad_c, c, (size_t)m * n * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, k, 1.0f, scratch->pad_a, k, b, k, beta,
+                scratch->pad_c, n);
+    memcpy(c, scratch->pad_c, (size_t)m * n * sizeof(float));
+}
+
+int hexgpu_cpu_conv_out_side(const hexgpu_cpu_conv *conv, int side) {
+    return (side + 2 * conv->pad - conv->kernel) / conv->stride + 1;
+}
+
+static int conv_is_pointwise(const hexgpu_cpu_conv *conv) { return conv->kernel == 1 && conv->stride == 1; }
+
+size_t hexgpu_cpu_conv_col_per_board(const hexgpu_cpu_conv *conv, int side) {
+    if (conv_is_pointwise(conv)) return 0;
+    size_t so = (size_t)hexgpu_cpu_conv_out_side(conv, side);
+    return so * so * (size_t)conv->kernel * conv->kernel * conv->in;
+}
+
+/* col[boards][so][so][k][k][in] from in[boards][side][side][in]; zero outside the board
+ * (the padding). Rows of K = k*k*in floats, matching the repacked weights. */
+static void im2col_nhwc(const hexgpu_cpu_conv *c, const float *in, int boards, int side, float *col) {
+    int so = hexgpu_cpu_conv_out_side(c, side), k = c->kernel, cin = c->in;
+    size_t run = (size_t)cin * sizeof(float);
+    for (int b = 0; b < boards; b++) {
+        const float *board = in + (size_t)b * side * side * cin;
+        for (int oy = 0; oy < so; oy++)
+            for (int ox = 0; ox < so; ox++)
+                for (int ky = 0; ky < k; ky++) {
+                    int iy = oy * c->stride - c->pad + ky;
+                    for (int kx = 0; kx < k; kx++, col += cin) {
+                        int ix = ox * c->stride - c->pad + kx;
+                        if (iy < 0 || iy >= side || ix < 0 || ix >= side) memset(col, 0, run);
+                        else memcpy(col, board + ((size_t)iy * side + ix) * cin, run);
+                    }
+                }
+    }
+}
+
+void hexgpu_cpu_conv_forward_nhwc(const hexgpu_cpu_conv *conv, const float *in, int batch, int side, float *out,
+                                  float beta, const hexgpu_cpu_scratch *scratch) {
+    int so = hexgpu_cpu_conv_out_side(conv, side);
+    int kdim = conv->kernel * conv->kernel * conv->in;
+    int pixels = so * so;
+    if (conv_is_pointwise(conv)) {
+        hexgpu_cpu_gemm_nt(batch * pixels, conv->out, kdim, in, conv->weight, beta, out, scratch);
+        return;
+    }
+    size_t per_board = hexgpu_cpu_conv_col_per_board(conv, side);
+    int chunk = (int)(scratch->col_capacity / per_board);
+    if (chunk < 1) chunk = 1; /* callers size col for at least one board */
+    for (int b0 = 0; b0 < batch; b0 += chunk) {
+        int boards = batch - b0 < chunk ? batch - b0 : chunk;
+        im2col_nhwc(conv, in + (size_t)b0 * side * side * conv->in, boards, side, scratch->col);
+        hexgpu_cpu_gemm_nt(boards * pixels, conv->out, kdim, scratch->col, conv->weight, beta,
+                           out + (size_t)b0 * pixels * conv->out, scratch);
+    }
+}
+
+void hexgpu_cpu_bias_act(float *x, size_t rows, int channels, const float *bias, int relu) {
+    for (size_t r = 0; r < rows; r++, x += channels) {
+        if (relu)
+            for (int c = 0; c < channels; c++) {
+                float v = x[c] + bias[c];
+                x[c] = v > 0.0f ? v : 0.0f;
+            }
+        else
+            for (int c = 0; c < channels; c++) x[c] += bias[c];
+    }
+}
+
+void hexgpu_cpu_mean_pool(const float *in, int batch, int pixels, int channels, float *out) {
+    for (int b = 0; b < batch; b++) {
+        float *o = out + (size_t)b * channels;
+        memset(o, 0, (size_t)channels * sizeof(float));
+        for (int p = 0; p < pixels; p++, in += channels)
+            for (int c = 0; c < channels; c++) o[c] += in[c];
+        for (int c = 0; c < channels; c++) o[c] /= (float)pixels;
+    }
+}
+
+void hexgpu_cpu_linear(const float *in, int batch, int in_features, const float *weight, const float *bias,
+                       int out_features, float *out) {
+    for (int b = 0; b < batch; b++) {
+        const float *x = in + (size_t)b * in_features;
+        for (int o = 0; o < out_features; o++) {
+            const float *w = weight + (size_t)o * in_features;
+            /* Four partial sums: lets the compiler vectorise without -ffast-math, and the
+             * order is fixed, so the result does not depend on the batch. */
+            float s[4] = {0, 0, 0, 0};
+            int i = 0;
+            for (; i + 4 <= in_features; i += 4)
+                for (int j = 0; j < 4; j++) s[j] += w[i + j] * x[i + j];
+            for (; i < in_features; i++) s[0] += w[i] * x[i];
+            out[(size_t)b * out_features + o] = bias[o] + ((s[0] + s[1]) + (s[2] + s[3]));
+        }
+    }
+}
+
+void hexgpu_cpu_legal_softmax(const hexgpu_position *pos, const float *logits, float *probs) {
+    int cells = pos->size * pos->size;
+    float max = -INFINITY;
+    for (int i = 0; i < cells; i++)
+        if (hexgpu_position_at(pos, i) == HEXGPU_NONE && logits[i] > max) max = logits[i];
+    double sum = 0.0;
+    for (int i = 0; i < cells; i++) {
+        probs[i] = hexgpu_position_at(pos, i) == HEXGPU_NONE ? expf(logits[i] - max) : 0.0f;
+        sum += probs[i];
+    }
+    if (sum <= 0.0) return; /* full board: no legal cell, all zeros */
+    float inv = (float)(1.0 / sum);
+    for (int i = 0; i < cells; i++) probs[i] *= inv;
+}

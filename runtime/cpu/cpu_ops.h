@@ -1,0 +1,66 @@
+/* The CPU backend's primitive operations on NHWC fp32 activations of a whole batch:
+ * convolution as im2col + one OpenBLAS sgemm per chunk of boards, bias/ReLU passes,
+ * pooling, small linear layers and the legal-cell softmax. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hexgpu.h"
+
+/* A convolution with BN folded, weights repacked for the im2col GEMM. */
+typedef struct hexgpu_cpu_conv {
+    int in, out, kernel, stride, pad;
+    float *weight; /* [out][kernel][kernel][in]: one row per output channel, K = k*k*in */
+    float *bias;   /* [out] */
+} hexgpu_cpu_conv;
+
+/* Scratch the convolutions use, sized once per slot (hexgpu_cpu_scratch_floats). */
+typedef struct hexgpu_cpu_scratch {
+    float *col;          /* im2col of a chunk of boards */
+    size_t col_capacity; /* floats; at least one board's worth */
+    float *pad_a, *pad_c; /* small GEMMs padded past OpenBLAS's small-matrix path */
+    size_t pad_a_capacity, pad_c_capacity;
+} hexgpu_cpu_scratch;
+
+/* OpenBLAS 0.3 (SkylakeX/Cooperlake kernels, picked on AVX-512 machines) sends sgemm
+ * calls with M*N*K <= 1e6 to small-matrix kernels that sum in another order than the
+ * blocked kernels, so a board's answer would depend on the batch it came in. Such calls
+ * are padded with zero rows to just above the limit (at most 1e6 multiply-adds). */
+#define HEXGPU_CPU_SMALL_GEMM_MNK 1000000.0
+
+/* Floats pad_a and pad_c need for a GEMM with n columns and inner size k. */
+size_t hexgpu_cpu_pad_a_floats(int n, int k);
+size_t hexgpu_cpu_pad_c_floats(int n, int k);
+
+/* C[m][n] = beta * C + A[m][k] * B[n][k]^T (row-major), padded as described above. */
+void hexgpu_cpu_gemm_nt(int m, int n, int k, const float *a, const float *b, float beta, float *c,
+                        const hexgpu_cpu_scratch *scratch);
+
+/* Output side of a convolution on a side x side input. */
+int hexgpu_cpu_conv_out_side(const hexgpu_cpu_conv *conv, int side);
+
+/* Floats of im2col buffer one board needs for this convolution (0 for 1x1 stride 1,
+ * which multiplies the activations directly). */
+size_t hexgpu_cpu_conv_col_per_board(const hexgpu_cpu_conv *conv, int side);
+
+/* out[batch][so][so][conv->out] = beta * out + conv(in[batch][side][side][conv->in]),
+ * without the bias. Boards are processed in chunks that fit scratch->col, one sgemm
+ * per chunk. */
+void hexgpu_cpu_conv_forward_nhwc(const hexgpu_cpu_conv *conv, const float *in, int batch, int side, float *out,
+                                  float beta, const hexgpu_cpu_scratch *scratch);
+
+/* x[rows][channels] = max(x + bias, 0) (relu != 0) or x + bias. */
+void hexgpu_cpu_bias_act(float *x, size_t rows, int channels, const float *bias, int relu);
+
+/* out[b][c] = mean over the pixels of in[b][pixels][c]. */
+void hexgpu_cpu_mean_pool(const float *in, int batch, int pixels, int channels, float *out);
+
+/* out[b][o] = bias[o] + sum_i weight[o][i] * in[b][i]: a plain loop, so that every
+ * board's answer is computed the same way whatever the batch size. */
+void hexgpu_cpu_linear(const float *in, int batch, int in_features, const float *weight, const float *bias,
+                       int out_features, float *out);
+
+/* probs[n*n] = softmax of logits over the empty cells of pos (max subtracted); occupied
+ * cells get exactly 0. A full board gives all zeros. */
+void hexgpu_cpu_legal_softmax(const hexgpu_position *pos, const float *logits, float *probs);

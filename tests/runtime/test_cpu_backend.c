@@ -1,0 +1,323 @@
+/* The CPU backend against PyTorch's golden outputs (every fixture position, every model
+ * file form), against a direct double-precision convolution reference on a network of
+ * other sizes, and the softmax and batching invariants. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/backend.h"
+#include "runtime/model_file.h"
+#include "runtime/network.h"
+#include "support/fixtures.h"
+#include "support/golden.h"
+#include "support/random_net.h"
+
+typedef struct cpu_run {
+    hexgpu_network net;
+    void *ctx, *slot;
+    int max_batch;
+} cpu_run;
+
+static void run_open(const hexgpu_tensor_map *map, int max_batch, cpu_run *run) {
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_network_build(map, &run->net, &err), HEXGPU_OK, "%s", err.message);
+    hexgpu_backend_config config = {.precision = HEXGPU_PRECISION_FP32, .max_batch = max_batch};
+    cr_assert_eq(hexgpu_backend_cpu.create(&run->net, &config, &run->ctx, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_backend_cpu.slot_create(run->ctx, &run->slot, &err), HEXGPU_OK, "%s", err.message);
+    run->max_batch = max_batch;
+}
+
+static void run_close(cpu_run *run) {
+    hexgpu_backend_cpu.slot_destroy(run->slot);
+    hexgpu_backend_cpu.destroy(run->ctx);
+    hexgpu_network_free(&run->net);
+}
+
+static void run_eval(cpu_run *run, const hexgpu_position *pos, size_t count, float *policy, float *logits,
+                     float *value) {
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_backend_evaluate(&hexgpu_backend_cpu, run->slot, run->max_batch, run->net.board_size, pos,
+                                         count, policy, logits, value, &err),
+                 HEXGPU_OK, "%s", err.message);
+}
+
+static double rel_error(const float *got, const float *want, int n) {
+    double diff = 0, ref = 0;
+    for (int i = 0; i < n; i++) {
+        diff += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
+        ref += (double)want[i] * want[i];
+    }
+    return sqrt(diff) / sqrt(ref);
+}
+
+/* Probabilities: 0 exactly on occupied cells, positive on empty ones, summing to 1. */
+static void check_policy(const hexgpu_position *pos, const float *policy) {
+    int cells = pos->size * pos->size, empty = 0;
+    double sum = 0;
+    for (int i = 0; i < cells; i++) {
+        if (hexgpu_position_at(pos, i) != HEXGPU_NONE) cr_assert_eq(policy[i], 0.0f, "occupied cell %d", i);
+        else {
+            cr_assert(policy[i] > 0.0f, "empty cell %d has probability %g", i, policy[i]);
+            empty++;
+        }
+        sum += policy[i];
+    }
+    if (empty) cr_assert(fabs(sum - 1.0) < 1e-5, "sum %.8f", sum);
+}
+
+static void check_golden(const char *folder, const char *file) {
+    char path[4096], golden_path[4096], relative[256];
+    snprintf(relative, sizeof relative, "%s/golden.jsonl", folder);
+    snprintf(golden_path, sizeof golden_path, "%s", hexgpu_test_fixture_path(relative));
+    snprintf(relative, sizeof relative, "%s/%s", folder, file);
+    snprintf(path, sizeof path, "%s", hexgpu_test_fixture_path(relative));
+    hexgpu_golden golden;
+    hexgpu_tensor_map map = {0};
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_golden_load(golden_path, &golden, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_model_file_load(path, &map, NULL, &err), HEXGPU_OK, "%s", err.message);
+    cpu_run run;
+    run_open(&map, 16, &run); /* 16 < positions: evaluate crosses chunk boundaries */
+    cr_assert_eq(run.net.board_size, golden.board_size);
+    int cells = golden.board_size * golden.board_size;
+    hexgpu_position *pos = malloc(golden.count * sizeof *pos);
+    float *policy = malloc(golden.count * cells * sizeof(float)), *logits = malloc(golden.count * cells * sizeof(float));
+    float *value = malloc(golden.count * sizeof(float));
+    for (size_t i = 0; i < golden.count; i++) pos[i] = golden.items[i].position;
+    run_eval(&run, pos, golden.count, policy, logits, value);
+    for (size_t i = 0; i < golden.count; i++) {
+        const hexgpu_golden_entry *e = &golden.items[i];
+        double rel = rel_error(logits + i * cells, e->policy_logits, cells);
+        cr_assert(rel <= 1e-5, "%s %s: logits relative error %.3g", file, e->trmph, rel);
+        cr_assert(fabsf(value[i] - e->value) <= 1e-5f, "%s %s: value %.8f, PyTorch %.8f", file, e->trmph, value[i],
+                  e->value);
+        check_policy(&pos[i], policy + i * cells);
+    }
+    /* Each position alone gives exactly what it gave inside the batch. */
+    for (size_t i = 0; i < golden.count; i++) {
+        float one_policy[HEXGPU_MAX_CELLS], one_logits[HEXGPU_MAX_CELLS], one_value;
+        run_eval(&run, &pos[i], 1, one_policy, one_logits, &one_value);
+        cr_assert(memcmp(one_logits, logits + i * cells, cells * sizeof(float)) == 0, "%s: logits differ alone",
+                  golden.items[i].trmph);
+        cr_assert(memcmp(one_policy, policy + i * cells, cells * sizeof(float)) == 0);
+        cr_assert_eq(one_value, value[i]);
+    }
+    free(pos), free(policy), free(logits), free(value);
+    run_close(&run);
+    hexgpu_tensor_map_free(&map);
+    hexgpu_golden_free(&golden);
+}
+
+Test(cpu_backend, golden_tiny13_every_file_form) {
+    const char *forms[] = {"model.safetensors", "state_dict.pt", "checkpoint.pt", "checkpoint.pt.gz"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) check_golden("tiny13", forms[i]);
+}
+
+Test(cpu_backend, golden_tiny11_every_file_form) {
+    const char *forms[] = {"model.safetensors", "state_dict.pt", "checkpoint.pt", "checkpoint.pt.gz"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) check_golden("tiny11", forms[i]);
+}
+
+/* ------------------------------------------------------------ direct reference */
+
+static const float *tensor(const hexgpu_tensor_map *map, const char *prefix, const char *suffix) {
+    char name[96];
+    snprintf(name, sizeof name, "%s.%s", prefix, suffix);
+    const hexgpu_tensor *t = hexgpu_tensor_map_find(map, name);
+    cr_assert_not_null(t, "%s", name);
+    return t->data;
+}
+
+/* out[co][y][x] = bn(conv(in[ci][y][x])), straight from the definition, in double and
+ * NCHW, with batch norm applied as PyTorch does (not folded). */
+static void ref_conv_bn(const hexgpu_tensor_map *map, const char *conv, const char *bn, const double *in, int cin,
+                        int side, int cout, int k, int stride, int relu, double *out, int *out_side) {
+    const float *w = tensor(map, conv, "weight"), *gamma = tensor(map, bn, "weight"), *beta = tensor(map, bn, "bias");
+    const float *mean = tensor(map, bn, "running_mean"), *var = tensor(map, bn, "running_var");
+    int pad = k / 2, so = (side + 2 * pad - k) / stride + 1;
+    for (int co = 0; co < cout; co++)
+        for (int oy = 0; oy < so; oy++)
+            for (int ox = 0; ox < so; ox++) {
+                double s = 0;
+                for (int ci = 0; ci < cin; ci++)
+                    for (int ky = 0; ky < k; ky++)
+                        for (int kx = 0; kx < k; kx++) {
+                            int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+                            if (iy < 0 || iy >= side || ix < 0 || ix >= side) continue;
+                            s += w[((co * cin + ci) * k + ky) * k + kx] * in[(ci * side + iy) * side + ix];
+                        }
+                s = (s - mean[co]) / sqrt(var[co] + 1e-5) * gamma[co] + beta[co];
+                out[(co * so + oy) * so + ox] = relu && s < 0 ? 0 : s;
+            }
+    *out_side = so;
+}
+
+static void ref_linear(const hexgpu_tensor_map *map, const char *name, const double *in, int nin, int nout,
+                       double *out) {
+    const float *w = tensor(map, name, "weight"), *b = tensor(map, name, "bias");
+    for (int o = 0; o < nout; o++) {
+        out[o] = b[o];
+        for (int i = 0; i < nin; i++) out[o] += (double)w[o * nin + i] * in[i];
+    }
+}
+
+#define REF_MAX 16384
+
+static void ref_forward(const hexgpu_tensor_map *map, const hexgpu_layout_dims *d, const hexgpu_position *pos,
+                        float *logits, float *value) {
+    static double x[REF_MAX], t[REF_MAX], y[REF_MAX], sc[REF_MAX];
+    float planes[3 * HEXGPU_MAX_CELLS];
+    int n = d->board_size, side = n, so;
+    hexgpu_position_to_planes(pos, planes);
+    for (int i = 0; i < 3 * n * n; i++) x[i] = planes[i];
+    ref_conv_bn(map, "input_conv", "input_bn", x, 3, n, d->widths[0], 5, 1, 1, t, &so);
+    memcpy(x, t, sizeof(double) * d->widths[0] * n * n);
+    for (int stage = 0; stage < 4; stage++)
+        for (int b = 0; b < 2; b++) {
+            int cin = b ? d->widths[stage + 1] : d->widths[stage], c = d->widths[stage + 1];
+            int stride = b == 0 && stage > 0 ? 2 : 1;
+            char conv[64], bn[64];
+            snprintf(conv, sizeof conv, "layer%d.%d.conv1", stage + 1, b);
+            snprintf(bn, sizeof bn, "layer%d.%d.bn1", stage + 1, b);
+            ref_conv_bn(map, conv, bn, x, cin, side, c, 3, stride, 1, t, &so);
+            snprintf(conv, sizeof conv, "layer%d.%d.conv2", stage + 1, b);
+            snprintf(bn, sizeof bn, "layer%d.%d.bn2", stage + 1, b);
+            ref_conv_bn(map, conv, bn, t, c, so, c, 3, 1, 0, y, &so);
+            if (hexgpu_layout_has_shortcut(d, stage, b)) {
+                snprintf(conv, sizeof conv, "layer%d.%d.shortcut.0", stage + 1, b);
+                snprintf(bn, sizeof bn, "layer%d.%d.shortcut.1", stage + 1, b);
+                ref_conv_bn(map, conv, bn, x, cin, side, c, 1, stride, 0, sc, &so);
+            } else
+                memcpy(sc, x, sizeof(double) * c * so * so);
+            for (int i = 0; i < c * so * so; i++) x[i] = y[i] + sc[i] > 0 ? y[i] + sc[i] : 0;
+            side = so;
+        }
+    int c4 = d->widths[4], v = d->value_channels, pixels = side * side;
+    double pooled[512], hidden[512], out[HEXGPU_MAX_CELLS];
+    for (int c = 0; c < c4; c++) {
+        pooled[c] = 0;
+        for (int p = 0; p < pixels; p++) pooled[c] += x[c * pixels + p] / pixels;
+    }
+    ref_linear(map, "policy_head", pooled, c4, n * n, out);
+    for (int i = 0; i < n * n; i++) logits[i] = (float)out[i];
+    ref_conv_bn(map, "value_pre.0", "value_pre.1", x, c4, side, v, 1, 1, 1, t, &so);
+    for (int c = 0; c < v; c++) {
+        pooled[c] = 0;
+        for (int p = 0; p < pixels; p++) pooled[c] += t[c * pixels + p] / pixels;
+    }
+    ref_linear(map, "value_head.0", pooled, v, d->value_hidden, hidden);
+    for (int i = 0; i < d->value_hidden; i++) hidden[i] = hidden[i] > 0 ? hidden[i] : 0;
+    ref_linear(map, "value_head.3", hidden, d->value_hidden, 1, out);
+    *value = (float)tanh(out[0]);
+}
+
+/* A legal position with `stones` stones, Blue and Red alternating, at random cells. */
+static hexgpu_position random_position(int n, int stones, uint64_t *rng) {
+    hexgpu_position pos;
+    hexgpu_position_init(&pos, n);
+    for (int s = 0; s < stones; s++) {
+        int cell;
+        do cell = (int)hexgpu_test_uniform(rng, 0.0f, (float)(n * n));
+        while (cell >= n * n || hexgpu_position_at(&pos, cell) != HEXGPU_NONE);
+        uint64_t *mask = s % 2 ? pos.red : pos.blue;
+        mask[cell / 64] |= 1ull << (cell % 64);
+    }
+    pos.to_move = stones % 2 ? HEXGPU_RED : HEXGPU_BLUE;
+    return pos;
+}
+
+static void check_against_reference(hexgpu_layout_dims dims, int count) {
+    hexgpu_tensor_map map = {0};
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_test_random_model(&dims, 42, &map, &err), HEXGPU_OK, "%s", err.message);
+    cpu_run run;
+    run_open(&map, count, &run);
+    int cells = dims.board_size * dims.board_size;
+    uint64_t rng = 99;
+    hexgpu_position pos[16];
+    for (int i = 0; i < count; i++) pos[i] = random_position(dims.board_size, (i * 7) % cells, &rng);
+    float *policy = malloc(count * cells * sizeof(float)), *logits = malloc(count * cells * sizeof(float));
+    float value[16], want_logits[HEXGPU_MAX_CELLS], want_value;
+    run_eval(&run, pos, count, policy, logits, value);
+    for (int i = 0; i < count; i++) {
+        ref_forward(&map, &dims, &pos[i], want_logits, &want_value);
+        double rel = rel_error(logits + i * cells, want_logits, cells);
+        cr_assert(rel <= 1e-5, "n=%d position %d: logits relative error %.3g", dims.board_size, i, rel);
+        cr_assert(fabsf(value[i] - want_value) <= 1e-5f, "value %.8f, reference %.8f", value[i], want_value);
+        cr_assert(fabsf(want_value) > 1e-4f, "a value of 0 would hide a broken value head");
+        check_policy(&pos[i], policy + i * cells);
+    }
+    free(policy), free(logits);
+    run_close(&run);
+    hexgpu_tensor_map_free(&map);
+}
+
+Test(cpu_backend, matches_direct_convolution_on_other_sizes) {
+    check_against_reference((hexgpu_layout_dims){.board_size = 9, .widths = {8, 8, 16, 16, 24}, .value_channels = 4,
+                                                 .value_hidden = 12},
+                            12);
+    /* C0 != C1 (layer1 shortcut), an odd 7x7 board (7 -> 4 -> 2 -> 1), a 1x1 board */
+    check_against_reference((hexgpu_layout_dims){.board_size = 7, .widths = {5, 6, 7, 9, 10}, .value_channels = 3,
+                                                 .value_hidden = 5},
+                            9);
+    check_against_reference((hexgpu_layout_dims){.board_size = 1, .widths = {4, 4, 4, 4, 4}, .value_channels = 2,
+                                                 .value_hidden = 3},
+                            1);
+}
+
+Test(cpu_backend, one_legal_cell_gets_probability_one) {
+    hexgpu_layout_dims dims = {.board_size = 5, .widths = {4, 4, 8, 8, 8}, .value_channels = 2, .value_hidden = 4};
+    hexgpu_tensor_map map = {0};
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_test_random_model(&dims, 5, &map, &err), HEXGPU_OK, "%s", err.message);
+    cpu_run run;
+    run_open(&map, 4, &run);
+    uint64_t rng = 3;
+    hexgpu_position pos[2] = {random_position(5, 24, &rng), random_position(5, 25, &rng)};
+    float policy[2 * 25], logits[2 * 25], value[2];
+    run_eval(&run, pos, 2, policy, logits, value);
+    for (int i = 0; i < 25; i++) {
+        int empty = hexgpu_position_at(&pos[0], i) == HEXGPU_NONE;
+        cr_assert_eq(policy[i], empty ? 1.0f : 0.0f, "cell %d", i);
+        cr_assert_eq(policy[25 + i], 0.0f, "a full board has no legal cell");
+    }
+    run_close(&run);
+    hexgpu_tensor_map_free(&map);
+}
+
+Test(cpu_backend, contract_fp32_batch_limits_and_board_size) {
+    hexgpu_layout_dims dims = {.board_size = 5, .widths = {4, 4, 8, 8, 8}, .value_channels = 2, .value_hidden = 4};
+    hexgpu_tensor_map map = {0};
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_test_random_model(&dims, 5, &map, &err), HEXGPU_OK, "%s", err.message);
+    hexgpu_network net;
+    cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_OK, "%s", err.message);
+    char why[64] = "x";
+    cr_assert_eq(hexgpu_backend_cpu.available(0, why, sizeof why), 1);
+    hexgpu_backend_config config = {.precision = HEXGPU_PRECISION_FP16, .max_batch = 0};
+    void *ctx, *slot;
+    cr_assert_eq(hexgpu_backend_cpu.create(&net, &config, &ctx, &err), HEXGPU_ERR_INVALID_ARGUMENT);
+    config.max_batch = 3;
+    cr_assert_eq(hexgpu_backend_cpu.create(&net, &config, &ctx, &err), HEXGPU_OK, "%s", err.message);
+    hexgpu_network_free(&net); /* the backend keeps its own copy of the weights */
+    cr_assert_eq(hexgpu_backend_cpu.precision(ctx), HEXGPU_PRECISION_FP32);
+    cr_assert_eq(hexgpu_backend_cpu.slot_create(ctx, &slot, &err), HEXGPU_OK, "%s", err.message);
+    hexgpu_slot_buffers buf = hexgpu_backend_cpu.slot_buffers(slot);
+    for (int i = 0; i < 3; i++) hexgpu_position_init(&buf.input[i], 5);
+    cr_assert_eq(hexgpu_backend_cpu.slot_launch(slot, 4, 1, &err), HEXGPU_ERR_INVALID_ARGUMENT);
+    cr_assert_str_eq(err.message, "cpu backend: batch 4 outside 1..3");
+    cr_assert_eq(hexgpu_backend_cpu.slot_launch(slot, 0, 1, &err), HEXGPU_ERR_INVALID_ARGUMENT);
+    hexgpu_position_init(&buf.input[1], 7);
+    cr_assert_eq(hexgpu_backend_cpu.slot_launch(slot, 2, 1, &err), HEXGPU_ERR_INVALID_ARGUMENT);
+    cr_assert_str_eq(err.message, "cpu backend: position 1 of the batch is 7x7, the network plays 5x5");
+    hexgpu_position_init(&buf.input[1], 5);
+    cr_assert_eq(hexgpu_backend_cpu.slot_launch(slot, 3, 1, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_backend_cpu.slot_wait(slot, &err), HEXGPU_OK);
+    cr_assert_eq(buf.value[0], buf.value[2], "same position, same value");
+    cr_assert(fabsf(buf.policy[0] - 1.0f / 25) < 0.5f && buf.policy[0] > 0.0f);
+    hexgpu_backend_cpu.slot_destroy(slot);
+    hexgpu_backend_cpu.destroy(ctx);
+    hexgpu_tensor_map_free(&map);
+}
