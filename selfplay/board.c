@@ -180,11 +180,14 @@ hexgpu_status hexgpu_board_undo(hexgpu_board *b, hexgpu_error *err) {
     b->stones[color][cell >> 6] &= ~(1ull << (cell & 63));
     b->hash ^= stone_key(b->size, color, cell);
     /* Reverse of the swap-remove in place(): the cell goes back to its old slot and the
-     * cell that had moved into that slot goes back to the end. */
+     * cell that had moved into that slot goes back to the end. When the cell was last,
+     * nothing moved (and the slot past the list is not copied by hexgpu_board_copy). */
     int at = b->empty_index[cell], end = b->empty_count++;
-    int moved = b->empty[at];
-    b->empty[end] = (int16_t)moved;
-    b->empty_index[moved] = (int16_t)end;
+    if (at != end) {
+        int moved = b->empty[at];
+        b->empty[end] = (int16_t)moved;
+        b->empty_index[moved] = (int16_t)end;
+    }
     b->empty[at] = (int16_t)cell;
     b->empty_index[cell] = (int16_t)at;
     b->to_move = (uint8_t)(b->to_move ^ 1);

@@ -277,6 +277,13 @@ Test(board, full_board_has_exactly_one_winner) {
                 hexgpu_board_undo(&b, NULL);
                 cr_assert_eq(hexgpu_board_winner(&b), test_flood_winner(&b));
             }
+            /* Back to empty: the empty list is every cell once, each where its index says. */
+            cr_assert_eq(b.empty_count, cells);
+            for (int i = 0; i < cells; i++) {
+                cr_assert_eq(b.empty_index[b.empty[i]], i);
+                cr_assert_eq(b.parent[i], i);
+                cr_assert_eq(b.group_size[i], 1);
+            }
         }
     }
 }
