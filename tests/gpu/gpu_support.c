@@ -1,0 +1,132 @@
+/* GPU test support (see gpu_support.h). */
+#include "gpu/gpu_support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "runtime/model_file.h"
+#include "runtime/status.h"
+#include "support/fixtures.h"
+
+float hexgpu_gpu_test_uniform(uint64_t *state, float lo, float hi) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return lo + (hi - lo) * (float)((double)(z >> 40) / (double)(1ull << 24));
+}
+
+hexgpu_status hexgpu_gpu_test_fixture_network(const char *name, hexgpu_network *net, hexgpu_error *err) {
+    char relative[256];
+    snprintf(relative, sizeof relative, "%s/model.safetensors", name);
+    hexgpu_tensor_map map = {0};
+    hexgpu_status st = hexgpu_model_file_load(hexgpu_test_fixture_path(relative), &map, NULL, err);
+    if (st == HEXGPU_OK) st = hexgpu_network_build(&map, net, err);
+    hexgpu_tensor_map_free(&map);
+    return st;
+}
+
+hexgpu_status hexgpu_gpu_test_random_network(const hexgpu_layout_dims *dims, uint64_t seed, hexgpu_network *net,
+                                             hexgpu_error *err) {
+    hexgpu_tensor_map map = {0};
+    hexgpu_status st = hexgpu_layout_random_model(dims, seed, 1, &map, err);
+    if (st == HEXGPU_OK) st = hexgpu_network_build(&map, net, err);
+    hexgpu_tensor_map_free(&map);
+    return st;
+}
+
+void hexgpu_gpu_test_random_positions(hexgpu_position *out, size_t count, int n, uint64_t seed) {
+    uint64_t state = seed;
+    int cells = n * n;
+    int order[HEXGPU_MAX_CELLS];
+    for (size_t p = 0; p < count; p++) {
+        hexgpu_position_init(&out[p], n);
+        int stones = (int)hexgpu_gpu_test_uniform(&state, 0.0f, (float)cells); /* 0 .. cells-1 */
+        if (stones > cells - 1) stones = cells - 1;
+        for (int i = 0; i < cells; i++) order[i] = i;
+        for (int i = 0; i < stones; i++) { /* partial Fisher-Yates: the first `stones` cells */
+            int j = i + (int)hexgpu_gpu_test_uniform(&state, 0.0f, (float)(cells - i));
+            if (j >= cells) j = cells - 1;
+            int tmp = order[i];
+            order[i] = order[j];
+            order[j] = tmp;
+            uint64_t *mask = (i % 2 == 0) ? out[p].blue : out[p].red;
+            mask[order[i] / 64] |= 1ull << (order[i] % 64);
+        }
+        out[p].to_move = stones % 2 == 0 ? HEXGPU_BLUE : HEXGPU_RED;
+    }
+}
+
+hexgpu_status hexgpu_gpu_test_run(const hexgpu_backend_ops *ops, const hexgpu_network *net, hexgpu_precision precision,
+                                  int max_batch, const hexgpu_position *positions, size_t count,
+                                  hexgpu_gpu_test_outputs *out, hexgpu_error *err) {
+    memset(out, 0, sizeof *out);
+    out->count = count;
+    out->cells = net->board_size * net->board_size;
+    size_t cells = (size_t)out->cells;
+    out->policy = calloc(count * cells, sizeof(float));
+    out->logits = calloc(count * cells, sizeof(float));
+    out->value = calloc(count, sizeof(float));
+    if (!out->policy || !out->logits || !out->value)
+        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "test outputs for %zu boards", count);
+    hexgpu_backend_config config = {.device = 0, .precision = precision, .max_batch = max_batch, .threads = 0};
+    void *ctx = NULL, *slot = NULL;
+    hexgpu_status st = ops->create(net, &config, &ctx, err);
+    if (st == HEXGPU_OK) st = ops->slot_create(ctx, &slot, err);
+    if (st == HEXGPU_OK)
+        st = hexgpu_backend_evaluate(ops, slot, max_batch, net->board_size, positions, count, out->policy,
+                                     out->logits, out->value, err);
+    if (slot) ops->slot_destroy(slot);
+    if (ctx) ops->destroy(ctx);
+    return st;
+}
+
+void hexgpu_gpu_test_outputs_free(hexgpu_gpu_test_outputs *out) {
+    free(out->policy);
+    free(out->logits);
+    free(out->value);
+    memset(out, 0, sizeof *out);
+}
+
+double hexgpu_gpu_test_logits_rel_err(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref) {
+    double worst = 0.0;
+    size_t cells = (size_t)ref->cells;
+    for (size_t b = 0; b < ref->count; b++) {
+        const float *x = a->logits + b * cells, *y = ref->logits + b * cells;
+        double diff = 0.0, scale = 1e-12;
+        for (size_t i = 0; i < cells; i++) {
+            diff = fmax(diff, fabs((double)x[i] - (double)y[i]));
+            scale = fmax(scale, fabs((double)y[i]));
+        }
+        worst = fmax(worst, diff / scale);
+    }
+    return worst;
+}
+
+double hexgpu_gpu_test_max_abs_diff(const float *a, const float *b, size_t count) {
+    double worst = 0.0;
+    for (size_t i = 0; i < count; i++) worst = fmax(worst, fabs((double)a[i] - (double)b[i]));
+    return worst;
+}
+
+double hexgpu_gpu_test_same_best(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref,
+                                 double tie_tol) {
+    size_t cells = (size_t)ref->cells, same = 0;
+    for (size_t b = 0; b < ref->count; b++) {
+        const float *x = a->policy + b * cells, *y = ref->policy + b * cells;
+        size_t ba = 0, br = 0;
+        for (size_t i = 1; i < cells; i++) {
+            if (x[i] > x[ba]) ba = i;
+            if (y[i] > y[br]) br = i;
+        }
+        if (ba == br || (double)y[ba] >= (double)y[br] * (1.0 - tie_tol)) same++;
+    }
+    return ref->count ? (double)same / (double)ref->count : 1.0;
+}
+
+double hexgpu_gpu_test_max_abs(const float *x, size_t count) {
+    double worst = 0.0;
+    for (size_t i = 0; i < count; i++) worst = fmax(worst, fabs((double)x[i]));
+    return worst;
+}

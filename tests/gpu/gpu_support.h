@@ -1,0 +1,68 @@
+/* GPU test support: skipping cleanly without a device, networks (fixtures and seeded
+ * random ones of any size), seeded random positions, running a backend over positions,
+ * and the error measures the CUDA tests assert on. */
+#pragma once
+
+#include <criterion/criterion.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hexgpu.h"
+#include "runtime/backend.h"
+#include "runtime/network.h"
+#include "runtime/reference_layout.h"
+
+/* Skips the calling test with the reason when the CUDA backend cannot run here. */
+#define HEXGPU_GPU_REQUIRE()                                                          \
+    do {                                                                              \
+        char gpu_why_[256];                                                           \
+        if (!hexgpu_backend_cuda.available(0, gpu_why_, sizeof gpu_why_)) {           \
+            if (strncmp(gpu_why_, "no CUDA device", 14) == 0)                         \
+                cr_skip_test("%s", gpu_why_);                                         \
+            else                                                                      \
+                cr_skip_test("no CUDA device: %s", gpu_why_);                         \
+        }                                                                             \
+    } while (0)
+
+/* Asserts st is HEXGPU_OK, printing the error message otherwise. */
+#define HEXGPU_GPU_ASSERT_OK(st, err) \
+    cr_assert_eq((st), HEXGPU_OK, "%s: %s", hexgpu_status_str(st), (err).message)
+
+/* Uniform in [lo, hi) from a splitmix64 state. */
+float hexgpu_gpu_test_uniform(uint64_t *state, float lo, float hi);
+
+/* <fixtures>/<name>/model.safetensors built into *net. */
+hexgpu_status hexgpu_gpu_test_fixture_network(const char *name, hexgpu_network *net, hexgpu_error *err);
+/* A network of the reference layout with seeded random weights and batch norms. */
+hexgpu_status hexgpu_gpu_test_random_network(const hexgpu_layout_dims *dims, uint64_t seed, hexgpu_network *net,
+                                             hexgpu_error *err);
+
+/* count valid positions of an n x n board: stone counts from 0 to n*n - 1 (so at least
+ * one empty cell), Blue and Red alternating, side to move from the counts. */
+void hexgpu_gpu_test_random_positions(hexgpu_position *out, size_t count, int n, uint64_t seed);
+
+/* Outputs of one backend run: policy, logits [count][n*n], value [count]. */
+typedef struct hexgpu_gpu_test_outputs {
+    float *policy, *logits, *value;
+    size_t count;
+    int cells;
+} hexgpu_gpu_test_outputs;
+
+/* Creates a context (max_batch, precision) and one slot, evaluates positions in chunks of
+ * max_batch, fills out (allocated here), destroys both. */
+hexgpu_status hexgpu_gpu_test_run(const hexgpu_backend_ops *ops, const hexgpu_network *net, hexgpu_precision precision,
+                                  int max_batch, const hexgpu_position *positions, size_t count,
+                                  hexgpu_gpu_test_outputs *out, hexgpu_error *err);
+void hexgpu_gpu_test_outputs_free(hexgpu_gpu_test_outputs *out);
+
+/* Largest per-board relative error of the logits: max |a - b| over a row divided by
+ * max |b| over the row (the scale of that board's logits). */
+double hexgpu_gpu_test_logits_rel_err(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref);
+double hexgpu_gpu_test_max_abs_diff(const float *a, const float *b, size_t count);
+/* Fraction of boards whose most probable move under a is also ref's, counting a near tie
+ * (ref's probability of a's move within tie_tol of ref's best, relatively) as agreement. */
+double hexgpu_gpu_test_same_best(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref,
+                                 double tie_tol);
+/* Largest |x| in the outputs: the guard that a comparison did not pass on all zeros. */
+double hexgpu_gpu_test_max_abs(const float *x, size_t count);
