@@ -2,7 +2,9 @@
  * and inference of the free dimensions from a tensor map's shapes. */
 #include "runtime/reference_layout.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/status.h"
@@ -186,4 +188,43 @@ hexgpu_status hexgpu_layout_infer(const hexgpu_tensor_map *tensors, hexgpu_layou
     if ((st = find_dims(tensors, "value_head.0.weight", 2, &t, err))) return st;
     dims->value_hidden = (int)t->shape[0];
     return HEXGPU_OK;
+}
+
+/* splitmix64 -> uniform [lo, hi) with 24 random bits. */
+static float uniform(uint64_t *state, float lo, float hi) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return lo + (hi - lo) * (float)((double)(z >> 40) / (double)(1ull << 24));
+}
+
+static float random_value(const hexgpu_layout_tensor *t, int random_statistics, uint64_t *state) {
+    float bound = t->fan_in ? 1.0f / sqrtf((float)t->fan_in) : 0.0f;
+    switch (t->role) {
+    case HEXGPU_LAYOUT_BN_WEIGHT:
+    case HEXGPU_LAYOUT_BN_VAR: return random_statistics ? uniform(state, 0.5f, 1.5f) : 1.0f;
+    case HEXGPU_LAYOUT_BN_BIAS:
+    case HEXGPU_LAYOUT_BN_MEAN: return random_statistics ? uniform(state, -0.3f, 0.3f) : 0.0f;
+    case HEXGPU_LAYOUT_BN_COUNT: return 0.0f;
+    default: return uniform(state, -bound, bound);
+    }
+}
+
+hexgpu_status hexgpu_layout_random_model(const hexgpu_layout_dims *dims, uint64_t seed, int random_statistics,
+                                         hexgpu_tensor_map *map, hexgpu_error *err) {
+    hexgpu_status st = hexgpu_layout_dims_check(dims, err);
+    if (st) return st;
+    hexgpu_layout_tensor expected[HEXGPU_LAYOUT_MAX_TENSORS];
+    int count = hexgpu_layout_enumerate(dims, expected);
+    uint64_t state = seed;
+    for (int i = 0; i < count && !st; i++) {
+        const hexgpu_layout_tensor *t = &expected[i];
+        float *data = malloc((size_t)t->numel * sizeof(float));
+        if (!data) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "out of memory for '%s'", t->name);
+        for (int64_t j = 0; j < t->numel; j++) data[j] = random_value(t, random_statistics, &state);
+        hexgpu_dtype dtype = t->role == HEXGPU_LAYOUT_BN_COUNT ? HEXGPU_DTYPE_I64 : HEXGPU_DTYPE_F32;
+        st = hexgpu_tensor_map_add(map, t->name, t->ndim, t->shape, dtype, data, err);
+    }
+    return st;
 }

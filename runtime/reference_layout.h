@@ -57,6 +57,15 @@ int hexgpu_layout_enumerate(const hexgpu_layout_dims *dims, hexgpu_layout_tensor
  * hexgpu_network_build checks the rest. */
 hexgpu_status hexgpu_layout_infer(const hexgpu_tensor_map *tensors, hexgpu_layout_dims *dims, hexgpu_error *err);
 
+/* Adds every tensor of the layout for dims to map (which must not hold them yet):
+ * convolution and linear weights and biases from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as
+ * PyTorch initialises them; batch norms in PyTorch's initial state (gamma 1, beta 0,
+ * mean 0, variance 1, count 0) or, with random_statistics, gamma and variance in
+ * 0.5..1.5, beta and mean in -0.3..0.3 (like a trained network, so that folding shows).
+ * num_batches_tracked is recorded as int64. The same seed gives the same map. */
+hexgpu_status hexgpu_layout_random_model(const hexgpu_layout_dims *dims, uint64_t seed, int random_statistics,
+                                         hexgpu_tensor_map *map, hexgpu_error *err);
+
 /* Spatial side after a 3x3 (or 1x1) convolution with stride 2 and pad 1 (or 0):
  * (in - 1) / 2 + 1; the stride-1 convolutions keep the side. */
 int hexgpu_layout_downsample(int side);

@@ -10,9 +10,9 @@
 #include "runtime/backend.h"
 #include "runtime/model_file.h"
 #include "runtime/network.h"
+#include "runtime/reference_layout.h"
 #include "support/fixtures.h"
 #include "support/golden.h"
-#include "support/random_net.h"
 
 typedef struct cpu_run {
     hexgpu_network net;
@@ -213,14 +213,17 @@ static void ref_forward(const hexgpu_tensor_map *map, const hexgpu_layout_dims *
     *value = (float)tanh(out[0]);
 }
 
-/* A legal position with `stones` stones, Blue and Red alternating, at random cells. */
+/* A legal position with `stones` stones, Blue and Red alternating, at random cells
+ * (a 64-bit LCG: only needs to be repeatable). */
 static hexgpu_position random_position(int n, int stones, uint64_t *rng) {
     hexgpu_position pos;
     hexgpu_position_init(&pos, n);
     for (int s = 0; s < stones; s++) {
         int cell;
-        do cell = (int)hexgpu_test_uniform(rng, 0.0f, (float)(n * n));
-        while (cell >= n * n || hexgpu_position_at(&pos, cell) != HEXGPU_NONE);
+        do {
+            *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+            cell = (int)((*rng >> 33) % (uint64_t)(n * n));
+        } while (hexgpu_position_at(&pos, cell) != HEXGPU_NONE);
         uint64_t *mask = s % 2 ? pos.red : pos.blue;
         mask[cell / 64] |= 1ull << (cell % 64);
     }
@@ -231,7 +234,7 @@ static hexgpu_position random_position(int n, int stones, uint64_t *rng) {
 static void check_against_reference(hexgpu_layout_dims dims, int count) {
     hexgpu_tensor_map map = {0};
     hexgpu_error err;
-    cr_assert_eq(hexgpu_test_random_model(&dims, 42, &map, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_layout_random_model(&dims, 42, 1, &map, &err), HEXGPU_OK, "%s", err.message);
     cpu_run run;
     run_open(&map, count, &run);
     int cells = dims.board_size * dims.board_size;
@@ -271,7 +274,7 @@ Test(cpu_backend, one_legal_cell_gets_probability_one) {
     hexgpu_layout_dims dims = {.board_size = 5, .widths = {4, 4, 8, 8, 8}, .value_channels = 2, .value_hidden = 4};
     hexgpu_tensor_map map = {0};
     hexgpu_error err;
-    cr_assert_eq(hexgpu_test_random_model(&dims, 5, &map, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_layout_random_model(&dims, 5, 1, &map, &err), HEXGPU_OK, "%s", err.message);
     cpu_run run;
     run_open(&map, 4, &run);
     uint64_t rng = 3;
@@ -291,7 +294,7 @@ Test(cpu_backend, contract_fp32_batch_limits_and_board_size) {
     hexgpu_layout_dims dims = {.board_size = 5, .widths = {4, 4, 8, 8, 8}, .value_channels = 2, .value_hidden = 4};
     hexgpu_tensor_map map = {0};
     hexgpu_error err;
-    cr_assert_eq(hexgpu_test_random_model(&dims, 5, &map, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_layout_random_model(&dims, 5, 1, &map, &err), HEXGPU_OK, "%s", err.message);
     hexgpu_network net;
     cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_OK, "%s", err.message);
     char why[64] = "x";

@@ -10,14 +10,13 @@
 #include "runtime/network.h"
 #include "runtime/reference_layout.h"
 #include "support/fixtures.h"
-#include "support/random_net.h"
 
 static const hexgpu_layout_dims small_dims = {.board_size = 9, .widths = {8, 8, 16, 16, 24}, .value_channels = 4,
                                               .value_hidden = 12};
 
 static void random_map(const hexgpu_layout_dims *dims, hexgpu_tensor_map *map) {
     hexgpu_error err;
-    cr_assert_eq(hexgpu_test_random_model(dims, 7, map, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_layout_random_model(dims, 7, 1, map, &err), HEXGPU_OK, "%s", err.message);
 }
 
 static hexgpu_tensor *find_mut(hexgpu_tensor_map *map, const char *name) {
@@ -198,4 +197,26 @@ Test(network, infers_the_fixture_sizes) {
                   (hexgpu_layout_dims){.board_size = 11, .widths = {12, 12, 20, 28, 36}, .value_channels = 8,
                                        .value_hidden = 24},
                   97106, 2);
+}
+
+Test(network, random_model_follows_pytorch_initialisation) {
+    hexgpu_tensor_map a = {0}, b = {0};
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_layout_random_model(&small_dims, 11, 0, &a, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_layout_random_model(&small_dims, 11, 0, &b, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(a.count, 132);
+    const hexgpu_tensor *w = hexgpu_tensor_map_find(&a, "layer2.0.conv1.weight"); /* fan_in 8*9 */
+    float bound = 1.0f / sqrtf(72.0f), largest = 0;
+    for (int64_t i = 0; i < w->numel; i++) largest = fmaxf(largest, fabsf(w->data[i]));
+    cr_assert(largest <= bound && largest > 0.9f * bound, "largest |w| %g, bound %g", largest, bound);
+    cr_assert(memcmp(w->data, hexgpu_tensor_map_find(&b, "layer2.0.conv1.weight")->data, w->numel * 4) == 0);
+    cr_assert_eq(hexgpu_tensor_map_find(&a, "layer2.0.bn1.weight")->data[3], 1.0f);
+    cr_assert_eq(hexgpu_tensor_map_find(&a, "layer2.0.bn1.running_var")->data[3], 1.0f);
+    cr_assert_eq(hexgpu_tensor_map_find(&a, "layer2.0.bn1.running_mean")->data[3], 0.0f);
+    cr_assert_eq(hexgpu_tensor_map_find(&a, "value_pre.1.num_batches_tracked")->source_dtype, HEXGPU_DTYPE_I64);
+    hexgpu_layout_dims bad = small_dims;
+    bad.board_size = 20;
+    cr_assert_eq(hexgpu_layout_random_model(&bad, 1, 0, &b, &err), HEXGPU_ERR_INVALID_ARGUMENT);
+    hexgpu_tensor_map_free(&a);
+    hexgpu_tensor_map_free(&b);
 }
