@@ -130,3 +130,30 @@ double hexgpu_gpu_test_max_abs(const float *x, size_t count) {
     for (size_t i = 0; i < count; i++) worst = fmax(worst, fabs((double)x[i]));
     return worst;
 }
+
+/* fp16 against fp32 on the same GPU: the accuracy targets of spec/performance.md. */
+void hexgpu_gpu_test_fp16_vs_fp32(const hexgpu_network *net, size_t count, int max_batch, uint64_t seed) {
+    hexgpu_error err = {0};
+    hexgpu_position *pos = calloc(count, sizeof *pos);
+    hexgpu_gpu_test_random_positions(pos, count, net->board_size, seed);
+    hexgpu_gpu_test_outputs half, full;
+    HEXGPU_GPU_ASSERT_OK(hexgpu_gpu_test_run(&hexgpu_backend_cuda, net, HEXGPU_PRECISION_FP32, max_batch, pos, count,
+                                             &full, &err),
+                         err);
+    HEXGPU_GPU_ASSERT_OK(hexgpu_gpu_test_run(&hexgpu_backend_cuda, net, HEXGPU_PRECISION_FP16, max_batch, pos, count,
+                                             &half, &err),
+                         err);
+    double rel_err = hexgpu_gpu_test_logits_rel_err(&half, &full);
+    double value_err = hexgpu_gpu_test_max_abs_diff(half.value, full.value, count);
+    double exact = hexgpu_gpu_test_same_best(&half, &full, 0.0), near = hexgpu_gpu_test_same_best(&half, &full, 1e-3);
+    cr_log_info("fp16 vs fp32, %dx%d, %zu positions: logits rel %.2e, value abs %.2e, same best move %.4f "
+                "(%.4f counting ties within 1e-3)",
+                net->board_size, net->board_size, count, rel_err, value_err, exact, near);
+    cr_assert_leq(rel_err, 2e-3, "policy logits relative error %g", rel_err);
+    cr_assert_leq(value_err, 2e-3, "value error %g", value_err);
+    cr_assert_geq(near, 0.995, "same best move on %.4f of positions (%.4f exactly)", near, exact);
+    cr_assert_gt(hexgpu_gpu_test_max_abs(full.value, count), 1e-3, "values are not all zero");
+    hexgpu_gpu_test_outputs_free(&half);
+    hexgpu_gpu_test_outputs_free(&full);
+    free(pos);
+}

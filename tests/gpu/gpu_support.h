@@ -56,6 +56,11 @@ hexgpu_status hexgpu_gpu_test_run(const hexgpu_backend_ops *ops, const hexgpu_ne
                                   hexgpu_gpu_test_outputs *out, hexgpu_error *err);
 void hexgpu_gpu_test_outputs_free(hexgpu_gpu_test_outputs *out);
 
+/* Asserts the fp16 targets of spec/performance.md on count random positions: logits
+ * relative error <= 2e-3, value error <= 2e-3, the same best move on >= 99.5% (a near tie
+ * within 1e-3 counts as the same). Both precisions on the CUDA backend. */
+void hexgpu_gpu_test_fp16_vs_fp32(const hexgpu_network *net, size_t count, int max_batch, uint64_t seed);
+
 /* Largest per-board relative error of the logits: max |a - b| over a row divided by
  * max |b| over the row (the scale of that board's logits). */
 double hexgpu_gpu_test_logits_rel_err(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref);
