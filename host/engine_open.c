@@ -1,0 +1,54 @@
+/* Opening an engine from a model file: read the checkpoint, build the network (BN
+ * folded), choose the backend, create its context, then hand over to
+ * hexgpu_engine_open_backend. The network stays alive until the context is destroyed. */
+#include <stdlib.h>
+
+#include "host/engine_impl.h"
+#include "runtime/model_file.h"
+#include "runtime/network.h"
+#include "runtime/status.h"
+
+static void network_release(void *net) {
+    hexgpu_network_free(net);
+    free(net);
+}
+
+hexgpu_status hexgpu_engine_open(const char *model_path, const hexgpu_engine_options *options,
+                                 hexgpu_engine **engine, hexgpu_error *err) {
+    if (!engine) return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "hexgpu_engine_open: NULL engine");
+    *engine = NULL;
+    if (!model_path) return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "hexgpu_engine_open: NULL model path");
+    hexgpu_engine_options opt;
+    if (options) opt = *options;
+    else hexgpu_engine_options_default(&opt);
+
+    const hexgpu_backend_ops *ops = NULL;
+    char choice[256];
+    hexgpu_status st = hexgpu_backend_select(opt.backend, opt.device, &ops, choice, sizeof choice, err);
+    if (st == HEXGPU_OK) st = hexgpu_engine_options_resolve(&opt, ops, &opt, err);
+    if (st != HEXGPU_OK) return st;
+
+    hexgpu_tensor_map tensors = {0};
+    st = hexgpu_model_file_load(model_path, &tensors, NULL, err);
+    if (st != HEXGPU_OK) return st;
+    hexgpu_network *net = calloc(1, sizeof *net);
+    if (!net) {
+        hexgpu_tensor_map_free(&tensors);
+        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "%s: out of memory for the network", model_path);
+    }
+    st = hexgpu_network_build(&tensors, net, err);
+    hexgpu_tensor_map_free(&tensors);
+    if (st != HEXGPU_OK) {
+        free(net);
+        return hexgpu_error_prefix(err, "%s", model_path);
+    }
+    hexgpu_backend_config config = {
+        .device = opt.device, .precision = opt.precision, .max_batch = opt.max_batch, .threads = opt.cpu_threads};
+    void *ctx = NULL;
+    st = ops->create(net, &config, &ctx, err);
+    if (st != HEXGPU_OK) {
+        network_release(net);
+        return hexgpu_error_prefix(err, "backend %s", ops->name);
+    }
+    return hexgpu_engine_open_backend(ops, ctx, net->board_size, &opt, choice, net, network_release, engine, err);
+}
