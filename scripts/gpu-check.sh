@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs ON the GPU machine, from the repository root, building nothing: the GPU tests
+# (test_gpu, then compute-sanitizer memcheck on a subset), a throughput sweep of
+# `hexgpu bench` (fp16 and fp32) and the PyTorch baseline on the same card
+# (scripts/bench_pytorch.py). Everything lands in $OUT (default ./gpu-results), with the
+# card's name and the date; summary.txt has the figures. Budget: about 6 minutes.
+# Usage: scripts/gpu-check.sh [BUNDLE]   (BUNDLE from scripts/gpu-bundle.sh, default build-cuda/gpu-bundle)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bundle=$(realpath "${1:-build-cuda/gpu-bundle}")
+out=${OUT:-gpu-results}
+mkdir -p "$out"
+out=$(realpath "$out")
+export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export HEXGPU_FIXTURES="$bundle/fixtures"
+batches=${HEXGPU_CHECK_BATCHES:-1,64,256,4096,16384}
+summary="$out/summary.txt"
+
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  echo "card: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -1)"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+} | tee "$summary"
+
+step() { # step NAME SECONDS COMMAND... : runs with a time limit, logs to $out/NAME.txt
+  local name=$1 limit=$2; shift 2
+  local start=$SECONDS
+  timeout "$limit" "$@" >"$out/$name.txt" 2>&1
+  local rc=$?
+  echo "$name: exit $rc after $((SECONDS - start)) s" | tee -a "$summary"
+  return $rc
+}
+
+step test_gpu 150 "$bundle/bin/test_gpu" --verbose --jobs 1
+grep -E '^\[(FAIL|SKIP)|Synthesis|fp16 vs fp32|fp32 .* vs|CUDA graph|batches 1\.\.' "$out/test_gpu.txt" | sed 's/^/  /' >>"$summary"
+
+# memcheck: the kernels, one fixture end to end, the error paths (small, so it stays fast).
+for filter in 'gpu_kernels/*' 'gpu_fixtures/fp32_matches_pytorch_tiny13' 'gpu_batches/bad_arguments_are_reported'; do
+  tag=memcheck_$(echo "$filter" | tr -c 'a-zA-Z0-9_\n' '_')
+  step "$tag" 60 compute-sanitizer --tool memcheck --target-processes all --error-exitcode 9 \
+    "$bundle/bin/test_gpu" --jobs 1 --filter "$filter"
+  grep -E 'ERROR SUMMARY|Synthesis' "$out/$tag.txt" | sed 's/^/  /' >>"$summary"
+done
+
+model="$bundle/model.safetensors"
+if [ ! -f "$model" ]; then
+  model="$out/full_size.safetensors.tmp"
+  step make_model 60 python3 scripts/bench_pytorch.py --make-model "$model"
+fi
+model_args=(--model "$model")
+[ -f "$model" ] || model_args=(--random-init) # same shape, hexgpu's own random weights
+for precision in fp16 fp32; do
+  b=$batches
+  [ "$precision" = fp32 ] && b=1,256,4096
+  step "bench_hexgpu_$precision" 60 "$bundle/bin/hexgpu" bench "${model_args[@]}" --backend cuda \
+    --precision "$precision" --batch "$b" --seconds 0.5 --repeats 3 --json
+  grep '^{' "$out/bench_hexgpu_$precision.txt" | sed 's/^/  /' >>"$summary"
+done
+step bench_pytorch 120 python3 scripts/bench_pytorch.py --model "$model" --batch "$batches" --seconds 0.5 --repeats 3
+grep '^{' "$out/bench_pytorch.txt" | sed 's/^/  /' >>"$summary"
+rm -f "$out/full_size.safetensors.tmp" # 45 MB: not worth bringing back
+echo "total: $SECONDS s" | tee -a "$summary"
