@@ -121,6 +121,7 @@ static hexgpu_status pop_mark(machine *m, size_t *first, size_t *n) {
 }
 
 static hexgpu_status append_items(machine *m, hexgpu_pickle_value *c, hexgpu_pickle_value **src, size_t n) {
+    if (n == 0) return HEXGPU_OK;
     if (!grow((void **)&c->items, &c->capacity, c->count + n, sizeof *c->items)) return oom(m);
     memcpy(c->items + c->count, src, n * sizeof *src);
     c->count += n;

@@ -1,0 +1,40 @@
+/* Validating and writing a model file for `convert` and `init-model`. */
+#include "cli/model_output.h"
+
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "runtime/network.h"
+#include "runtime/safetensors_write.h"
+
+int hexgpu_cli_exit_code(hexgpu_status status) {
+    switch (status) {
+    case HEXGPU_OK: return HEXGPU_EXIT_OK;
+    case HEXGPU_ERR_IO:
+    case HEXGPU_ERR_OUT_OF_MEMORY:
+    case HEXGPU_ERR_INTERNAL: return HEXGPU_EXIT_FAILURE;
+    default: return HEXGPU_EXIT_USAGE;
+    }
+}
+
+int hexgpu_cli_write_model(const hexgpu_tensor_map *map, int metadata_board_size, const char *output,
+                           const char *source) {
+    hexgpu_network net;
+    hexgpu_error err = {0};
+    hexgpu_status st = hexgpu_network_build(map, &net, &err);
+    if (st != HEXGPU_OK) return hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s: not a usable network: %s", source, err.message);
+    int board = net.board_size;
+    int64_t params = net.parameter_count;
+    hexgpu_network_free(&net);
+    if (metadata_board_size && metadata_board_size != board)
+        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s: metadata says board_size %d but policy_head is for %dx%d", source,
+                               metadata_board_size, board, board);
+    char board_text[16];
+    snprintf(board_text, sizeof board_text, "%d", board);
+    const hexgpu_safetensors_meta meta[] = {{"board_size", board_text}, {"arch", "TwoHeadedResNet"}};
+    st = hexgpu_safetensors_write(output, map, meta, sizeof meta / sizeof meta[0], &err);
+    if (st != HEXGPU_OK) return hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s", err.message);
+    printf("wrote %s: %zu tensors, %lld parameters, board %dx%d (from %s)\n", output, map->count, (long long)params,
+           board, board, source);
+    return HEXGPU_EXIT_OK;
+}

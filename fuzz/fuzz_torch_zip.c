@@ -1,0 +1,16 @@
+/* libFuzzer target: PyTorch zip checkpoints (zip directory, data.pkl, storages, views). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/model_file.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    hexgpu_tensor_map map = {0};
+    hexgpu_model_file_info info;
+    hexgpu_error err;
+    hexgpu_torch_zip_load(data, size, &map, &info, &err);
+    hexgpu_tensor_map_free(&map);
+    return 0;
+}
