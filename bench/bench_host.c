@@ -36,20 +36,22 @@ static void *submit_loop(void *arg) {
     hexgpu_request req[CHUNK];
     hexgpu_completion done[IN_FLIGHT * CHUNK];
     size_t got;
+    int pending[IN_FLIGHT] = {0}; /* requests of each area not yet completed */
     uint64_t submitted = 0;
     for (int round = 0; hexgpu_timer_now_ns() < s->deadline_ns; round++) {
-        size_t area = (size_t)(round % IN_FLIGHT) * CHUNK;
-        for (int i = 0; i < CHUNK; i++)
-            req[i] = (hexgpu_request){.position = s->pool[(submitted + (uint64_t)i) % POOL],
-                                      .value = value + area + (size_t)i,
-                                      .policy = policy ? policy + (area + (size_t)i) * CELLS : NULL,
-                                      .tag = submitted + (uint64_t)i};
-        if (hexgpu_engine_submit(s->engine, q, req, CHUNK, NULL) != HEXGPU_OK) break;
-        submitted += CHUNK;
-        /* Before reusing the oldest area, its chunk must have completed. */
-        while (hexgpu_queue_outstanding(q) > (IN_FLIGHT - 1) * CHUNK &&
-               hexgpu_queue_wait(q, done, IN_FLIGHT * CHUNK, -1, &got) == HEXGPU_OK)
+        int area = round % IN_FLIGHT;
+        /* Batches complete out of order across slots: wait for this area's own chunk. */
+        while (pending[area] > 0 && hexgpu_queue_wait(q, done, IN_FLIGHT * CHUNK, -1, &got) == HEXGPU_OK) {
+            for (size_t i = 0; i < got; i++) pending[done[i].tag / CHUNK % IN_FLIGHT]--;
             s->done += got;
+        }
+        float *v = value + (size_t)area * CHUNK, *pol = policy ? policy + (size_t)area * CHUNK * CELLS : NULL;
+        for (int i = 0; i < CHUNK; i++)
+            req[i] = (hexgpu_request){.position = s->pool[(submitted + (uint64_t)i) % POOL], .value = v + i,
+                                      .policy = pol ? pol + (size_t)i * CELLS : NULL, .tag = submitted + (uint64_t)i};
+        if (hexgpu_engine_submit(s->engine, q, req, CHUNK, NULL) != HEXGPU_OK) break;
+        pending[area] = CHUNK;
+        submitted += CHUNK;
     }
     while (hexgpu_queue_wait(q, done, IN_FLIGHT * CHUNK, -1, &got) == HEXGPU_OK && got > 0) s->done += got;
     hexgpu_queue_destroy(q);
