@@ -22,27 +22,46 @@ static uint64_t load_le(const uint8_t *p, size_t n) {
     return v;
 }
 
+static int host_is_little_endian(void) {
+    const uint16_t one = 1;
+    uint8_t first;
+    memcpy(&first, &one, 1);
+    return first == 1;
+}
+
+/* One loop per dtype (the switch is outside the loop): this runs over every weight. */
 void hexgpu_convert_to_f32(float *dst, const uint8_t *src, size_t n, hexgpu_dtype dtype) {
-    size_t es = hexgpu_dtype_size(dtype);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t bits = load_le(src + i * es, es);
-        switch (dtype) {
-        case HEXGPU_DTYPE_F32: {
-            uint32_t b = (uint32_t)bits;
-            memcpy(&dst[i], &b, 4);
-            break;
+    switch (dtype) {
+    case HEXGPU_DTYPE_F32:
+        if (host_is_little_endian()) {
+            memcpy(dst, src, n * 4);
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                uint32_t b = (uint32_t)load_le(src + 4 * i, 4);
+                memcpy(&dst[i], &b, 4);
+            }
         }
-        case HEXGPU_DTYPE_F16: dst[i] = hexgpu_f16_to_f32((uint16_t)bits); break;
-        case HEXGPU_DTYPE_BF16: dst[i] = hexgpu_bf16_to_f32((uint16_t)bits); break;
-        case HEXGPU_DTYPE_F64: {
+        break;
+    case HEXGPU_DTYPE_F16:
+        for (size_t i = 0; i < n; i++) dst[i] = hexgpu_f16_to_f32((uint16_t)load_le(src + 2 * i, 2));
+        break;
+    case HEXGPU_DTYPE_BF16:
+        for (size_t i = 0; i < n; i++) dst[i] = hexgpu_bf16_to_f32((uint16_t)load_le(src + 2 * i, 2));
+        break;
+    case HEXGPU_DTYPE_F64:
+        for (size_t i = 0; i < n; i++) {
+            uint64_t bits = load_le(src + 8 * i, 8);
             double d;
             memcpy(&d, &bits, 8);
             dst[i] = (float)d;
-            break;
         }
-        case HEXGPU_DTYPE_I64: dst[i] = (float)(int64_t)bits; break;
-        default: dst[i] = 0.0f; break;
-        }
+        break;
+    case HEXGPU_DTYPE_I64:
+        for (size_t i = 0; i < n; i++) dst[i] = (float)(int64_t)load_le(src + 8 * i, 8);
+        break;
+    default:
+        memset(dst, 0, n * sizeof *dst);
+        break;
     }
 }
 

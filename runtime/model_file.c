@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "runtime/status.h"
@@ -158,17 +159,26 @@ hexgpu_status hexgpu_model_file_load(const char *path, hexgpu_tensor_map *out, h
                                      hexgpu_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* Sized from fstat for one read; a file that grows or shrinks meanwhile (or a pipe,
+     * size 0) is still read to its end by growing the buffer. */
+    struct stat sb;
+    size_t cap = fstat(fileno(f), &sb) == 0 && sb.st_size > 0 ? (size_t)sb.st_size + 1 : (size_t)1 << 20;
     uint8_t *bytes = NULL;
-    size_t len = 0, cap = 0;
+    size_t len = 0;
     hexgpu_status st = HEXGPU_OK;
-    for (;;) {
+    if ((uint64_t)cap > HEXGPU_MODEL_MAX_FILE_BYTES + 1)
+        st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "%s: larger than the %llu-byte limit", path,
+                              (unsigned long long)HEXGPU_MODEL_MAX_FILE_BYTES);
+    else if (!(bytes = malloc(cap)))
+        st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "%s: out of memory reading the file", path);
+    while (st == HEXGPU_OK) {
         if (len == cap) {
-            if (cap >= HEXGPU_MODEL_MAX_FILE_BYTES) {
+            if (cap > HEXGPU_MODEL_MAX_FILE_BYTES) {
                 st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "%s: larger than the %llu-byte limit", path,
                                       (unsigned long long)HEXGPU_MODEL_MAX_FILE_BYTES);
                 break;
             }
-            size_t nc = cap ? cap * 2 : (size_t)1 << 20;
+            size_t nc = cap * 2;
             uint8_t *nb = realloc(bytes, nc);
             if (!nb) {
                 st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "%s: out of memory reading the file", path);
