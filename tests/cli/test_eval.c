@@ -7,77 +7,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/json.h"
 #include "support/fixtures.h"
+#include "support/golden.h"
 #include "support/run_cli.h"
 
 #define CELLS 169
-#define MAX_GOLDEN 64
 
-/* The number after "key": or the floats of "key":[...] in one JSON line; returns how
- * many were read (the test fails when the key is missing). */
-static int json_floats(const char *line, const char *key, double *out, int max) {
-    char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\":", key);
-    const char *p = strstr(line, pattern);
-    cr_assert(p, "no %s in %.80s", key, line);
-    p += strlen(pattern);
-    while (*p == ' ') p++;
-    if (*p != '[') {
-        out[0] = strtod(p, NULL);
-        return 1;
-    }
-    int n = 0;
-    for (p++; *p != ']' && n < max;) {
-        char *end;
-        out[n++] = strtod(p, &end);
-        cr_assert(end != p, "bad number in %s", key);
-        p = end;
-        while (*p == ',' || *p == ' ') p++;
-    }
-    return n;
-}
-
-static void json_string(const char *line, const char *key, char *out, size_t len) {
-    char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\": \"", key);
-    const char *p = strstr(line, pattern);
-    if (!p) {
-        snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
-        p = strstr(line, pattern);
-    }
-    cr_assert(p, "no %s in %.80s", key, line);
-    p += strlen(pattern);
-    size_t n = strcspn(p, "\"");
-    cr_assert_lt(n, len);
-    memcpy(out, p, n);
-    out[n] = '\0';
-}
-
-typedef struct golden {
-    char trmph[1200];
-    double value, logits[CELLS];
-} golden;
-
-static int read_golden(golden *g, char **stdin_text) {
-    FILE *f = fopen(hexgpu_test_fixture_path("tiny13/golden.jsonl"), "r");
-    cr_assert(f, "tiny13/golden.jsonl not found");
-    static char line[1 << 16];
-    size_t cap = 1 << 16, used = 0;
+/* Input for stdin: the golden games with a header line, an empty line and record-line
+ * forms among them. */
+static char *golden_input(const hexgpu_golden *g) {
+    size_t cap = 64 + g->count * (sizeof g->items[0].trmph + 4), used = 0;
     char *text = malloc(cap);
-    int n = 0;
-    /* stdin gets a header line, an empty line and record-line forms among the games */
     used += (size_t)snprintf(text, cap, "# a header line\n\n");
-    while (n < MAX_GOLDEN && fgets(line, sizeof line, f)) {
-        json_string(line, "trmph", g[n].trmph, sizeof g[n].trmph);
-        json_floats(line, "value", &g[n].value, 1);
-        cr_assert_eq(json_floats(line, "policy_logits", g[n].logits, CELLS), CELLS);
-        used += (size_t)snprintf(text + used, cap - used, n % 3 == 1 ? "  %s b\n" : "%s\n", g[n].trmph);
-        cr_assert_lt(used, cap);
-        n++;
-    }
-    fclose(f);
-    *stdin_text = text;
-    return n;
+    for (size_t k = 0; k < g->count; k++)
+        used += (size_t)snprintf(text + used, cap - used, k % 3 == 1 ? "  %s b\n" : "%s\n", g->items[k].trmph);
+    return text;
+}
+
+static void load_golden(hexgpu_golden *g) {
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_golden_load(hexgpu_test_fixture_path("tiny13/golden.jsonl"), g, &err), HEXGPU_OK, "%s",
+                 err.message);
+    cr_assert_eq(g->board_size, 13);
+}
+
+/* The output line as strict JSON (the test fails when it is not). */
+static void parse_line(const char *line, hexgpu_json *obj) {
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_json_parse(line, strlen(line), obj, &err), HEXGPU_OK, "%s in %.80s", err.message, line);
+    cr_assert_eq(obj->type, HEXGPU_JSON_OBJECT);
+}
+
+static const hexgpu_json *member(const hexgpu_json *obj, const char *key, hexgpu_json_type type) {
+    const hexgpu_json *v = hexgpu_json_get(obj, key);
+    cr_assert(v, "no member %s", key);
+    cr_assert_eq(v->type, type, "member %s has type %d", key, (int)v->type);
+    return v;
 }
 
 static hexgpu_cli_result eval(const char *const *argv, const char *input) {
@@ -87,58 +53,66 @@ static hexgpu_cli_result eval(const char *const *argv, const char *input) {
 }
 
 Test(cli_eval, matches_pytorch_golden_outputs, .timeout = 120) {
-    static golden g[MAX_GOLDEN];
-    char *input;
-    int n = read_golden(g, &input);
-    cr_assert_gt(n, 2);
+    hexgpu_golden g;
+    load_golden(&g);
+    char *input = golden_input(&g);
     const char *argv[] = {"eval", "--model", hexgpu_test_fixture_path("tiny13/model.safetensors"), "--backend", "cpu",
                           NULL};
     hexgpu_cli_result r = eval(argv, input);
     cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
     char *save = NULL, *line = strtok_r(r.out, "\n", &save);
-    for (int k = 0; k < n; k++, line = strtok_r(NULL, "\n", &save)) {
-        cr_assert(line, "only %d of %d outputs", k, n);
-        char trmph[1200], to_move[8], best[8];
-        json_string(line, "trmph", trmph, sizeof trmph);
-        cr_assert_str_eq(trmph, g[k].trmph, "output %d out of order", k);
-        double value, win, logits[CELLS], policy[CELLS];
-        json_floats(line, "value", &value, 1);
-        json_floats(line, "win_prob_red", &win, 1);
-        cr_assert_float_eq(value, g[k].value, 1e-5, "position %d value", k);
-        cr_assert_float_eq(win, (value + 1.0) / 2.0, 1e-7);
-        cr_assert_eq(json_floats(line, "policy_logits", logits, CELLS), CELLS);
-        cr_assert_eq(json_floats(line, "policy", policy, CELLS), CELLS);
+    for (size_t k = 0; k < g.count; k++, line = strtok_r(NULL, "\n", &save)) {
+        cr_assert(line, "only %zu of %zu outputs", k, g.count);
+        const hexgpu_golden_entry *want = &g.items[k];
+        hexgpu_json obj;
+        parse_line(line, &obj);
+        cr_assert_str_eq(member(&obj, "trmph", HEXGPU_JSON_STRING)->string, want->trmph, "output %zu out of order", k);
+        const char *to_move = member(&obj, "to_move", HEXGPU_JSON_STRING)->string;
+        cr_assert_str_eq(to_move, want->position.to_move == HEXGPU_RED ? "red" : "blue");
+        double value = member(&obj, "value", HEXGPU_JSON_NUMBER)->number;
+        cr_assert_float_eq(value, want->value, 1e-5, "position %zu value", k);
+        cr_assert_float_eq(member(&obj, "win_prob_red", HEXGPU_JSON_NUMBER)->number, (value + 1.0) / 2.0, 1e-7);
+        const hexgpu_json *logits = member(&obj, "policy_logits", HEXGPU_JSON_ARRAY);
+        const hexgpu_json *policy = member(&obj, "policy", HEXGPU_JSON_ARRAY);
+        cr_assert_eq(logits->count, CELLS);
+        cr_assert_eq(policy->count, CELLS);
         double sum = 0.0, top = -1.0;
         int occupied = 0;
         for (int c = 0; c < CELLS; c++) {
-            double tol = 1e-5 * fmax(1.0, fabs(g[k].logits[c])) + 2e-6;
-            cr_assert(fabs(logits[c] - g[k].logits[c]) <= tol, "position %d cell %d: logit %.9g, PyTorch %.9g", k, c,
-                      logits[c], g[k].logits[c]);
-            sum += policy[c];
-            occupied += policy[c] == 0.0;
-            if (policy[c] > top) top = policy[c];
+            double got = logits->items[c].number, ref = want->policy_logits[c];
+            cr_assert(fabs(got - ref) <= 1e-5 * fmax(1.0, fabs(ref)), "position %zu cell %d: logit %.9g, PyTorch %.9g",
+                      k, c, got, ref);
+            double p = policy->items[c].number;
+            int empty = hexgpu_position_at(&want->position, c) == HEXGPU_NONE;
+            cr_assert(empty || p == 0.0, "position %zu: occupied cell %d has probability %g", k, c, p);
+            sum += p;
+            occupied += !empty;
+            if (p > top) top = p;
         }
-        json_string(line, "to_move", to_move, sizeof to_move);
-        cr_assert(strcmp(to_move, "blue") == 0 || strcmp(to_move, "red") == 0);
+        const hexgpu_json *best = hexgpu_json_get(&obj, "best_move");
+        cr_assert(best);
         if (occupied == CELLS) { /* a full board: no legal move */
-            cr_assert(strstr(line, "\"best_move\":null"), "position %d", k);
-            continue;
+            cr_assert_eq(best->type, HEXGPU_JSON_NULL, "position %zu", k);
+        } else {
+            cr_assert_float_eq(sum, 1.0, 1e-5, "position %zu policy sums to %f", k, sum);
+            cr_assert_eq(best->type, HEXGPU_JSON_STRING);
+            int col = best->string[0] - 'a', row = atoi(best->string + 1) - 1;
+            cr_assert_eq(policy->items[row * 13 + col].number, top, "best_move %s is not the most likely",
+                         best->string);
         }
-        cr_assert_float_eq(sum, 1.0, 1e-5, "position %d policy sums to %f", k, sum);
-        json_string(line, "best_move", best, sizeof best);
-        int col = best[0] - 'a', row = atoi(best + 1) - 1;
-        cr_assert_eq(policy[row * 13 + col], top, "best_move %s is not the most likely", best);
-        if (k == 0) cr_assert_eq(occupied, 0, "the empty board has every cell legal");
-        if (k == 1) cr_assert_eq(occupied, 1, "one stone: one cell gets 0");
+        hexgpu_json_free(&obj);
     }
+    cr_assert_null(line, "more outputs than inputs");
     free(input);
+    hexgpu_golden_free(&g);
     hexgpu_cli_result_free(&r);
 }
 
 Test(cli_eval, threads_and_cache_give_identical_output, .timeout = 120) {
-    static golden g[MAX_GOLDEN];
-    char *input;
-    read_golden(g, &input);
+    hexgpu_golden g;
+    load_golden(&g);
+    char *input = golden_input(&g);
+    hexgpu_golden_free(&g);
     const char *model = hexgpu_test_fixture_path("tiny13/model.safetensors");
     char model_copy[4096];
     snprintf(model_copy, sizeof model_copy, "%s", model);
