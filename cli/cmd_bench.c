@@ -207,6 +207,18 @@ static hexgpu_status timed_loop(const hexgpu_backend_ops *ops, void *slot, const
     return HEXGPU_OK;
 }
 
+/* text as a JSON string body: quotes, backslashes and control characters escaped. */
+static const char *json_escape(const char *text, char *out, size_t len) {
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 7 < len; p++) {
+        if (*p == '"' || *p == '\\') o += (size_t)snprintf(out + o, len - o, "\\%c", *p);
+        else if (*p < 0x20) o += (size_t)snprintf(out + o, len - o, "\\u%04x", *p);
+        else out[o++] = (char)*p;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static const char *precision_name(hexgpu_precision p) {
     return p == HEXGPU_PRECISION_FP16 ? "fp16" : p == HEXGPU_PRECISION_FP32 ? "fp32" : "auto";
 }
@@ -258,7 +270,8 @@ static int run_bench(const bench_options *o, const hexgpu_network *net, const ch
             printf("{\"backend\":\"%s\",\"device\":\"%s\",\"precision\":\"%s\",\"model\":\"%s\",\"board_size\":%d,"
                    "\"batch\":%d,\"boards_per_s\":%.1f,\"latency_us\":%.1f,\"gflops\":%.2f,\"repeats\":%d,"
                    "\"seconds\":%g,\"launches\":%ld}\n",
-                   ops->name, device, precision, model_name, net->board_size, batch, boards, us,
+                   ops->name, json_escape(device, (char[768]){0}, 768), precision,
+                   json_escape(model_name, (char[8192]){0}, 8192), net->board_size, batch, boards, us,
                    boards * mflop * 1e-3, o->repeats, o->seconds, launches);
         else
             printf("%7d %12.1f %14.1f %10.2f %9ld\n", batch, boards, us, boards * mflop * 1e-3, launches);
