@@ -3,6 +3,7 @@
  * other sizes, and the softmax and batching invariants. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,4 +324,62 @@ Test(cpu_backend, contract_fp32_batch_limits_and_board_size) {
     hexgpu_backend_cpu.slot_destroy(slot);
     hexgpu_backend_cpu.destroy(ctx);
     hexgpu_tensor_map_free(&map);
+}
+
+/* Slots of one context launched from several threads at once (as the engine's slot
+ * workers do) give exactly the sequential answers. */
+typedef struct concurrent_job {
+    void *slot;
+    const hexgpu_position *pos;
+    size_t count;
+    float *logits, *value;
+    hexgpu_status status;
+} concurrent_job;
+
+static void *concurrent_worker(void *arg) {
+    concurrent_job *job = arg;
+    hexgpu_error err;
+    for (int round = 0; round < 3 && job->status == HEXGPU_OK; round++)
+        job->status = hexgpu_backend_evaluate(&hexgpu_backend_cpu, job->slot, 8, 13, job->pos, job->count, NULL,
+                                              job->logits, job->value, &err);
+    return NULL;
+}
+
+Test(cpu_backend, concurrent_slots_give_the_sequential_answers) {
+    hexgpu_golden golden;
+    hexgpu_tensor_map map = {0};
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_golden_load(hexgpu_test_fixture_path("tiny13/golden.jsonl"), &golden, &err), HEXGPU_OK, "%s",
+                 err.message);
+    cr_assert_eq(hexgpu_model_file_load(hexgpu_test_fixture_path("tiny13/model.safetensors"), &map, NULL, &err),
+                 HEXGPU_OK, "%s", err.message);
+    cpu_run run;
+    run_open(&map, 8, &run);
+    size_t count = golden.count, cells = 169;
+    hexgpu_position *pos = malloc(count * sizeof *pos);
+    for (size_t i = 0; i < count; i++) pos[i] = golden.items[i].position;
+    float *want = malloc(count * cells * sizeof(float)), want_value[64];
+    cr_assert(count <= 64);
+    run_eval(&run, pos, count, NULL, want, want_value);
+    enum { THREADS = 3 };
+    concurrent_job jobs[THREADS];
+    pthread_t threads[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        jobs[t] = (concurrent_job){.pos = pos, .count = count, .logits = malloc(count * cells * sizeof(float)),
+                                   .value = malloc(count * sizeof(float))};
+        cr_assert_eq(hexgpu_backend_cpu.slot_create(run.ctx, &jobs[t].slot, &err), HEXGPU_OK, "%s", err.message);
+    }
+    for (int t = 0; t < THREADS; t++) cr_assert_eq(pthread_create(&threads[t], NULL, concurrent_worker, &jobs[t]), 0);
+    for (int t = 0; t < THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        cr_assert_eq(jobs[t].status, HEXGPU_OK);
+        cr_assert(memcmp(jobs[t].logits, want, count * cells * sizeof(float)) == 0, "thread %d logits differ", t);
+        cr_assert(memcmp(jobs[t].value, want_value, count * sizeof(float)) == 0, "thread %d values differ", t);
+        hexgpu_backend_cpu.slot_destroy(jobs[t].slot);
+        free(jobs[t].logits), free(jobs[t].value);
+    }
+    free(pos), free(want);
+    run_close(&run);
+    hexgpu_tensor_map_free(&map);
+    hexgpu_golden_free(&golden);
 }
