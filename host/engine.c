@@ -56,7 +56,7 @@ static void engine_free(hexgpu_engine *e) {
     if (e->ctx) e->ops->destroy(e->ctx);
     if (e->borrowed_free) e->borrowed_free(e->borrowed);
     hexgpu_cache_destroy(e->cache);
-    free(e->ring);
+    hexgpu_ring_free(&e->pending);
     hexgpu_stats_destroy(&e->stats);
     pthread_cond_destroy(&e->work);
     pthread_mutex_destroy(&e->lock);
@@ -90,6 +90,7 @@ hexgpu_status hexgpu_engine_open_backend(const hexgpu_backend_ops *ops, void *ct
         return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: out of memory (%zu bytes)", sizeof *e);
     }
     e->ops = ops;
+    hexgpu_ring_init(&e->pending, sizeof(hexgpu_pending));
     e->ctx = ctx;
     e->borrowed = borrowed;
     e->borrowed_free = borrowed_free;

@@ -6,6 +6,7 @@
 
 #include "hexgpu.h"
 #include "host/cache.h"
+#include "host/ring.h"
 #include "profiling/stats.h"
 #include "runtime/backend.h"
 
@@ -46,8 +47,7 @@ struct hexgpu_engine {
 
     pthread_mutex_t lock; /* guards the pending ring and closing */
     pthread_cond_t work;  /* requests queued, or closing */
-    hexgpu_pending *ring;
-    size_t ring_capacity, ring_head, ring_count;
+    hexgpu_ring pending;  /* of hexgpu_pending, oldest first */
     size_t ring_reserved; /* room promised to submit calls still copying their requests in */
     int closing;
 

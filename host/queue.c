@@ -10,6 +10,7 @@
 
 hexgpu_status hexgpu_queue_init(hexgpu_queue *q, hexgpu_error *err) {
     memset(q, 0, sizeof *q);
+    hexgpu_ring_init(&q->done, sizeof(hexgpu_completion));
     if (pthread_mutex_init(&q->lock, NULL) != 0)
         return hexgpu_error_set(err, HEXGPU_ERR_INTERNAL, "completion queue: pthread_mutex_init failed");
     if (pthread_cond_init(&q->changed, NULL) != 0) {
@@ -21,11 +22,11 @@ hexgpu_status hexgpu_queue_init(hexgpu_queue *q, hexgpu_error *err) {
 
 void hexgpu_queue_deinit(hexgpu_queue *q) {
     pthread_mutex_lock(&q->lock);
-    while (q->outstanding > q->count) pthread_cond_wait(&q->changed, &q->lock);
+    while (q->outstanding > q->done.count) pthread_cond_wait(&q->changed, &q->lock);
     pthread_mutex_unlock(&q->lock);
     pthread_cond_destroy(&q->changed);
     pthread_mutex_destroy(&q->lock);
-    free(q->ring);
+    hexgpu_ring_free(&q->done);
 }
 
 hexgpu_status hexgpu_queue_create(hexgpu_queue **queue, hexgpu_error *err) {
@@ -50,20 +51,10 @@ void hexgpu_queue_destroy(hexgpu_queue *q) {
 hexgpu_status hexgpu_queue_reserve(hexgpu_queue *q, size_t n, hexgpu_error *err) {
     pthread_mutex_lock(&q->lock);
     size_t need = q->outstanding + n;
-    if (need > q->capacity) {
-        size_t cap = q->capacity ? q->capacity : 256;
-        while (cap < need) cap *= 2;
-        hexgpu_completion *ring = malloc(cap * sizeof *ring);
-        if (!ring) {
-            pthread_mutex_unlock(&q->lock);
-            return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "completion queue of %zu entries: out of memory (%zu bytes)",
-                                    cap, cap * sizeof *ring);
-        }
-        for (size_t i = 0; i < q->count; i++) ring[i] = q->ring[(q->head + i) % q->capacity];
-        free(q->ring);
-        q->ring = ring;
-        q->capacity = cap;
-        q->head = 0;
+    if (hexgpu_ring_reserve(&q->done, need) != 0) {
+        pthread_mutex_unlock(&q->lock);
+        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "completion queue of %zu entries: out of memory (%zu bytes)",
+                                need, need * sizeof(hexgpu_completion));
     }
     q->outstanding = need;
     pthread_mutex_unlock(&q->lock);
@@ -79,12 +70,7 @@ void hexgpu_queue_unreserve(hexgpu_queue *q, size_t n) {
 
 void hexgpu_queue_push(hexgpu_queue *q, const hexgpu_completion *done, size_t n, const hexgpu_error *failure) {
     pthread_mutex_lock(&q->lock);
-    size_t tail = (q->head + q->count) % q->capacity;
-    for (size_t i = 0; i < n; i++) {
-        q->ring[tail] = done[i];
-        if (++tail == q->capacity) tail = 0;
-    }
-    q->count += n;
+    hexgpu_ring_push(&q->done, done, n);
     if (failure) q->last_error = *failure;
     pthread_cond_broadcast(&q->changed);
     pthread_mutex_unlock(&q->lock);
@@ -95,7 +81,7 @@ hexgpu_status hexgpu_queue_wait(hexgpu_queue *q, hexgpu_completion *done, size_t
     if (!q || (!done && max > 0)) return HEXGPU_ERR_INVALID_ARGUMENT;
     struct timespec deadline = hexgpu_timer_deadline((int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000);
     pthread_mutex_lock(&q->lock);
-    while (q->count == 0) {
+    while (q->done.count == 0) {
         if (q->outstanding == 0) {
             pthread_mutex_unlock(&q->lock);
             return HEXGPU_OK;
@@ -103,16 +89,11 @@ hexgpu_status hexgpu_queue_wait(hexgpu_queue *q, hexgpu_completion *done, size_t
         if (timeout_ms == 0) break;
         if (timeout_ms < 0) {
             pthread_cond_wait(&q->changed, &q->lock);
-        } else if (pthread_cond_timedwait(&q->changed, &q->lock, &deadline) == ETIMEDOUT && q->count == 0) {
+        } else if (pthread_cond_timedwait(&q->changed, &q->lock, &deadline) == ETIMEDOUT && q->done.count == 0) {
             break;
         }
     }
-    size_t n = q->count < max ? q->count : max;
-    for (size_t i = 0; i < n; i++) {
-        done[i] = q->ring[q->head];
-        if (++q->head == q->capacity) q->head = 0;
-    }
-    q->count -= n;
+    size_t n = hexgpu_ring_pop(&q->done, done, max);
     q->outstanding -= n;
     pthread_mutex_unlock(&q->lock);
     *got = n;

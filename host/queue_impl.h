@@ -6,13 +6,13 @@
 #include <pthread.h>
 
 #include "hexgpu.h"
+#include "host/ring.h"
 
 struct hexgpu_queue {
     pthread_mutex_t lock;
     pthread_cond_t changed;  /* completions arrived (waiters, destroy) */
-    hexgpu_completion *ring; /* capacity >= outstanding */
-    size_t capacity, head, count;
-    size_t outstanding; /* submitted and not yet collected (count of them are in the ring) */
+    hexgpu_ring done;   /* of hexgpu_completion; capacity >= outstanding */
+    size_t outstanding; /* submitted and not yet collected (done.count of them are in the ring) */
     hexgpu_error last_error;
 };
 

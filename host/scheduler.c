@@ -30,33 +30,12 @@ static hexgpu_status check_request(const hexgpu_engine *e, const hexgpu_position
 /* Makes room for n more pending requests and promises it to the caller. Called with
  * the engine lock held. */
 static hexgpu_status ring_reserve(hexgpu_engine *e, size_t n, hexgpu_error *err) {
-    size_t need = e->ring_count + e->ring_reserved + n;
-    if (need > e->ring_capacity) {
-        size_t cap = e->ring_capacity ? e->ring_capacity : 1024;
-        while (cap < need) cap *= 2;
-        hexgpu_pending *ring = malloc(cap * sizeof *ring);
-        if (!ring)
-            return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: request queue of %zu entries: out of memory (%zu bytes)",
-                                    cap, cap * sizeof *ring);
-        for (size_t i = 0; i < e->ring_count; i++) ring[i] = e->ring[(e->ring_head + i) % e->ring_capacity];
-        free(e->ring);
-        e->ring = ring;
-        e->ring_capacity = cap;
-        e->ring_head = 0;
-    }
+    size_t need = e->pending.count + e->ring_reserved + n;
+    if (hexgpu_ring_reserve(&e->pending, need) != 0)
+        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: request queue of %zu entries: out of memory (%zu bytes)",
+                                need, need * sizeof(hexgpu_pending));
     e->ring_reserved += n;
     return HEXGPU_OK;
-}
-
-/* Moves up to max pending requests (oldest first) into out. Engine lock held. */
-static size_t ring_take(hexgpu_engine *e, hexgpu_pending *out, size_t max) {
-    size_t n = e->ring_count < max ? e->ring_count : max;
-    size_t first = e->ring_capacity - e->ring_head < n ? e->ring_capacity - e->ring_head : n;
-    memcpy(out, e->ring + e->ring_head, first * sizeof *out);
-    memcpy(out + first, e->ring, (n - first) * sizeof *out);
-    e->ring_head = (e->ring_head + n) % e->ring_capacity;
-    e->ring_count -= n;
-    return n;
 }
 
 /* Pushes done[0..n) to their queues, one lock per run of requests of the same queue. */
@@ -118,11 +97,7 @@ hexgpu_status hexgpu_engine_submit(hexgpu_engine *e, hexgpu_queue *q, const hexg
                                                .enqueue_ns = now};
         }
         pthread_mutex_lock(&e->lock);
-        size_t tail = (e->ring_head + e->ring_count) % e->ring_capacity;
-        size_t first = e->ring_capacity - tail < misses ? e->ring_capacity - tail : misses;
-        memcpy(e->ring + tail, chunk, first * sizeof *chunk);
-        memcpy(e->ring, chunk + first, (misses - first) * sizeof *chunk);
-        e->ring_count += misses;
+        hexgpu_ring_push(&e->pending, chunk, misses);
         e->ring_reserved -= len;
         /* One free worker takes up to max_batch; wake more when there is more. */
         if (misses > (size_t)e->options.max_batch) pthread_cond_broadcast(&e->work);
@@ -194,21 +169,21 @@ void *hexgpu_worker_main(void *arg) {
     size_t max = (size_t)e->options.max_batch;
     for (;;) {
         pthread_mutex_lock(&e->lock);
-        while (e->ring_count == 0 && !e->closing) pthread_cond_wait(&e->work, &e->lock);
-        if (e->ring_count > 0 && e->ring_count < max && e->options.fill_window_us > 0 && !e->closing) {
+        while (e->pending.count == 0 && !e->closing) pthread_cond_wait(&e->work, &e->lock);
+        if (e->pending.count > 0 && e->pending.count < max && e->options.fill_window_us > 0 && !e->closing) {
             struct timespec deadline = hexgpu_timer_deadline((int64_t)e->options.fill_window_us * 1000);
-            while (e->ring_count < max && !e->closing)
+            while (e->pending.count < max && !e->closing)
                 if (pthread_cond_timedwait(&e->work, &e->lock, &deadline) == ETIMEDOUT) break;
         }
-        if (e->ring_count == 0) {
+        if (e->pending.count == 0) {
             int stop = e->closing;
             pthread_mutex_unlock(&e->lock);
             if (stop) break;
             continue; /* another slot took them during the fill window */
         }
         size_t n;
-        HEXGPU_TRACE_RANGE("take batch") { n = ring_take(e, w->batch, max); }
-        int more = e->ring_count > 0;
+        HEXGPU_TRACE_RANGE("take batch") { n = hexgpu_ring_pop(&e->pending, w->batch, max); }
+        int more = e->pending.count > 0;
         pthread_mutex_unlock(&e->lock);
         if (more) pthread_cond_signal(&e->work);
         run_batch(w, n);
@@ -223,7 +198,7 @@ void hexgpu_scheduler_fail_queued(hexgpu_engine *e) {
     hexgpu_error_set(&closed, HEXGPU_ERR_CLOSED, "the engine was closed before this request was evaluated");
     for (;;) {
         pthread_mutex_lock(&e->lock);
-        size_t n = e->ring ? ring_take(e, items, SUBMIT_CHUNK) : 0;
+        size_t n = hexgpu_ring_pop(&e->pending, items, SUBMIT_CHUNK);
         pthread_mutex_unlock(&e->lock);
         if (n == 0) break;
         for (size_t i = 0; i < n; i++) done[i] = (hexgpu_completion){.tag = items[i].tag, .status = HEXGPU_ERR_CLOSED};
