@@ -120,7 +120,8 @@ Test(cli_eval, threads_and_cache_give_identical_output, .timeout = 120) {
     size_t len = strlen(input);
     char *twice = malloc(2 * len + 1);
     memcpy(twice, input, len), memcpy(twice + len, input, len + 1);
-    const char *one[] = {"eval", "--model", model_copy, "--backend", "cpu", NULL};
+    /* the same batch limit, so only the submitting threads and the cache differ */
+    const char *one[] = {"eval", "--model", model_copy, "--backend", "cpu", "--max-batch", "5", NULL};
     const char *many[] = {"eval", "--model", model_copy, "--backend", "cpu", "--threads", "3", "--cache", "16",
                           "--max-batch", "5", "--stats", NULL};
     hexgpu_cli_result a = eval(one, twice), b = eval(many, twice);
