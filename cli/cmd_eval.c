@@ -175,11 +175,16 @@ static hexgpu_status evaluate_block(hexgpu_engine *engine, block *b, int threads
         s[i] = (submitter){engine, b, first, first < b->count ? (b->count - first < per ? b->count - first : per) : 0,
                            HEXGPU_OK, {0}};
     }
-    for (int i = 1; i < threads; i++)
-        if (pthread_create(&t[i], NULL, submit_range, &s[i]) != 0) s[i].status = HEXGPU_ERR_INTERNAL;
+    /* Whether a thread started is kept apart from its status: reading status before the
+     * join would race with the thread writing it. */
+    int started[64] = {0};
+    for (int i = 1; i < threads; i++) {
+        started[i] = pthread_create(&t[i], NULL, submit_range, &s[i]) == 0;
+        if (!started[i]) s[i].status = HEXGPU_ERR_INTERNAL;
+    }
     submit_range(&s[0]);
     for (int i = 1; i < threads; i++)
-        if (s[i].status != HEXGPU_ERR_INTERNAL) pthread_join(t[i], NULL);
+        if (started[i]) pthread_join(t[i], NULL);
     for (int i = 0; i < threads; i++)
         if (s[i].status != HEXGPU_OK) {
             *err = s[i].err;
