@@ -133,9 +133,11 @@ static hexgpu_status make_tuple(machine *m, size_t n) {
     if (m->depth - floor < n) return fail(m, "stack underflow");
     hexgpu_pickle_value *t = new_value(m, HEXGPU_PICKLE_TUPLE);
     if (!t) return oom(m);
-    hexgpu_status st = append_items(m, t, m->stack + m->depth - n, n);
-    if (st != HEXGPU_OK) return st;
-    m->depth -= n;
+    if (n) {
+        hexgpu_status st = append_items(m, t, m->stack + m->depth - n, n);
+        if (st != HEXGPU_OK) return st;
+        m->depth -= n;
+    }
     return push(m, t);
 }
 

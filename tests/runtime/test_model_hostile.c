@@ -277,3 +277,22 @@ Test(model_hostile, strided_tensor_is_gathered) {
     tb_free(&z);
     tb_free(&p);
 }
+
+Test(model_hostile, pickle_small_valid_forms) {
+    /* An empty tuple from MARK+TUPLE (a fuzz finding), and protocol-4 framing opcodes. */
+    hexgpu_pickle *pk;
+    const hexgpu_pickle_value *root;
+    hexgpu_error err = {0};
+    cr_assert_eq(hexgpu_pickle_load((const uint8_t *)"\x80\x02(t.", 5, &pk, &root, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert(root->type == HEXGPU_PICKLE_TUPLE && root->count == 0);
+    hexgpu_pickle_destroy(pk);
+    static const char p4[] = "\x80\x04\x95\x0a\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01" "a\x94K\x07s\x8c\x01" "b\x94h\x00s.";
+    cr_assert_eq(hexgpu_pickle_load((const uint8_t *)p4, sizeof p4 - 1, &pk, &root, &err), HEXGPU_OK, "%s", err.message);
+    const hexgpu_pickle_value *a = hexgpu_pickle_dict_get(root, "a"), *b = hexgpu_pickle_dict_get(root, "b");
+    cr_assert(a && a->type == HEXGPU_PICKLE_INT && a->integer == 7);
+    cr_assert(b == root, "memo 0 is the dict itself");
+    hexgpu_pickle_destroy(pk);
+    static const char sg[] = "\x80\x04\x8c\x02os\x8c\x06system\x93.";
+    cr_assert_neq(hexgpu_pickle_load((const uint8_t *)sg, sizeof sg - 1, &pk, &root, &err), HEXGPU_OK);
+    cr_assert(strstr(err.message, "pickle global 'os system' is not allowed"), "%s", err.message);
+}
