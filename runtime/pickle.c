@@ -248,42 +248,26 @@ static hexgpu_status op_persid(machine *m) {
     return push(m, s);
 }
 
-static hexgpu_status op_setitems(machine *m, int single) {
+/* SETITEM (single 2), APPEND (single 1), or SETITEMS/APPENDS (single 0: everything
+ * above the top mark) into the dict or list just below those items. */
+static hexgpu_status op_add_items(machine *m, size_t single, hexgpu_pickle_type want) {
     size_t first = 0, n = 0;
     if (single) {
         size_t floor = m->mark_depth ? m->marks[m->mark_depth - 1] : 0;
-        if (m->depth - floor < 2) return fail(m, "stack underflow");
-        first = m->depth - 2;
-        n = 2;
+        if (m->depth - floor < single + 1) return fail(m, "stack underflow");
+        first = m->depth - single;
+        n = single;
     } else {
         hexgpu_status st = pop_mark(m, &first, &n);
         if (st != HEXGPU_OK) return st;
     }
-    if (first == 0 || n % 2) return fail(m, "SETITEMS needs a dict and key/value pairs");
-    hexgpu_pickle_value *dict = m->stack[first - 1];
-    if (dict->type != HEXGPU_PICKLE_DICT) return fail(m, "SETITEM(S) on something that is not a dict");
+    int dict = want == HEXGPU_PICKLE_DICT;
+    if (first == 0 || (dict && n % 2)) return fail(m, dict ? "SETITEMS needs a dict and key/value pairs" : "APPEND(S) needs a list");
+    hexgpu_pickle_value *container = m->stack[first - 1];
+    if (container->type != want)
+        return fail(m, dict ? "SETITEM(S) on something that is not a dict" : "APPEND(S) on something that is not a list");
     if (m->mark_depth && first - 1 < m->marks[m->mark_depth - 1]) return fail(m, "stack underflow");
-    hexgpu_status st = append_items(m, dict, m->stack + first, n);
-    m->depth = first;
-    return st;
-}
-
-static hexgpu_status op_appends(machine *m, int single) {
-    size_t first = 0, n = 0;
-    if (single) {
-        size_t floor = m->mark_depth ? m->marks[m->mark_depth - 1] : 0;
-        if (m->depth - floor < 2) return fail(m, "stack underflow");
-        first = m->depth - 1;
-        n = 1;
-    } else {
-        hexgpu_status st = pop_mark(m, &first, &n);
-        if (st != HEXGPU_OK) return st;
-    }
-    if (first == 0) return fail(m, "APPEND(S) needs a list");
-    hexgpu_pickle_value *list = m->stack[first - 1];
-    if (list->type != HEXGPU_PICKLE_LIST) return fail(m, "APPEND(S) on something that is not a list");
-    if (m->mark_depth && first - 1 < m->marks[m->mark_depth - 1]) return fail(m, "stack underflow");
-    hexgpu_status st = append_items(m, list, m->stack + first, n);
+    hexgpu_status st = append_items(m, container, m->stack + first, n);
     m->depth = first;
     return st;
 }
@@ -394,10 +378,10 @@ static hexgpu_status step(machine *m, int *stop, size_t *memoize_next) {
         return push(m, v);
     }
     case 'R': return op_reduce(m);
-    case 's': return op_setitems(m, 1);
-    case 'u': return op_setitems(m, 0);
-    case 'a': return op_appends(m, 1);
-    case 'e': return op_appends(m, 0);
+    case 's': return op_add_items(m, 2, HEXGPU_PICKLE_DICT);
+    case 'u': return op_add_items(m, 0, HEXGPU_PICKLE_DICT);
+    case 'a': return op_add_items(m, 1, HEXGPU_PICKLE_LIST);
+    case 'e': return op_add_items(m, 0, HEXGPU_PICKLE_LIST);
     case 'b': { /* BUILD: only the attribute dict of an OrderedDict/tensor, ignored */
         hexgpu_pickle_value *state = NULL;
         if ((st = pop(m, &state)) != HEXGPU_OK) return st;
