@@ -15,6 +15,7 @@ typedef struct command {
 static const command commands[] = {
     {"show", hexgpu_cmd_show, "print a TRMPH position as a board, with side to move and winner"},
     {"eval", hexgpu_cmd_eval, "evaluate positions with a model (JSON lines or a top-K table)"},
+    {"selfplay", hexgpu_cmd_selfplay, "play self-play games with MCTS and write TRMPH records"},
     {"bench", hexgpu_cmd_bench, "measure network throughput (boards/s) and latency"},
     {"convert", hexgpu_cmd_convert, "convert a .pt/.pt.gz/.safetensors checkpoint to .safetensors"},
     {"init-model", hexgpu_cmd_init_model, "write a randomly initialised network of the reference layout"},

@@ -1,0 +1,298 @@
+/* Self-play workers: each thread owns a completion queue and a set of game slots; every
+ * round it gathers leaves from all games that are not waiting, submits them in one call,
+ * and backs a game's leaves up once all of that game's leaves are back. */
+#include "selfplay/selfplay.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/status.h"
+#include "selfplay/trmph.h"
+
+void hexgpu_selfplay_config_default(hexgpu_selfplay_config *config) {
+    *config = (hexgpu_selfplay_config){.games = 1000, .workers = 1, .games_in_flight = 16, .leaves_per_game = 4,
+                                       .opening = HEXGPU_OPENING_PIE_RULE, .seed = 1};
+    hexgpu_mcts_config_default(&config->mcts);
+}
+
+int hexgpu_selfplay_pie_openings(int size, int *cells) {
+    int count = 0;
+    if (size < 3) {
+        for (int c = 0; c < size * size; c++) cells[count++] = c;
+        return count;
+    }
+    /* Red's edges (a2..a(n-1)) interleaved with their point reflections, then the two
+     * cells diagonally inside the obtuse corners: first moves that are neither strong
+     * centre moves nor hopeless corner moves. */
+    for (int r = 1; r <= size - 2; r++) {
+        cells[count++] = r * size;
+        cells[count++] = (size - 1 - r) * size + size - 1;
+    }
+    cells[count++] = 1 * size + size - 2;
+    cells[count++] = (size - 2) * size + 1;
+    return count;
+}
+
+/* One game being played and its leaves in flight. */
+typedef struct game_slot {
+    int active;
+    int64_t index;
+    hexgpu_board board;
+    hexgpu_rng rng;
+    hexgpu_mcts search;
+    hexgpu_mcts_leaf *leaves; /* [leaves_per_game] */
+    float *value, *policy;    /* [leaves_per_game], [leaves_per_game][cells] */
+    int leaf_count, outstanding;
+} game_slot;
+
+typedef struct shared {
+    hexgpu_engine *engine;
+    const hexgpu_selfplay_config *config;
+    int size, cells;
+    int pie[HEXGPU_MAX_CELLS], pie_count;
+    hexgpu_selfplay_on_game on_game;
+    void *user;
+    pthread_mutex_t lock; /* guards everything below */
+    int64_t next_game;
+    int stop;
+    hexgpu_status status;
+    hexgpu_error err;
+    hexgpu_selfplay_stats stats;
+} shared;
+
+typedef struct worker {
+    shared *sh;
+    game_slot *slots;
+    hexgpu_selfplay_stats stats; /* this worker's share, added to sh->stats at the end */
+} worker;
+
+/* Records the first failure and stops every worker. */
+static void fail(shared *sh, const hexgpu_error *err) {
+    pthread_mutex_lock(&sh->lock);
+    if (sh->status == HEXGPU_OK) sh->status = err->status, sh->err = *err;
+    sh->stop = 1;
+    pthread_mutex_unlock(&sh->lock);
+}
+
+static int stopped(shared *sh) {
+    pthread_mutex_lock(&sh->lock);
+    int s = sh->stop;
+    pthread_mutex_unlock(&sh->lock);
+    return s;
+}
+
+static void start_game(shared *sh, game_slot *g) {
+    pthread_mutex_lock(&sh->lock);
+    g->active = !sh->stop && sh->next_game < sh->config->games;
+    if (g->active) g->index = sh->next_game++;
+    pthread_mutex_unlock(&sh->lock);
+    if (!g->active) return;
+    g->rng.state = sh->config->seed * 0x9e3779b97f4a7c15ull ^ (uint64_t)g->index * 0xd1b54a32d192ed03ull;
+    hexgpu_rng_next(&g->rng);
+    hexgpu_board_init(&g->board, sh->size, NULL);
+    if (sh->config->opening == HEXGPU_OPENING_PIE_RULE) {
+        hexgpu_board_play(&g->board, sh->pie[g->index % sh->pie_count], NULL);
+    } else if (sh->config->opening == HEXGPU_OPENING_RANDOM && hexgpu_rng_uniform(&g->rng) >= 0.1) {
+        hexgpu_board_play(&g->board, hexgpu_board_empty_cell(&g->board, hexgpu_rng_below(&g->rng, sh->cells)), NULL);
+    }
+    if (hexgpu_board_winner(&g->board) == HEXGPU_NONE) hexgpu_mcts_begin(&g->search, &g->board, &g->rng);
+}
+
+static hexgpu_status finish_game(worker *w, game_slot *g, hexgpu_error *err) {
+    shared *sh = w->sh;
+    char record[HEXGPU_TRMPH_MAX];
+    size_t length;
+    hexgpu_status st = hexgpu_trmph_format_record(&g->board, record, sizeof record, &length, err);
+    if (st != HEXGPU_OK) return st;
+    hexgpu_selfplay_game game = {.index = g->index, .record = record, .moves = hexgpu_board_move_count(&g->board),
+                                 .winner = hexgpu_board_winner(&g->board)};
+    w->stats.games++;
+    w->stats.moves += game.moves;
+    pthread_mutex_lock(&sh->lock);
+    if (!sh->stop) st = sh->on_game ? sh->on_game(sh->user, &game, err) : HEXGPU_OK;
+    pthread_mutex_unlock(&sh->lock);
+    return st;
+}
+
+/* Moves a game that has nothing in flight forward: plays moves whose search is done,
+ * finishes and restarts games, until it has leaves to evaluate (returned count) or no
+ * game is left for the slot (0). -1 on failure (err filled). */
+static int advance(worker *w, game_slot *g, hexgpu_error *err) {
+    shared *sh = w->sh;
+    while (g->active) {
+        if (hexgpu_board_winner(&g->board) != HEXGPU_NONE) {
+            if (finish_game(w, g, err) != HEXGPU_OK) return -1;
+            start_game(sh, g);
+            continue;
+        }
+        if (hexgpu_mcts_done(&g->search)) {
+            w->stats.simulations += g->search.simulations_done;
+            hexgpu_board_play(&g->board, hexgpu_mcts_choose(&g->search), NULL);
+            if (hexgpu_board_winner(&g->board) == HEXGPU_NONE) hexgpu_mcts_begin(&g->search, &g->board, &g->rng);
+            continue;
+        }
+        int n = hexgpu_mcts_gather(&g->search, g->leaves, sh->config->leaves_per_game, err);
+        if (n != 0) return n;
+        /* Simulations ending in won positions are backed up inside gather, so it can
+         * finish the search itself; not done with nothing in flight would be a bug. */
+        if (hexgpu_mcts_done(&g->search)) continue;
+        hexgpu_error_set(err, HEXGPU_ERR_INTERNAL, "selfplay: game %lld stalled with no leaf in flight",
+                         (long long)g->index);
+        return -1;
+    }
+    return 0;
+}
+
+/* Backs up a game's leaves in the order they were handed out, so a game's course does not
+ * depend on the order in which the engine completes them. */
+static void apply_leaves(shared *sh, game_slot *g) {
+    for (int i = 0; i < g->leaf_count; i++)
+        hexgpu_mcts_apply(&g->search, g->leaves[i].node, g->value[i], g->policy + (size_t)i * sh->cells);
+    g->leaf_count = 0;
+}
+
+static void run_worker(worker *w, hexgpu_queue *q, hexgpu_request *req, hexgpu_completion *done) {
+    shared *sh = w->sh;
+    const int games = sh->config->games_in_flight, k = sh->config->leaves_per_game;
+    hexgpu_error err = {0};
+    for (int i = 0; i < games; i++) start_game(sh, &w->slots[i]);
+    for (;;) {
+        size_t count = 0;
+        for (int i = 0; i < games; i++) {
+            game_slot *g = &w->slots[i];
+            if (!g->active || g->outstanding > 0) continue;
+            int n = advance(w, g, &err);
+            if (n < 0) {
+                fail(sh, &err);
+                return;
+            }
+            for (int j = 0; j < n; j++)
+                req[count++] = (hexgpu_request){.position = g->leaves[j].position, .value = &g->value[j],
+                                                .policy = g->policy + (size_t)j * sh->cells,
+                                                .tag = (uint64_t)i * (uint64_t)k + (uint64_t)j};
+            g->leaf_count = g->outstanding = n;
+        }
+        if (stopped(sh)) return;
+        if (count > 0 && hexgpu_engine_submit(sh->engine, q, req, count, &err) != HEXGPU_OK) {
+            fail(sh, &err);
+            return;
+        }
+        w->stats.leaf_requests += (int64_t)count;
+        size_t got = 0;
+        if (hexgpu_queue_outstanding(q) == 0) return; /* every slot is out of games */
+        hexgpu_queue_wait(q, done, (size_t)games * (size_t)k, -1, &got);
+        for (size_t c = 0; c < got; c++) {
+            if (done[c].status != HEXGPU_OK) {
+                hexgpu_queue_last_error(q, &err);
+                fail(sh, &err);
+                return;
+            }
+            w->stats.cached += done[c].cached;
+            game_slot *g = &w->slots[done[c].tag / (uint64_t)k];
+            if (--g->outstanding == 0) apply_leaves(sh, g);
+        }
+    }
+}
+
+static void *worker_main(void *arg) {
+    worker *w = arg;
+    shared *sh = w->sh;
+    const int games = sh->config->games_in_flight, k = sh->config->leaves_per_game;
+    hexgpu_error err = {0};
+    hexgpu_queue *q = NULL;
+    size_t total = (size_t)games * (size_t)k;
+    hexgpu_request *req = malloc(total * sizeof *req);
+    hexgpu_completion *done = malloc(total * sizeof *done);
+    w->slots = calloc((size_t)games, sizeof *w->slots);
+    int ok = req && done && w->slots && hexgpu_queue_create(&q, &err) == HEXGPU_OK;
+    for (int i = 0; ok && i < games; i++) {
+        game_slot *g = &w->slots[i];
+        g->leaves = malloc((size_t)k * sizeof *g->leaves);
+        g->value = malloc((size_t)k * sizeof *g->value);
+        g->policy = malloc(total / (size_t)games * (size_t)sh->cells * sizeof *g->policy);
+        ok = g->leaves && g->value && g->policy && hexgpu_mcts_create(&g->search, &sh->config->mcts, &err) == HEXGPU_OK;
+    }
+    if (ok) {
+        run_worker(w, q, req, done);
+    } else {
+        if (err.status == HEXGPU_OK) hexgpu_error_set(&err, HEXGPU_ERR_OUT_OF_MEMORY, "selfplay: worker buffers");
+        fail(sh, &err);
+    }
+    hexgpu_queue_destroy(q); /* waits for leaves still in flight before their buffers go */
+    for (int i = 0; w->slots && i < games; i++) {
+        hexgpu_mcts_destroy(&w->slots[i].search);
+        free(w->slots[i].leaves), free(w->slots[i].value), free(w->slots[i].policy);
+    }
+    free(w->slots), free(req), free(done);
+    pthread_mutex_lock(&sh->lock);
+    sh->stats.games += w->stats.games, sh->stats.moves += w->stats.moves;
+    sh->stats.simulations += w->stats.simulations;
+    sh->stats.leaf_requests += w->stats.leaf_requests, sh->stats.cached += w->stats.cached;
+    pthread_mutex_unlock(&sh->lock);
+    return NULL;
+}
+
+static hexgpu_status check_config(const hexgpu_selfplay_config *c, hexgpu_error *err) {
+    if (c->games < 0) return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: games must be >= 0");
+    if (c->workers < 1 || c->workers > 256)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: workers must be 1..256, got %d",
+                                c->workers);
+    if (c->games_in_flight < 1 || c->leaves_per_game < 1 || c->leaves_per_game > 1024)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
+                                "selfplay: games in flight must be >= 1 and leaves per game 1..1024");
+    if (c->mcts.simulations < 1)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: simulations must be >= 1, got %d",
+                                c->mcts.simulations);
+    if (!(c->mcts.c_puct >= 0.0f) || !(c->mcts.temperature >= 0.0f) || !(c->mcts.temperature_end >= 0.0f))
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
+                                "selfplay: c_puct and temperatures must be >= 0");
+    return HEXGPU_OK;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+hexgpu_status hexgpu_selfplay_run(hexgpu_engine *engine, const hexgpu_selfplay_config *config,
+                                  hexgpu_selfplay_on_game on_game, void *user, hexgpu_selfplay_stats *stats,
+                                  hexgpu_error *err) {
+    if (stats) memset(stats, 0, sizeof *stats);
+    if (!engine || !config) return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: no engine or config");
+    hexgpu_status st = check_config(config, err);
+    if (st != HEXGPU_OK) return st;
+    shared sh = {.engine = engine, .config = config, .size = hexgpu_engine_board_size(engine), .on_game = on_game,
+                 .user = user};
+    sh.cells = sh.size * sh.size;
+    sh.pie_count = hexgpu_selfplay_pie_openings(sh.size, sh.pie);
+    pthread_mutex_init(&sh.lock, NULL);
+    worker *w = calloc((size_t)config->workers, sizeof *w);
+    pthread_t *threads = calloc((size_t)config->workers, sizeof *threads);
+    int *started = calloc((size_t)config->workers, sizeof *started);
+    double t0 = now_seconds();
+    if (!w || !threads || !started) {
+        hexgpu_error e;
+        hexgpu_error_set(&e, HEXGPU_ERR_OUT_OF_MEMORY, "selfplay: cannot allocate %d workers", config->workers);
+        fail(&sh, &e);
+    }
+    for (int i = 0; w && threads && started && i < config->workers; i++) {
+        w[i].sh = &sh;
+        started[i] = pthread_create(&threads[i], NULL, worker_main, &w[i]) == 0;
+        if (!started[i]) {
+            hexgpu_error e;
+            hexgpu_error_set(&e, HEXGPU_ERR_INTERNAL, "selfplay: cannot start worker thread %d", i);
+            fail(&sh, &e);
+        }
+    }
+    for (int i = 0; started && i < config->workers; i++)
+        if (started[i]) pthread_join(threads[i], NULL);
+    sh.stats.seconds = now_seconds() - t0;
+    free(w), free(threads), free(started);
+    pthread_mutex_destroy(&sh.lock);
+    if (stats) *stats = sh.stats;
+    if (sh.status != HEXGPU_OK && err) *err = sh.err;
+    return sh.status;
+}

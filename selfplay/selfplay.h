@@ -1,0 +1,59 @@
+/* The self-play driver: worker threads, each playing several games at once, whose
+ * search leaves all go through the engine's async API in bulk. Each finished game is
+ * handed to a callback as a TRMPH record line. */
+#pragma once
+
+#include <stdint.h>
+
+#include "hexgpu.h"
+#include "selfplay/mcts.h"
+
+typedef enum hexgpu_opening {
+    HEXGPU_OPENING_NONE = 0, /* every game from the empty board */
+    HEXGPU_OPENING_RANDOM,   /* 10%: empty board; else one uniformly random first stone */
+    HEXGPU_OPENING_PIE_RULE  /* game k starts with the k-th cell of a fixed cycle of balanced first moves */
+} hexgpu_opening;
+
+typedef struct hexgpu_selfplay_config {
+    hexgpu_mcts_config mcts;
+    int64_t games;          /* 1000 */
+    int workers;            /* threads, 1 */
+    int games_in_flight;    /* games each worker plays at once, 16 */
+    int leaves_per_game;    /* leaves one game may have in flight at once (virtual loss), 4 */
+    hexgpu_opening opening; /* pie_rule */
+    uint64_t seed;          /* game k's generator is seeded from (seed, k) */
+} hexgpu_selfplay_config;
+
+void hexgpu_selfplay_config_default(hexgpu_selfplay_config *config);
+
+/* The opening cells of HEXGPU_OPENING_PIE_RULE for an n x n board, in cycle order;
+ * returns how many (cells needs room for n*n). */
+int hexgpu_selfplay_pie_openings(int size, int *cells);
+
+/* A finished game, as handed to the callback. record is `#n,<moves> <b|r>`. */
+typedef struct hexgpu_selfplay_game {
+    int64_t index; /* 0-based; a game's moves depend only on the seed and its index */
+    const char *record;
+    int moves;
+    hexgpu_color winner;
+} hexgpu_selfplay_game;
+
+/* Called once per finished game, never by two threads at once. A status other than
+ * HEXGPU_OK (with err filled) stops the run: games in progress are abandoned, and
+ * hexgpu_selfplay_run returns that status. */
+typedef hexgpu_status (*hexgpu_selfplay_on_game)(void *user, const hexgpu_selfplay_game *game, hexgpu_error *err);
+
+typedef struct hexgpu_selfplay_stats {
+    int64_t games, moves;
+    int64_t simulations;  /* backed up, terminal ones included */
+    int64_t leaf_requests; /* positions submitted to the engine (root evaluations included) */
+    int64_t cached;        /* of those, answered from the engine's cache */
+    double seconds;
+} hexgpu_selfplay_stats;
+
+/* Plays config->games games on engine (whose board size they use). stats (may be NULL)
+ * is filled also on failure. Failures: invalid config (HEXGPU_ERR_INVALID_ARGUMENT), an
+ * engine error, or the callback's status. */
+hexgpu_status hexgpu_selfplay_run(hexgpu_engine *engine, const hexgpu_selfplay_config *config,
+                                  hexgpu_selfplay_on_game on_game, void *user, hexgpu_selfplay_stats *stats,
+                                  hexgpu_error *err);

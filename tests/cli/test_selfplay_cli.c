@@ -1,0 +1,145 @@
+/* `hexgpu selfplay` on the tiny13 fixture (CPU backend, few games, few simulations): the
+ * record file's name, header and lines; the same games for the same seed; flags that
+ * change the header; exit codes of bad flags and an unwritable output directory. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "selfplay/trmph.h"
+#include "support/fixtures.h"
+#include "support/run_cli.h"
+
+/* Runs selfplay into a fresh directory with the extra arguments; returns the result and
+ * the record file's contents (malloc'd) in *file (NULL when none was written). */
+static hexgpu_cli_result selfplay(const char *const *extra, char *dir, char **file, char *name) {
+    strcpy(dir, "/tmp/hexgpu_selfplay_XXXXXX");
+    cr_assert(mkdtemp(dir));
+    const char *argv[40] = {"selfplay", "--model_path", hexgpu_test_fixture_path("tiny13/model.safetensors"),
+                            "--backend", "cpu", "--output_dir", dir, "--progress_interval", "0"};
+    int n = 9;
+    for (int i = 0; extra[i]; i++) argv[n++] = extra[i];
+    argv[n] = NULL;
+    hexgpu_cli_result r;
+    cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
+    *file = NULL;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') {
+            cr_assert_null(*file, "more than one file in %s", dir);
+            snprintf(name, 256, "%s", e->d_name);
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            FILE *f = fopen(path, "rb");
+            *file = calloc(1, 1 << 20);
+            fread(*file, 1, (1 << 20) - 1, f);
+            fclose(f);
+            unlink(path);
+        }
+    closedir(d);
+    rmdir(dir);
+    return r;
+}
+
+/* The record lines of a file (after the header), each checked: parses, is won by the
+ * side it names, on 13x13. Returns how many. */
+static int check_records(char *text, char records[][HEXGPU_TRMPH_MAX], int max) {
+    int count = 0, in_header = 1;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (hexgpu_trmph_is_header(line)) {
+            cr_assert(in_header, "header line after a record: %s", line);
+            continue;
+        }
+        in_header = 0;
+        hexgpu_board board;
+        hexgpu_color winner;
+        hexgpu_error err;
+        cr_assert_eq(hexgpu_trmph_parse_record(line, &board, &winner, &err), HEXGPU_OK, "%s: %s", line, err.message);
+        cr_assert_eq(board.size, 13);
+        cr_assert_eq(hexgpu_board_winner(&board), winner);
+        cr_assert_lt(count, max);
+        snprintf(records[count++], HEXGPU_TRMPH_MAX, "%s", line);
+    }
+    return count;
+}
+
+Test(cli_selfplay, writes_a_record_file_of_won_games, .timeout = 120) {
+    char dir[64], name[256], *file;
+    const char *extra[] = {"--num_games", "3", "--mcts_sims", "16", "--seed", "5", "--games-in-flight", "2", NULL};
+    hexgpu_cli_result r = selfplay(extra, dir, &file, name);
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
+    cr_assert(file, "no record file");
+    int y, mo, d, h, mi, s;
+    char tail[16];
+    cr_assert_eq(sscanf(name, "selfplay_%4d%2d%2d_%2d%2d%2d%15s", &y, &mo, &d, &h, &mi, &s, tail), 7, "%s", name);
+    cr_assert_str_eq(tail, ".trmph");
+    const char *want[] = {"# Date: ", "# Model: ", "tiny13/model.safetensors", "# MCTS simulations: 16\n",
+                          "# c_puct: 1.5\n", "# Gumbel: on\n", "# Temperature: 0.5 -> 0.01\n", "# Seed: 5\n",
+                          "# Format: trmph_string winner\n"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) cr_assert(strstr(file, want[i]), "no '%s'", want[i]);
+    char records[8][HEXGPU_TRMPH_MAX];
+    cr_assert_eq(check_records(file, records, 8), 3);
+    cr_assert(strstr(r.out, "wrote 3 games to"), "%s", r.out);
+    cr_assert(strstr(r.out, "network evaluations/s"), "%s", r.out);
+    free(file);
+    hexgpu_cli_result_free(&r);
+}
+
+/* The same seed gives the same games, also with streaming and two workers; --disable-gumbel
+ * and --c-puct reach the header. */
+Test(cli_selfplay, same_seed_same_games, .timeout = 120) {
+    char dir[64], name[256], *a, *b;
+    const char *one[] = {"--num_games", "2", "--mcts_sims", "12", "--seed", "9", "--disable-gumbel",
+                         "--c-puct", "2.5", "--opening_strategy", "random", NULL};
+    const char *two[] = {"--num_games", "2", "--mcts_sims", "12", "--seed", "9", "--disable-gumbel", "--c-puct", "2.5",
+                         "--opening_strategy", "random", "--streaming_save", "--num_workers", "2", "--verbose", NULL};
+    hexgpu_cli_result r1 = selfplay(one, dir, &a, name);
+    hexgpu_cli_result r2 = selfplay(two, dir, &b, name);
+    cr_assert_eq(r1.exit_code, 0, "stderr: %s", r1.err);
+    cr_assert_eq(r2.exit_code, 0, "stderr: %s", r2.err);
+    cr_assert(strstr(a, "# Gumbel: off\n") && strstr(a, "# c_puct: 2.5\n"), "%s", a);
+    cr_assert(strstr(r2.err, "game 0: ") && strstr(r2.err, "engine stats: {"), "%s", r2.err);
+    char ra[4][HEXGPU_TRMPH_MAX], rb[4][HEXGPU_TRMPH_MAX];
+    cr_assert_eq(check_records(a, ra, 4), 2);
+    cr_assert_eq(check_records(b, rb, 4), 2);
+    /* Streaming writes in finishing order: compare as sets. */
+    int swapped = strcmp(ra[0], rb[0]) != 0;
+    cr_assert_str_eq(ra[0], rb[swapped]);
+    cr_assert_str_eq(ra[1], rb[!swapped]);
+    free(a), free(b);
+    hexgpu_cli_result_free(&r1), hexgpu_cli_result_free(&r2);
+}
+
+static void assert_usage_error(const char *const *argv) {
+    hexgpu_cli_result r;
+    cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
+    cr_assert_eq(r.exit_code, 2, "%s: exit %d, stderr %s", argv[1], r.exit_code, r.err);
+    cr_assert(strncmp(r.err, "error: ", 7) == 0, "%s", r.err);
+    hexgpu_cli_result_free(&r);
+}
+
+Test(cli_selfplay, bad_flags_exit_2) {
+    const char *model = hexgpu_test_fixture_path("tiny13/model.safetensors");
+    assert_usage_error((const char *[]){"selfplay", "--num_games", "3", NULL});
+    assert_usage_error((const char *[]){"selfplay", "--model", model, "--mcts_sims", "0", NULL});
+    assert_usage_error((const char *[]){"selfplay", "--model", model, "--num_games", "x", NULL});
+    assert_usage_error((const char *[]){"selfplay", "--model", model, "--opening_strategy", "swap", NULL});
+    assert_usage_error((const char *[]){"selfplay", "--model", model, "--temperature", "-1", NULL});
+    assert_usage_error((const char *[]){"selfplay", "--model", model, "--backend", "tpu", NULL});
+    assert_usage_error((const char *[]){"selfplay", "--model", model, "--frobnicate", NULL});
+    assert_usage_error((const char *[]){"selfplay", "--model", model, "--seed", NULL});
+}
+
+Test(cli_selfplay, unwritable_output_dir_exits_1) {
+    const char *argv[] = {"selfplay", "--model", hexgpu_test_fixture_path("tiny13/model.safetensors"), "--backend",
+                          "cpu", "--num_games", "1", "--mcts_sims", "4", "--output_dir", "/nonexistent/out", NULL};
+    hexgpu_cli_result r;
+    cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
+    cr_assert_eq(r.exit_code, 1, "stderr %s", r.err);
+    cr_assert(strstr(r.err, "error: cannot create /nonexistent/out/selfplay_"), "%s", r.err);
+    hexgpu_cli_result_free(&r);
+}

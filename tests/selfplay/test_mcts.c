@@ -1,0 +1,227 @@
+/* MCTS on small boards with a test evaluator: immediate wins found and immediate losses
+ * blocked (PUCT and Gumbel), every simulation counted with leaves in flight, no leaf
+ * handed out twice, the Gumbel m formula and halving, the temperature schedule. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "host/synthetic_backend.h"
+#include "selfplay/mcts.h"
+#include "selfplay/trmph.h"
+
+static void board_from(const char *trmph, hexgpu_board *board) {
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_trmph_parse(trmph, board, &err), HEXGPU_OK, "%s", err.message);
+}
+
+/* Value 0 and uniform priors, or the synthetic backend's deterministic outputs. */
+static void evaluate(const hexgpu_position *pos, int synthetic, float *value, float *policy) {
+    if (synthetic) {
+        float logits[HEXGPU_MAX_CELLS];
+        hexgpu_synthetic_outputs(pos, value, policy, logits);
+        return;
+    }
+    int cells = pos->size * pos->size, empty = 0;
+    for (int c = 0; c < cells; c++) empty += hexgpu_position_at(pos, c) == HEXGPU_NONE;
+    for (int c = 0; c < cells; c++) policy[c] = hexgpu_position_at(pos, c) == HEXGPU_NONE ? 1.0f / empty : 0.0f;
+    *value = 0.0f;
+}
+
+/* Runs one move's search, up to `batch` leaves in flight, applying each batch in reverse
+ * order (the engine completes out of order). Checks no node is handed out twice while
+ * pending. Returns the leaves evaluated. */
+static int search(hexgpu_mcts *s, const hexgpu_board *board, hexgpu_rng *rng, int batch, int synthetic) {
+    hexgpu_error err;
+    hexgpu_mcts_leaf leaves[64];
+    float value[64], policy[64][HEXGPU_MAX_CELLS];
+    int evaluated = 0;
+    hexgpu_mcts_begin(s, board, rng);
+    while (!hexgpu_mcts_done(s)) {
+        int n = hexgpu_mcts_gather(s, leaves, batch, &err);
+        cr_assert_geq(n, 0, "%s", err.message);
+        if (n == 0) { /* only when simulations ending in won positions finished the search */
+            cr_assert(hexgpu_mcts_done(s), "gather gave no leaf before the search was done");
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < i; j++) cr_assert_neq(leaves[i].node, leaves[j].node, "leaf handed out twice");
+            cr_assert_eq(s->nodes[leaves[i].node].state, HEXGPU_NODE_PENDING);
+            evaluate(&leaves[i].position, synthetic, &value[i], policy[i]);
+        }
+        cr_assert_eq(s->in_flight, n);
+        for (int i = n - 1; i >= 0; i--) hexgpu_mcts_apply(s, leaves[i].node, value[i], policy[i]);
+        evaluated += n;
+        if (hexgpu_mcts_done(s)) break;
+        n = hexgpu_mcts_gather(s, leaves, 0, &err);
+        cr_assert_eq(n, 0);
+    }
+    return evaluated;
+}
+
+static hexgpu_mcts_config config(int sims, int gumbel) {
+    hexgpu_mcts_config c;
+    hexgpu_mcts_config_default(&c);
+    c.simulations = sims;
+    c.gumbel = gumbel;
+    c.temperature = 0.0f; /* argmax: the test asks for the best move */
+    c.dirichlet_epsilon = 0.0f;
+    return c;
+}
+
+static int best_move(const char *trmph, int sims, int gumbel, int batch) {
+    hexgpu_board board;
+    board_from(trmph, &board);
+    hexgpu_mcts_config c = config(sims, gumbel);
+    hexgpu_mcts s;
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_mcts_create(&s, &c, &err), HEXGPU_OK, "%s", err.message);
+    hexgpu_rng rng = {42};
+    search(&s, &board, &rng, batch, 0);
+    int move = hexgpu_mcts_choose(&s);
+    hexgpu_mcts_destroy(&s);
+    return move;
+}
+
+/* 4x4, Blue b1 b2 b3 (column b, rows 1-3), Red d1 d2 d3; Blue to move wins at a4 or b4. */
+#define WIN_POSITION "#4,b1d1b2d2b3d3"
+/* 4x4, Red a2 b2 c2 threatens d2 only (Blue holds d1); Blue must block at d2. */
+#define THREAT_POSITION "#4,d1a2a4b2b4c2"
+
+static void assert_wins(int move) {
+    hexgpu_board board;
+    board_from(WIN_POSITION, &board);
+    cr_assert(move == 3 * 4 + 0 || move == 3 * 4 + 1, "played cell %d, not a winning one", move);
+    cr_assert_eq(hexgpu_board_play(&board, move, NULL), HEXGPU_OK);
+    cr_assert_eq(hexgpu_board_winner(&board), HEXGPU_BLUE);
+}
+
+Test(mcts, puct_finds_the_immediate_win) {
+    assert_wins(best_move(WIN_POSITION, 200, 0, 1));
+    assert_wins(best_move(WIN_POSITION, 200, 0, 8));
+}
+
+Test(mcts, gumbel_finds_the_immediate_win) {
+    assert_wins(best_move(WIN_POSITION, 64, 1, 1));
+    assert_wins(best_move(WIN_POSITION, 64, 1, 8));
+}
+
+Test(mcts, puct_and_gumbel_block_the_immediate_loss) {
+    int d2 = 1 * 4 + 3;
+    cr_assert_eq(best_move(THREAT_POSITION, 300, 0, 1), d2);
+    cr_assert_eq(best_move(THREAT_POSITION, 300, 0, 8), d2);
+    cr_assert_eq(best_move(THREAT_POSITION, 200, 1, 4), d2);
+}
+
+/* Every simulation is backed up exactly once: root child visits sum to the budget, for
+ * several budgets, leaf batches and both root rules, on 5x5 with the synthetic outputs. */
+Test(mcts, visits_sum_to_the_simulations) {
+    hexgpu_board board;
+    board_from("#5,c3b4", &board);
+    const int sims[] = {1, 7, 16, 200, 800};
+    for (int gumbel = 0; gumbel <= 1; gumbel++)
+        for (size_t k = 0; k < sizeof sims / sizeof sims[0]; k++)
+            for (int batch = 1; batch <= 16; batch *= 4) {
+                hexgpu_mcts_config c = config(sims[k], gumbel);
+                c.dirichlet_epsilon = 0.25f;
+                hexgpu_mcts s;
+                cr_assert_eq(hexgpu_mcts_create(&s, &c, NULL), HEXGPU_OK);
+                hexgpu_rng rng = {7};
+                int evaluated = search(&s, &board, &rng, batch, 1);
+                int cells[HEXGPU_MAX_CELLS], visits[HEXGPU_MAX_CELLS], total = 0;
+                int n = hexgpu_mcts_root_visits(&s, cells, visits);
+                cr_assert_eq(n, 23);
+                for (int i = 0; i < n; i++) total += visits[i];
+                cr_assert_eq(total, sims[k], "gumbel %d sims %d batch %d: visits sum %d", gumbel, sims[k], batch, total);
+                cr_assert_eq(s.nodes[0].visits, sims[k]);
+                cr_assert_leq(evaluated, sims[k] + 1); /* the root plus at most one per simulation */
+                for (int i = 0; i < s.node_count; i++) cr_assert_eq(s.nodes[i].virtual_loss, 0);
+                int move = hexgpu_mcts_choose(&s);
+                cr_assert(hexgpu_board_is_legal(&board, move));
+                hexgpu_mcts_destroy(&s);
+            }
+}
+
+Test(mcts, gumbel_sample_count_formula) {
+    cr_assert_eq(hexgpu_gumbel_sample_count(169, 200), 29);
+    cr_assert_eq(hexgpu_gumbel_sample_count(169, 16), 8);
+    cr_assert_eq(hexgpu_gumbel_sample_count(169, 500), 48);
+    cr_assert_eq(hexgpu_gumbel_sample_count(169, 5), 5);
+    cr_assert_eq(hexgpu_gumbel_sample_count(3, 200), 3);
+    hexgpu_mcts_config c = config(800, 1);
+    cr_assert_eq(hexgpu_mcts_uses_gumbel(&c), 0);
+    c.simulations = 750;
+    cr_assert_eq(hexgpu_mcts_uses_gumbel(&c), 1);
+    c.gumbel = 0;
+    cr_assert_eq(hexgpu_mcts_uses_gumbel(&c), 0);
+}
+
+/* Sequential halving with 16 simulations over 8 candidates in 3 phases: 8 x 1 visit
+ * (16/(3*8) rounds up to 1), 4 x 1 more (16/(3*4)), 2 x 2 more (16/(3*2)): 16 spent with
+ * two candidates left at 4 visits each; the better scored one is played, and the
+ * best-valued candidates are the ones that survived. */
+Test(mcts, gumbel_halving_schedule) {
+    int order[16];
+    float noise[16], logit[16], prior[16];
+    for (int i = 0; i < 16; i++) prior[i] = 1.0f / 16;
+    hexgpu_gumbel g = {.order = order, .noise = noise, .logit = logit};
+    hexgpu_rng rng = {5};
+    hexgpu_gumbel_begin(&g, prior, 16, 16, 1.0, &rng);
+    cr_assert_eq(g.count, 8);
+    cr_assert_eq(g.phases, 3);
+    int used[16] = {0};
+    double q[16];
+    for (int i = 0; i < 16; i++) q[i] = i / 16.0; /* higher index, higher value */
+    int spent = 0, max_visits = 0;
+    while (spent < 16) {
+        int c = hexgpu_gumbel_next(&g, used, q, max_visits, 0);
+        cr_assert_geq(c, 0);
+        used[c]++, spent++;
+        if (used[c] > max_visits) max_visits = used[c];
+    }
+    int sampled = 0;
+    for (int i = 0; i < 16; i++) sampled += used[i] > 0;
+    cr_assert_eq(sampled, 8);
+    cr_assert_eq(g.remaining, 2);
+    cr_assert_eq(max_visits, 4);
+    for (int i = 0; i < 2; i++) cr_assert_eq(used[order[i]], 4);
+    int winner = hexgpu_gumbel_choose(&g, q, max_visits);
+    cr_assert_eq(used[winner], max_visits);
+    /* sigma(q) spans (50 + max_visits) * 1/16 per index step, far above the noise and
+     * logit differences, so the survivor is the highest-valued sampled candidate. */
+    for (int i = 0; i < 16; i++)
+        if (used[i] > 0) cr_assert_leq(i, winner);
+}
+
+Test(mcts, temperature_schedule) {
+    hexgpu_mcts_config c;
+    hexgpu_mcts_config_default(&c);
+    cr_assert_float_eq(hexgpu_mcts_temperature(&c, 0), 0.5, 1e-6);
+    cr_assert_float_eq(hexgpu_mcts_temperature(&c, 25), 0.5 * sqrt(0.02), 1e-6);
+    cr_assert_float_eq(hexgpu_mcts_temperature(&c, 50), 0.01, 1e-6);
+    cr_assert_float_eq(hexgpu_mcts_temperature(&c, 120), 0.01, 1e-6);
+    c.temperature = 1.0f, c.temperature_end = 1.0f;
+    cr_assert_float_eq(hexgpu_mcts_temperature(&c, 30), 1.0, 1e-12);
+}
+
+/* At temperature 1 the played move follows the visit counts: over many draws from one
+ * finished search, each move's frequency is close to its visit share. */
+Test(mcts, temperature_draw_follows_visits) {
+    hexgpu_board board;
+    board_from("#3,", &board);
+    hexgpu_mcts_config c = config(300, 0);
+    c.temperature = 1.0f, c.temperature_end = 1.0f;
+    hexgpu_mcts s;
+    cr_assert_eq(hexgpu_mcts_create(&s, &c, NULL), HEXGPU_OK);
+    hexgpu_rng rng = {11};
+    search(&s, &board, &rng, 4, 1);
+    int cells[9], visits[9], count[9] = {0};
+    int n = hexgpu_mcts_root_visits(&s, cells, visits);
+    const int draws = 20000;
+    for (int i = 0; i < draws; i++) {
+        int move = hexgpu_mcts_choose(&s);
+        count[move]++;
+    }
+    for (int i = 0; i < n; i++)
+        cr_assert_float_eq((double)count[cells[i]] / draws, visits[i] / 300.0, 0.02, "cell %d", cells[i]);
+    hexgpu_mcts_destroy(&s);
+}
