@@ -59,7 +59,7 @@ static int parse_long(const char *opt, const char *text, long long min, long lon
 }
 
 static int parse_int(const char *opt, const char *text, int min, int *out) {
-    long long v;
+    long long v = 0;
     int rc = parse_long(opt, text, min, INT_MAX, &v);
     if (rc == HEXGPU_EXIT_OK) *out = (int)v;
     return rc;
@@ -84,7 +84,7 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
     int rc = HEXGPU_EXIT_OK;
     for (int i = 1; i < argc && rc == HEXGPU_EXIT_OK; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long long n;
+        long long n = 0;
         if (strcmp(o, "--disable-gumbel") == 0) {
             a->config.mcts.gumbel = 0;
         } else if (strcmp(o, "--streaming_save") == 0) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "runtime/status.h"
+#include "selfplay/trmph.h"
 
 typedef struct kept_line {
     int64_t index;
@@ -20,6 +21,7 @@ struct hexgpu_record_writer {
     FILE *file;
     char path[4096];
     int streaming;
+    long committed; /* file length after the last line known to be written whole */
     kept_line *kept;
     size_t kept_count, kept_capacity;
 };
@@ -51,6 +53,7 @@ static int write_header(FILE *f, const hexgpu_record_header *h, time_t when) {
 static hexgpu_status open_file(hexgpu_record_writer *w, FILE *f, const hexgpu_record_header *header, time_t when,
                                hexgpu_record_writer **writer, hexgpu_error *err) {
     w->file = f;
+    setvbuf(f, NULL, _IONBF, 0);
     errno = 0;
     if (!write_header(f, header, when)) {
         hexgpu_status st = io_error(w, err, "cannot write");
@@ -58,6 +61,7 @@ static hexgpu_status open_file(hexgpu_record_writer *w, FILE *f, const hexgpu_re
         free(w);
         return st;
     }
+    w->committed = ftell(f);
     *writer = w;
     return HEXGPU_OK;
 }
@@ -112,19 +116,35 @@ hexgpu_status hexgpu_record_writer_open(const char *dir, const hexgpu_record_hea
 
 const char *hexgpu_record_writer_path(const hexgpu_record_writer *w) { return w->path; }
 
+/* Writes one line with one write call (the stream is unbuffered, so nothing is left in a
+ * buffer to reach the file later). On failure (a full disk) the file is cut back to the
+ * last whole line, so readers never see half a record. */
 static hexgpu_status write_line(hexgpu_record_writer *w, const char *line, hexgpu_error *err) {
+    char buf[2 * HEXGPU_TRMPH_MAX];
+    size_t len = strlen(line);
     errno = 0;
-    if (fputs(line, w->file) < 0 || fputc('\n', w->file) == EOF) return io_error(w, err, "cannot write");
-    return HEXGPU_OK;
+    int ok;
+    if (len + 1 < sizeof buf) {
+        memcpy(buf, line, len);
+        buf[len] = '\n';
+        ok = fwrite(buf, 1, len + 1, w->file) == len + 1;
+    } else {
+        ok = fwrite(line, 1, len, w->file) == len && fputc('\n', w->file) != EOF;
+    }
+    if (ok) {
+        w->committed += (long)len + 1;
+        return HEXGPU_OK;
+    }
+    hexgpu_status st = io_error(w, err, "cannot write");
+    int cut = ftruncate(fileno(w->file), w->committed);
+    (void)cut; /* best effort: the error already says why the write failed */
+    clearerr(w->file);
+    fseek(w->file, w->committed, SEEK_SET);
+    return st;
 }
 
 hexgpu_status hexgpu_record_writer_add(hexgpu_record_writer *w, int64_t index, const char *line, hexgpu_error *err) {
-    if (w->streaming) {
-        hexgpu_status st = write_line(w, line, err);
-        errno = 0;
-        if (st == HEXGPU_OK && fflush(w->file) != 0) st = io_error(w, err, "cannot write");
-        return st;
-    }
+    if (w->streaming) return write_line(w, line, err);
     if (w->kept_count == w->kept_capacity) {
         size_t cap = w->kept_capacity ? 2 * w->kept_capacity : 256;
         kept_line *grown = realloc(w->kept, cap * sizeof *grown);
@@ -151,9 +171,6 @@ hexgpu_status hexgpu_record_writer_close(hexgpu_record_writer *w, hexgpu_error *
         free(w->kept[i].text);
     }
     free(w->kept);
-    errno = 0;
-    int flushed = fflush(w->file) == 0;
-    if (st == HEXGPU_OK && !flushed) st = io_error(w, err, "cannot write");
     errno = 0;
     if (fclose(w->file) != 0 && st == HEXGPU_OK) st = io_error(w, err, "cannot close");
     free(w);

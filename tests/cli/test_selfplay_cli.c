@@ -1,8 +1,11 @@
 /* `hexgpu selfplay` on the tiny13 fixture (CPU backend, few games, few simulations): the
  * record file's name, header and lines; the same games for the same seed; flags that
- * change the header; exit codes of bad flags and an unwritable output directory. */
+ * change the header; exit codes of bad flags, an unwritable output directory and a full
+ * disk (which keeps the games already written, each whole). */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,3 +146,28 @@ Test(cli_selfplay, unwritable_output_dir_exits_1) {
     cr_assert(strstr(r.err, "error: cannot create /nonexistent/out/selfplay_"), "%s", r.err);
     hexgpu_cli_result_free(&r);
 }
+
+/* A file size limit stands in for a full disk: writes past it fail with EFBIG (SIGXFSZ is
+ * ignored, and both are inherited by the hexgpu process). The games written before stay,
+ * whole, and the run fails with exit code 1. */
+static void full_disk_run(const char *mode) {
+    char dir[64], name[256], *file;
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit = {.rlim_cur = 1500, .rlim_max = RLIM_INFINITY};
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    const char *extra[] = {"--num_games", "12", "--mcts_sims", "2", "--seed", "3", mode, NULL};
+    hexgpu_cli_result r = selfplay(extra, dir, &file, name);
+    cr_assert_eq(r.exit_code, 1, "%s: exit %d, stderr %s", mode, r.exit_code, r.err);
+    cr_assert(strstr(r.err, "error: cannot write ") && strstr(r.err, name), "%s", r.err);
+    cr_assert(file, "the partial record file was removed");
+    cr_assert_leq(strlen(file), 1500);
+    cr_assert_eq(file[strlen(file) - 1], '\n', "a half-written line was left");
+    char records[12][HEXGPU_TRMPH_MAX];
+    int n = check_records(file, records, 12);
+    cr_assert(n >= 1 && n < 12, "%s: %d records", mode, n);
+    free(file);
+    hexgpu_cli_result_free(&r);
+}
+
+Test(cli_selfplay, full_disk_streaming_keeps_whole_games, .timeout = 120) { full_disk_run("--streaming_save"); }
+Test(cli_selfplay, full_disk_at_the_end_keeps_whole_games, .timeout = 120) { full_disk_run("--verbose"); }
