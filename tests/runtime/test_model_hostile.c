@@ -49,7 +49,7 @@ Test(model_hostile, truncated_everywhere) {
 
 Test(model_hostile, flipped_bytes_never_crash) {
     int loaded = 0, refused = 0;
-    for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+    for (size_t f = 0; f < 4; f++) { /* the four tiny13 forms */
         size_t len;
         uint8_t *bytes = model_test_read(hexgpu_test_fixture_path(forms[f]), &len);
         /* The first 4 KB hold the headers and the pickle: flip densely there, then spread. */
