@@ -24,8 +24,8 @@ int hexgpu_selfplay_pie_openings(int size, int *cells) {
         return count;
     }
     /* Red's edges (a2..a(n-1)) interleaved with their point reflections, then the two
-     * cells diagonally inside the obtuse corners: first moves that are neither strong
-     * centre moves nor hopeless corner moves. */
+     * cells next to the obtuse corners, one row and column in: first moves that are
+     * neither strong centre moves nor hopeless corner moves. */
     for (int r = 1; r <= size - 2; r++) {
         cells[count++] = r * size;
         cells[count++] = (size - 1 - r) * size + size - 1;
