@@ -140,7 +140,9 @@ static hexgpu_status random_positions(int size, uint64_t seed, hexgpu_position *
     return st;
 }
 
-static void device_name(const hexgpu_backend_ops *ops, int device, char *name, size_t len) {
+/* The CUDA card's name, or the CPU model, its cores, OpenBLAS's kernel family and the
+ * threads a batch is split over (threads 0 = every core). */
+static void device_name(const hexgpu_backend_ops *ops, int device, int threads, char *name, size_t len) {
     snprintf(name, len, "unknown");
 #ifdef HEXGPU_HAVE_CUDA
     struct cudaDeviceProp prop;
@@ -165,7 +167,7 @@ static void device_name(const hexgpu_backend_ops *ops, int device, char *name, s
     }
     if (f) fclose(f);
     snprintf(name, len, "%s, %d cores, OpenBLAS %s, %d threads", model, cores, openblas_get_corename(),
-             openblas_get_num_threads());
+             threads > 0 ? threads : cores);
 }
 
 static int compare_double(const void *a, const void *b) {
@@ -245,7 +247,7 @@ static int run_bench(const bench_options *o, const hexgpu_network *net, const ch
         free(pool);
         return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
     }
-    device_name(ops, o->device, device, sizeof device);
+    device_name(ops, o->device, o->threads, device, sizeof device);
     const char *precision = precision_name(ops->precision(ctx));
     double mflop = 2.0 * (double)hexgpu_network_macs(net) * 1e-6;
     if (!o->json)

@@ -3,6 +3,7 @@
 #include "runtime/cpu/cpu_network.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,10 +95,11 @@ void hexgpu_cpu_network_destroy(hexgpu_cpu_network *cpu) {
 
 static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 
-hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max_batch, hexgpu_cpu_workspace *ws,
-                                          hexgpu_error *err) {
+hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max_batch, int parts,
+                                          hexgpu_cpu_workspace *ws, hexgpu_error *err) {
     memset(ws, 0, sizeof *ws);
     ws->max_batch = max_batch;
+    ws->parts = parts < 1 ? 1 : parts > max_batch ? max_batch : parts;
     size_t mb = (size_t)max_batch;
     int n = cpu->board_size;
     /* The largest activation of one board and the largest im2col of one board. */
@@ -126,20 +128,27 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
         pad_c = max_size(pad_c, hexgpu_cpu_pad_c_floats(convs[i]->out, k));
     }
     int s4 = cpu->spatial[HEXGPU_NET_STAGES];
-    hexgpu_cpu_scratch *sc = &ws->scratch;
-    sc->col_capacity = max_size(col, col * mb < COL_CAPACITY_FLOATS ? col * mb : COL_CAPACITY_FLOATS);
-    sc->pad_a_capacity = pad_a;
-    sc->pad_c_capacity = pad_c;
+    ws->act_per_board = act;
+    ws->value_act_per_board = (size_t)s4 * s4 * cpu->value_channels;
+    size_t part_boards = (mb + (size_t)ws->parts - 1) / (size_t)ws->parts;
+    int scratch_ok = (ws->scratch = calloc((size_t)ws->parts, sizeof *ws->scratch)) != NULL;
+    for (int p = 0; scratch_ok && p < ws->parts; p++) {
+        hexgpu_cpu_scratch *sc = &ws->scratch[p];
+        sc->col_capacity = max_size(col, col * part_boards < COL_CAPACITY_FLOATS ? col * part_boards : COL_CAPACITY_FLOATS);
+        sc->pad_a_capacity = pad_a;
+        sc->pad_c_capacity = pad_c;
+        sc->col = malloc(sc->col_capacity * sizeof(float));
+        sc->pad_a = malloc(pad_a * sizeof(float));
+        sc->pad_c = malloc(pad_c * sizeof(float));
+        scratch_ok = sc->col && sc->pad_a && sc->pad_c;
+    }
     ws->planes = malloc(mb * n * n * 3 * sizeof(float));
     for (int i = 0; i < 3; i++) ws->act[i] = malloc(mb * act * sizeof(float));
-    sc->col = malloc(sc->col_capacity * sizeof(float));
-    sc->pad_a = malloc(pad_a * sizeof(float));
-    sc->pad_c = malloc(pad_c * sizeof(float));
     ws->pooled = malloc(mb * cpu->widths[HEXGPU_NET_STAGES] * sizeof(float));
-    ws->value_act = malloc(mb * s4 * s4 * cpu->value_channels * sizeof(float));
+    ws->value_act = malloc(mb * ws->value_act_per_board * sizeof(float));
     ws->value_mean = malloc(mb * cpu->value_channels * sizeof(float));
     ws->hidden = malloc(mb * cpu->value_hidden * sizeof(float));
-    if (!ws->planes || !ws->act[0] || !ws->act[1] || !ws->act[2] || !sc->col || !sc->pad_a || !sc->pad_c || !ws->pooled || !ws->value_act ||
+    if (!scratch_ok || !ws->planes || !ws->act[0] || !ws->act[1] || !ws->act[2] || !ws->pooled || !ws->value_act ||
         !ws->value_mean || !ws->hidden) {
         hexgpu_cpu_workspace_destroy(ws);
         return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "cpu backend: out of memory for a slot of batch %d",
@@ -151,9 +160,12 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
 void hexgpu_cpu_workspace_destroy(hexgpu_cpu_workspace *ws) {
     free(ws->planes);
     for (int i = 0; i < 3; i++) free(ws->act[i]);
-    free(ws->scratch.col);
-    free(ws->scratch.pad_a);
-    free(ws->scratch.pad_c);
+    for (int p = 0; ws->scratch && p < ws->parts; p++) {
+        free(ws->scratch[p].col);
+        free(ws->scratch[p].pad_a);
+        free(ws->scratch[p].pad_c);
+    }
+    free(ws->scratch);
     free(ws->pooled);
     free(ws->value_act);
     free(ws->value_mean);
@@ -173,33 +185,43 @@ static void encode_inputs(const hexgpu_position *positions, int batch, int n, fl
     }
 }
 
+/* One range of boards of a batch: every pointer already points at its first board. */
+typedef struct forward_part {
+    const hexgpu_cpu_network *cpu;
+    const hexgpu_cpu_scratch *scratch;
+    const hexgpu_position *positions;
+    int batch;
+    float *planes, *act[3], *pooled, *value_act, *value_mean, *hidden;
+    float *logits, *policy, *value;
+} forward_part;
+
 /* One residual block: out = relu(conv2(relu(conv1(in))) + shortcut(in)). The shortcut
  * (or the identity) is written first and conv2's GEMM accumulates onto it (beta 1). */
-static void block_forward(const hexgpu_cpu_block *block, hexgpu_cpu_workspace *ws, int batch, int in_side,
-                          const float *in, float *mid, float *out) {
+static void block_forward(const hexgpu_cpu_block *block, const forward_part *f, int in_side, const float *in,
+                          float *mid, float *out) {
     int side = hexgpu_cpu_conv_out_side(&block->conv1, in_side);
-    size_t rows = (size_t)batch * side * side;
-    hexgpu_cpu_conv_forward_nhwc(&block->conv1, in, batch, in_side, mid, 0.0f, &ws->scratch);
+    size_t rows = (size_t)f->batch * side * side;
+    hexgpu_cpu_conv_forward_nhwc(&block->conv1, in, f->batch, in_side, mid, 0.0f, f->scratch);
     hexgpu_cpu_bias_act(mid, rows, block->conv1.out, block->conv1.bias, 1);
     if (block->has_shortcut)
-        hexgpu_cpu_conv_forward_nhwc(&block->shortcut, in, batch, in_side, out, 0.0f, &ws->scratch);
+        hexgpu_cpu_conv_forward_nhwc(&block->shortcut, in, f->batch, in_side, out, 0.0f, f->scratch);
     else
         memcpy(out, in, rows * block->conv2.out * sizeof(float));
-    hexgpu_cpu_conv_forward_nhwc(&block->conv2, mid, batch, side, out, 1.0f, &ws->scratch);
+    hexgpu_cpu_conv_forward_nhwc(&block->conv2, mid, f->batch, side, out, 1.0f, f->scratch);
     hexgpu_cpu_bias_act(out, rows, block->conv2.out, block->out_bias, 1);
 }
 
-void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_workspace *ws,
-                                const hexgpu_position *positions, int batch, float *logits, float *policy,
-                                float *value) {
-    int n = cpu->board_size, cells = n * n;
-    encode_inputs(positions, batch, n, ws->planes);
-    float *cur = ws->act[0], *mid = ws->act[1], *out = ws->act[2];
-    hexgpu_cpu_conv_forward_nhwc(&cpu->input_conv, ws->planes, batch, n, cur, 0.0f, &ws->scratch);
+static void *forward_part_run(void *arg) {
+    const forward_part *f = arg;
+    const hexgpu_cpu_network *cpu = f->cpu;
+    int n = cpu->board_size, cells = n * n, batch = f->batch;
+    encode_inputs(f->positions, batch, n, f->planes);
+    float *cur = f->act[0], *mid = f->act[1], *out = f->act[2];
+    hexgpu_cpu_conv_forward_nhwc(&cpu->input_conv, f->planes, batch, n, cur, 0.0f, f->scratch);
     hexgpu_cpu_bias_act(cur, (size_t)batch * cells, cpu->input_conv.out, cpu->input_conv.bias, 1);
     int side = n;
     for (int b = 0; b < HEXGPU_NET_BLOCKS; b++) {
-        block_forward(&cpu->blocks[b], ws, batch, side, cur, mid, out);
+        block_forward(&cpu->blocks[b], f, side, cur, mid, out);
         side = hexgpu_cpu_conv_out_side(&cpu->blocks[b].conv1, side);
         float *t = cur;
         cur = out;
@@ -207,18 +229,50 @@ void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_worksp
     }
     int pixels = side * side, c4 = cpu->widths[HEXGPU_NET_STAGES], v = cpu->value_channels;
 
-    hexgpu_cpu_mean_pool(cur, batch, pixels, c4, ws->pooled);
-    hexgpu_cpu_linear(ws->pooled, batch, c4, cpu->policy.weight, cpu->policy.bias, cells, logits);
+    hexgpu_cpu_mean_pool(cur, batch, pixels, c4, f->pooled);
+    hexgpu_cpu_linear(f->pooled, batch, c4, cpu->policy.weight, cpu->policy.bias, cells, f->logits);
     for (int b = 0; b < batch; b++)
-        hexgpu_cpu_legal_softmax(&positions[b], logits + (size_t)b * cells, policy + (size_t)b * cells);
+        hexgpu_cpu_legal_softmax(&f->positions[b], f->logits + (size_t)b * cells, f->policy + (size_t)b * cells);
 
-    hexgpu_cpu_conv_forward_nhwc(&cpu->value_conv, cur, batch, side, ws->value_act, 0.0f, &ws->scratch);
-    hexgpu_cpu_bias_act(ws->value_act, (size_t)batch * pixels, v, cpu->value_conv.bias, 1);
-    hexgpu_cpu_mean_pool(ws->value_act, batch, pixels, v, ws->value_mean);
-    hexgpu_cpu_linear(ws->value_mean, batch, v, cpu->value_fc1.weight, cpu->value_fc1.bias, cpu->value_hidden,
-                      ws->hidden);
+    hexgpu_cpu_conv_forward_nhwc(&cpu->value_conv, cur, batch, side, f->value_act, 0.0f, f->scratch);
+    hexgpu_cpu_bias_act(f->value_act, (size_t)batch * pixels, v, cpu->value_conv.bias, 1);
+    hexgpu_cpu_mean_pool(f->value_act, batch, pixels, v, f->value_mean);
+    hexgpu_cpu_linear(f->value_mean, batch, v, cpu->value_fc1.weight, cpu->value_fc1.bias, cpu->value_hidden,
+                      f->hidden);
     for (size_t i = 0; i < (size_t)batch * cpu->value_hidden; i++)
-        if (ws->hidden[i] < 0.0f) ws->hidden[i] = 0.0f;
-    hexgpu_cpu_linear(ws->hidden, batch, cpu->value_hidden, cpu->value_fc2.weight, cpu->value_fc2.bias, 1, value);
-    for (int b = 0; b < batch; b++) value[b] = tanhf(value[b]);
+        if (f->hidden[i] < 0.0f) f->hidden[i] = 0.0f;
+    hexgpu_cpu_linear(f->hidden, batch, cpu->value_hidden, cpu->value_fc2.weight, cpu->value_fc2.bias, 1, f->value);
+    for (int b = 0; b < batch; b++) f->value[b] = tanhf(f->value[b]);
+    return NULL;
+}
+
+#define MAX_PARTS 256
+
+void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_workspace *ws,
+                                const hexgpu_position *positions, int batch, float *logits, float *policy,
+                                float *value) {
+    int parts = ws->parts < batch ? ws->parts : batch;
+    if (parts > MAX_PARTS) parts = MAX_PARTS;
+    forward_part f[MAX_PARTS];
+    pthread_t threads[MAX_PARTS];
+    int started[MAX_PARTS] = {0};
+    size_t n = (size_t)cpu->board_size, cells = n * n;
+    for (int p = 0; p < parts; p++) {
+        size_t b0 = (size_t)batch * p / parts, b1 = (size_t)batch * (p + 1) / parts;
+        f[p] = (forward_part){.cpu = cpu, .scratch = &ws->scratch[p], .positions = positions + b0,
+                              .batch = (int)(b1 - b0), .planes = ws->planes + b0 * cells * 3,
+                              .pooled = ws->pooled + b0 * cpu->widths[HEXGPU_NET_STAGES],
+                              .value_act = ws->value_act + b0 * ws->value_act_per_board,
+                              .value_mean = ws->value_mean + b0 * cpu->value_channels,
+                              .hidden = ws->hidden + b0 * cpu->value_hidden, .logits = logits + b0 * cells,
+                              .policy = policy + b0 * cells, .value = value + b0};
+        for (int i = 0; i < 3; i++) f[p].act[i] = ws->act[i] + b0 * ws->act_per_board;
+    }
+    /* A thread that cannot start leaves its range to this thread: slower, never wrong. */
+    for (int p = 1; p < parts; p++) started[p] = pthread_create(&threads[p], NULL, forward_part_run, &f[p]) == 0;
+    forward_part_run(&f[0]);
+    for (int p = 1; p < parts; p++) {
+        if (started[p]) pthread_join(threads[p], NULL);
+        else forward_part_run(&f[p]);
+    }
 }

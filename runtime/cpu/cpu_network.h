@@ -26,25 +26,32 @@ typedef struct hexgpu_cpu_network {
 hexgpu_status hexgpu_cpu_network_create(const hexgpu_network *net, hexgpu_cpu_network *cpu, hexgpu_error *err);
 void hexgpu_cpu_network_destroy(hexgpu_cpu_network *cpu);
 
-/* Everything a forward pass of up to max_batch boards writes besides the outputs. */
+/* Everything a forward pass of up to max_batch boards writes besides the outputs. The
+ * batch is split into up to `parts` ranges of boards computed by parallel threads, each
+ * with its own scratch; the other buffers are per board, so ranges never overlap. */
 typedef struct hexgpu_cpu_workspace {
-    int max_batch;
-    float *planes;     /* [max_batch][n][n][3] */
-    float *act[3];     /* trunk activations, rotated: block input, conv1 output, block output */
-    hexgpu_cpu_scratch scratch; /* im2col chunk and small-GEMM padding */
-    float *pooled;     /* [max_batch][C4] */
-    float *value_act;  /* [max_batch][s4][s4][V] */
-    float *value_mean; /* [max_batch][V] */
-    float *hidden;     /* [max_batch][H] */
+    int max_batch, parts;
+    size_t act_per_board, value_act_per_board;
+    float *planes;                /* [max_batch][n][n][3] */
+    float *act[3];                /* trunk activations, rotated: block input, conv1 output, block output */
+    hexgpu_cpu_scratch *scratch;  /* [parts]: im2col chunk and small-GEMM padding */
+    float *pooled;                /* [max_batch][C4] */
+    float *value_act;             /* [max_batch][s4][s4][V] */
+    float *value_mean;            /* [max_batch][V] */
+    float *hidden;                /* [max_batch][H] */
 } hexgpu_cpu_workspace;
 
-hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max_batch, hexgpu_cpu_workspace *ws,
-                                          hexgpu_error *err);
+/* parts >= 1: how many threads a batch may be split over (at most max_batch used). */
+hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max_batch, int parts,
+                                          hexgpu_cpu_workspace *ws, hexgpu_error *err);
 void hexgpu_cpu_workspace_destroy(hexgpu_cpu_workspace *ws);
 
 /* Evaluates positions[0..batch): logits [batch][n*n] (raw), policy [batch][n*n]
- * (softmax over legal cells), value [batch] (tanh, Red's view). Allocates nothing.
- * Positions must have the network's board size (the backend checks). */
+ * (softmax over legal cells), value [batch] (tanh, Red's view). Splits the batch over
+ * min(parts, batch) threads (the caller's thread takes the first range; if a thread
+ * cannot be started its range runs on the caller's). Allocates nothing on the heap.
+ * Every board's result is the same whatever the batch and the split. Positions must
+ * have the network's board size (the backend checks). */
 void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_workspace *ws,
                                 const hexgpu_position *positions, int batch, float *logits, float *policy,
                                 float *value);

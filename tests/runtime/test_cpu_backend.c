@@ -383,3 +383,39 @@ Test(cpu_backend, concurrent_slots_give_the_sequential_answers) {
     hexgpu_tensor_map_free(&map);
     hexgpu_golden_free(&golden);
 }
+
+/* The batch split over threads (1, 2, 3 and 7 parts of 10 boards) changes nothing. */
+Test(cpu_backend, any_thread_split_gives_the_same_bits) {
+    hexgpu_layout_dims dims = {.board_size = 9, .widths = {8, 8, 16, 16, 24}, .value_channels = 4, .value_hidden = 12};
+    hexgpu_tensor_map map = {0};
+    hexgpu_network net;
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_layout_random_model(&dims, 8, 1, &map, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_OK, "%s", err.message);
+    uint64_t rng = 17;
+    hexgpu_position pos[10];
+    for (int i = 0; i < 10; i++) pos[i] = random_position(9, 3 * i, &rng);
+    float want_logits[10 * 81], want_value[10], want_policy[10 * 81];
+    const int threads[] = {1, 2, 3, 7};
+    for (int t = 0; t < 4; t++) {
+        hexgpu_backend_config config = {.max_batch = 10, .threads = threads[t]};
+        void *ctx, *slot;
+        float logits[10 * 81], value[10], policy[10 * 81];
+        cr_assert_eq(hexgpu_backend_cpu.create(&net, &config, &ctx, &err), HEXGPU_OK, "%s", err.message);
+        cr_assert_eq(hexgpu_backend_cpu.slot_create(ctx, &slot, &err), HEXGPU_OK, "%s", err.message);
+        cr_assert_eq(hexgpu_backend_evaluate(&hexgpu_backend_cpu, slot, 10, 9, pos, 10, policy, logits, value, &err),
+                     HEXGPU_OK, "%s", err.message);
+        if (t == 0) {
+            memcpy(want_logits, logits, sizeof logits), memcpy(want_value, value, sizeof value);
+            memcpy(want_policy, policy, sizeof policy);
+        } else {
+            cr_assert(memcmp(logits, want_logits, sizeof logits) == 0, "%d threads: logits differ", threads[t]);
+            cr_assert(memcmp(policy, want_policy, sizeof policy) == 0, "%d threads: policy differs", threads[t]);
+            cr_assert(memcmp(value, want_value, sizeof value) == 0, "%d threads: values differ", threads[t]);
+        }
+        hexgpu_backend_cpu.slot_destroy(slot);
+        hexgpu_backend_cpu.destroy(ctx);
+    }
+    hexgpu_network_free(&net);
+    hexgpu_tensor_map_free(&map);
+}
