@@ -2,6 +2,7 @@
  * many games in flight per worker) and writes them as TRMPH records. */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,8 @@ static void usage(FILE *out) {
             "  --seed N                games are a function of the seed and their index (default: from the clock)\n"
             "  --backend cpu|cuda|auto (auto)\n"
             "  --device N              CUDA device (0)\n"
-            "Exit codes: 0 ok, 1 model, device or write failure, 2 bad usage.\n");
+            "SIGINT/SIGTERM stop the run; the games finished so far are written (exit code 1).\n"
+            "Exit codes: 0 ok, 1 model, device or write failure or interrupted, 2 bad usage.\n");
 }
 
 typedef struct selfplay_args {
@@ -135,6 +137,14 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
     return rc;
 }
 
+/* Set by SIGINT/SIGTERM: the run stops and the finished games are still written. */
+static volatile sig_atomic_t interrupt_flag;
+
+static void on_signal(int sig) {
+    (void)sig;
+    interrupt_flag = 1;
+}
+
 typedef struct run_state {
     hexgpu_record_writer *writer;
     const selfplay_args *args;
@@ -196,7 +206,14 @@ int hexgpu_cmd_selfplay(int argc, char **argv) {
     char path[4096];
     snprintf(path, sizeof path, "%s", hexgpu_record_writer_path(r.writer));
     hexgpu_selfplay_stats stats;
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    a.config.interrupt = &interrupt_flag;
     hexgpu_status st = hexgpu_selfplay_run(engine, &a.config, on_game, &r, &stats, &err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     hexgpu_error close_err = {0};
     /* Close also after a failure: the games kept so far still reach the file. */
     hexgpu_status closed = hexgpu_record_writer_close(r.writer, &close_err);
@@ -214,6 +231,11 @@ int hexgpu_cmd_selfplay(int argc, char **argv) {
                                err.message);
     double s = stats.seconds > 0 ? stats.seconds : 1e-9;
     printf("wrote %lld games to %s\n", (long long)stats.games, path);
+    if (stats.interrupted) {
+        fflush(stdout);
+        return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "interrupted after %lld of %lld games; they are in %s",
+                               (long long)stats.games, (long long)a.config.games, path);
+    }
     printf("games %lld (blue %lld, red %lld), moves %lld, %.1f s: %.3f games/s, %.0f simulations/s, "
            "%.0f network evaluations/s, cache hit rate %.3f, mean batch %.1f\n",
            (long long)stats.games, (long long)r.wins[0], (long long)r.wins[1], (long long)stats.moves, stats.seconds,

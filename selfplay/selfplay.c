@@ -76,16 +76,18 @@ static void fail(shared *sh, const hexgpu_error *err) {
     pthread_mutex_unlock(&sh->lock);
 }
 
+static int interrupted(const shared *sh) { return sh->config->interrupt && *sh->config->interrupt; }
+
 static int stopped(shared *sh) {
     pthread_mutex_lock(&sh->lock);
-    int s = sh->stop;
+    int s = sh->stop || interrupted(sh);
     pthread_mutex_unlock(&sh->lock);
     return s;
 }
 
 static void start_game(shared *sh, game_slot *g) {
     pthread_mutex_lock(&sh->lock);
-    g->active = !sh->stop && sh->next_game < sh->config->games;
+    g->active = !sh->stop && !interrupted(sh) && sh->next_game < sh->config->games;
     if (g->active) g->index = sh->next_game++;
     pthread_mutex_unlock(&sh->lock);
     if (!g->active) return;
@@ -290,6 +292,7 @@ hexgpu_status hexgpu_selfplay_run(hexgpu_engine *engine, const hexgpu_selfplay_c
     for (int i = 0; started && i < config->workers; i++)
         if (started[i]) pthread_join(threads[i], NULL);
     sh.stats.seconds = now_seconds() - t0;
+    sh.stats.interrupted = sh.status == HEXGPU_OK && sh.stats.games < config->games && interrupted(&sh);
     free(w), free(threads), free(started);
     pthread_mutex_destroy(&sh.lock);
     if (stats) *stats = sh.stats;

@@ -3,6 +3,7 @@
  * handed to a callback as a TRMPH record line. */
 #pragma once
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "hexgpu.h"
@@ -22,6 +23,10 @@ typedef struct hexgpu_selfplay_config {
     int leaves_per_game;    /* leaves one game may have in flight at once (virtual loss), 4 */
     hexgpu_opening opening; /* pie_rule */
     uint64_t seed;          /* game k's generator is seeded from (seed, k) */
+    /* May be NULL. When *interrupt becomes non-zero (a signal handler may set it) the
+     * workers stop starting games and searching, abandon the games in progress and the
+     * run returns HEXGPU_OK with stats->interrupted set; finished games were reported. */
+    const volatile sig_atomic_t *interrupt;
 } hexgpu_selfplay_config;
 
 void hexgpu_selfplay_config_default(hexgpu_selfplay_config *config);
@@ -49,6 +54,7 @@ typedef struct hexgpu_selfplay_stats {
     int64_t leaf_requests; /* positions submitted to the engine (root evaluations included) */
     int64_t cached;        /* of those, answered from the engine's cache */
     double seconds;
+    int interrupted; /* the run stopped early on config->interrupt */
 } hexgpu_selfplay_stats;
 
 /* Plays config->games games on engine (whose board size they use). stats (may be NULL)

@@ -20,6 +20,8 @@ typedef struct collected {
     hexgpu_color winner[MAX_GAMES];
     int count;
     int fail_at; /* return an I/O error at this game count (0: never) */
+    int interrupt_at; /* set *interrupt at this game count (0: never) */
+    volatile sig_atomic_t *interrupt;
 } collected;
 
 static hexgpu_status collect(void *user, const hexgpu_selfplay_game *game, hexgpu_error *err) {
@@ -29,7 +31,9 @@ static hexgpu_status collect(void *user, const hexgpu_selfplay_game *game, hexgp
     snprintf(c->records[game->index], HEXGPU_TRMPH_MAX, "%s", game->record);
     c->moves[game->index] = game->moves;
     c->winner[game->index] = game->winner;
-    if (++c->count == c->fail_at) {
+    ++c->count;
+    if (c->count == c->interrupt_at) *c->interrupt = 1;
+    if (c->count == c->fail_at) {
         snprintf(err->message, sizeof err->message, "test: disk full");
         err->status = HEXGPU_ERR_IO;
         return HEXGPU_ERR_IO;
@@ -137,6 +141,24 @@ Test(selfplay, callback_error_stops_the_run, .timeout = 60) {
     cr_assert_eq(play(&config, 4, c, &stats, &err), HEXGPU_ERR_IO);
     cr_assert_str_eq(err.message, "test: disk full");
     cr_assert_eq(c->count, 3);
+    free(c);
+}
+
+/* What a signal handler does: the run stops soon, without error, and says so. */
+Test(selfplay, interrupt_stops_the_run, .timeout = 60) {
+    static volatile sig_atomic_t flag;
+    hexgpu_selfplay_config config = small_config(60, 8, 1);
+    config.games_in_flight = 2;
+    config.interrupt = &flag;
+    collected *c = calloc(1, sizeof *c);
+    c->interrupt_at = 2, c->interrupt = &flag;
+    hexgpu_error err = {0};
+    hexgpu_selfplay_stats stats;
+    cr_assert_eq(play(&config, 4, c, &stats, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(stats.interrupted, 1);
+    cr_assert_geq(c->count, 2);
+    cr_assert_leq(c->count, 3); /* the other game in flight may finish in the same round */
+    cr_assert_eq(stats.games, c->count);
     free(c);
 }
 
