@@ -82,7 +82,9 @@ static int parse_args(int argc, char **argv, bench_options *o) {
         int n;
         if (strcmp(a, "--random-init") == 0) o->random_init = 1;
         else if (strcmp(a, "--json") == 0) o->json = 1;
-        else if (!v) return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "unknown option or missing value: '%s' (try 'hexgpu bench --help')", a);
+        else if (!v)
+            return hexgpu_cli_fail(HEXGPU_EXIT_USAGE,
+                                   "unknown option or missing value: '%s' (try 'hexgpu bench --help')", a);
         else if (strcmp(a, "--model") == 0) o->model = argv[++i];
         else if (strcmp(a, "--backend") == 0) {
             i++;

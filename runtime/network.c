@@ -112,7 +112,8 @@ static hexgpu_status build_layers(const hexgpu_tensor_map *tensors, hexgpu_netwo
     }
     int cells = net->board_size * net->board_size;
     if (!st) st = copy_linear(tensors, "policy_head", w[4], cells, &net->policy, err);
-    if (!st) st = fold_conv(tensors, "value_pre.0", "value_pre.1", w[4], net->value_channels, 1, 1, &net->value_conv, err);
+    if (!st)
+        st = fold_conv(tensors, "value_pre.0", "value_pre.1", w[4], net->value_channels, 1, 1, &net->value_conv, err);
     if (!st) st = copy_linear(tensors, "value_head.0", net->value_channels, net->value_hidden, &net->value_fc1, err);
     if (!st) st = copy_linear(tensors, "value_head.3", net->value_hidden, 1, &net->value_fc2, err);
     return st;

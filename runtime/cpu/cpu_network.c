@@ -30,7 +30,8 @@ static int repack_conv(const hexgpu_conv *src, hexgpu_cpu_conv *dst) {
         for (int i = 0; i < in; i++)
             for (int y = 0; y < k; y++)
                 for (int x = 0; x < k; x++)
-                    dst->weight[(((size_t)o * k + y) * k + x) * in + i] = src->weight[(((size_t)o * in + i) * k + y) * k + x];
+                    dst->weight[(((size_t)o * k + y) * k + x) * in + i] =
+                        src->weight[(((size_t)o * in + i) * k + y) * k + x];
     return 1;
 }
 
@@ -134,7 +135,8 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
     int scratch_ok = (ws->scratch = calloc((size_t)ws->parts, sizeof *ws->scratch)) != NULL;
     for (int p = 0; scratch_ok && p < ws->parts; p++) {
         hexgpu_cpu_scratch *sc = &ws->scratch[p];
-        sc->col_capacity = max_size(col, col * part_boards < COL_CAPACITY_FLOATS ? col * part_boards : COL_CAPACITY_FLOATS);
+        size_t chunk = col * part_boards < COL_CAPACITY_FLOATS ? col * part_boards : COL_CAPACITY_FLOATS;
+        sc->col_capacity = max_size(col, chunk);
         sc->pad_a_capacity = pad_a;
         sc->pad_c_capacity = pad_c;
         sc->col = malloc(sc->col_capacity * sizeof(float));

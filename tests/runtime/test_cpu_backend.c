@@ -84,7 +84,8 @@ static void check_golden(const char *folder, const char *file) {
     cr_assert_eq(run.net.board_size, golden.board_size);
     int cells = golden.board_size * golden.board_size;
     hexgpu_position *pos = malloc(golden.count * sizeof *pos);
-    float *policy = malloc(golden.count * cells * sizeof(float)), *logits = malloc(golden.count * cells * sizeof(float));
+    float *policy = malloc(golden.count * cells * sizeof(float));
+    float *logits = malloc(golden.count * cells * sizeof(float));
     float *value = malloc(golden.count * sizeof(float));
     for (size_t i = 0; i < golden.count; i++) pos[i] = golden.items[i].position;
     run_eval(&run, pos, golden.count, policy, logits, value);

@@ -139,7 +139,8 @@ Test(network, names_a_wrong_shape_with_expected_and_found) {
     hexgpu_network net;
     hexgpu_error err;
     cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_ERR_MODEL_FORMAT);
-    cr_assert_str_eq(err.message, "tensor 'layer4.0.conv2.weight': expected shape [24, 24, 3, 3], found [24, 24, 3, 1]");
+    cr_assert_str_eq(err.message,
+                     "tensor 'layer4.0.conv2.weight': expected shape [24, 24, 3, 3], found [24, 24, 3, 1]");
     hexgpu_tensor_map_free(&map);
 }
 
