@@ -23,5 +23,8 @@ int hexgpu_cli_fail(int code, const char *fmt, ...)
 #endif
     ;
 
+/* 1 when text is a whole decimal integer in lo..hi (then stored in *out), else 0. */
+int hexgpu_cli_parse_int(const char *text, int lo, int hi, int *out);
+
 /* 1 when argv[i] is -h or --help. */
 int hexgpu_cli_wants_help(int argc, char **argv);

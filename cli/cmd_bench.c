@@ -50,15 +50,6 @@ static void usage(FILE *out) {
             "  --json                one JSON object per batch size instead of a table\n");
 }
 
-static int parse_int(const char *text, int lo, int hi, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || end == text || *end || v < lo || v > hi) return 0;
-    *out = (int)v;
-    return 1;
-}
-
 static int parse_batches(const char *text, bench_options *o) {
     o->batch_count = 0;
     for (const char *p = text; *p;) {
@@ -98,10 +89,10 @@ static int parse_args(int argc, char **argv, bench_options *o) {
             else if (strcmp(v, "fp32") == 0) o->precision = HEXGPU_PRECISION_FP32;
             else if (strcmp(v, "auto") == 0) o->precision = HEXGPU_PRECISION_AUTO;
             else return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--precision '%s': expected fp16, fp32 or auto", v);
-        } else if (strcmp(a, "--device") == 0 && parse_int(v, 0, 1024, &n)) o->device = n, i++;
-        else if (strcmp(a, "--threads") == 0 && parse_int(v, 0, 4096, &n)) o->threads = n, i++;
-        else if (strcmp(a, "--repeats") == 0 && parse_int(v, 1, 1000, &n)) o->repeats = n, i++;
-        else if (strcmp(a, "--seed") == 0 && parse_int(v, 0, 2147483647, &n)) o->seed = (uint64_t)n, i++;
+        } else if (strcmp(a, "--device") == 0 && hexgpu_cli_parse_int(v, 0, 1024, &n)) o->device = n, i++;
+        else if (strcmp(a, "--threads") == 0 && hexgpu_cli_parse_int(v, 0, 4096, &n)) o->threads = n, i++;
+        else if (strcmp(a, "--repeats") == 0 && hexgpu_cli_parse_int(v, 1, 1000, &n)) o->repeats = n, i++;
+        else if (strcmp(a, "--seed") == 0 && hexgpu_cli_parse_int(v, 0, 2147483647, &n)) o->seed = (uint64_t)n, i++;
         else if (strcmp(a, "--batch") == 0) {
             if (!parse_batches(v, o))
                 return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--batch '%s': expected sizes 1..1048576 like 1,64,256", v);

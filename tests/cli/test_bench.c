@@ -1,0 +1,66 @@
+/* hexgpu bench: one JSON object per batch size with real figures, the chosen backend on
+ * stderr, and usage errors. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/json.h"
+#include "support/fixtures.h"
+#include "support/run_cli.h"
+
+Test(cli_bench, json_line_per_batch_size) {
+    char model[4096];
+    snprintf(model, sizeof model, "%s", hexgpu_test_fixture_path("tiny11/model.safetensors"));
+    const char *argv[] = {"bench", "--model", model, "--backend", "cpu", "--batch", "1,5", "--seconds", "0.05",
+                          "--repeats", "3", "--threads", "2", "--json", NULL};
+    hexgpu_cli_result r;
+    cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
+    cr_assert(strstr(r.err, "bench: backend cpu (asked for)"), "stderr: %s", r.err);
+    const int batches[] = {1, 5};
+    char *line = r.out;
+    for (int i = 0; i < 2; i++) {
+        char *end = strchr(line, '\n');
+        cr_assert_not_null(end, "stdout: %s", r.out);
+        hexgpu_json obj;
+        hexgpu_error err;
+        cr_assert_eq(hexgpu_json_parse(line, (size_t)(end - line), &obj, &err), HEXGPU_OK, "%s", err.message);
+        cr_assert_str_eq(hexgpu_json_get(&obj, "backend")->string, "cpu");
+        cr_assert_str_eq(hexgpu_json_get(&obj, "precision")->string, "fp32");
+        cr_assert(strstr(hexgpu_json_get(&obj, "device")->string, "2 threads"));
+        cr_assert_eq(hexgpu_json_get(&obj, "board_size")->integer, 11);
+        cr_assert_eq(hexgpu_json_get(&obj, "batch")->integer, batches[i]);
+        double boards = hexgpu_json_get(&obj, "boards_per_s")->number, us = hexgpu_json_get(&obj, "latency_us")->number;
+        cr_assert(boards > 10 && us > 1, "boards/s %g, latency %g us", boards, us);
+        /* boards/s and latency are medians of the same repeats: batch / latency ~ rate */
+        double implied = batches[i] / (us * 1e-6);
+        cr_assert(implied > 0.5 * boards && implied < 2.0 * boards, "implied %g vs %g", implied, boards);
+        cr_assert(hexgpu_json_get(&obj, "launches")->integer >= 3);
+        hexgpu_json_free(&obj);
+        line = end + 1;
+    }
+    cr_assert_eq(*line, '\0', "exactly one line per batch size");
+    hexgpu_cli_result_free(&r);
+}
+
+Test(cli_bench, usage_errors) {
+    const char *const cases[][6] = {
+        {"bench", "--batch", "1", NULL},                                  /* neither --model nor --random-init */
+        {"bench", "--random-init", "--batch", "0", NULL},                 /* batch out of range */
+        {"bench", "--random-init", "--backend", "tpu", NULL},
+        {"bench", "--random-init", "--repeats", "x", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hexgpu_cli_result r;
+        cr_assert_eq(hexgpu_cli_run(cases[i], NULL, &r), 0);
+        cr_assert_eq(r.exit_code, 2, "case %zu: exit %d, stderr %s", i, r.exit_code, r.err);
+        cr_assert(strncmp(r.err, "error: ", 7) == 0, "case %zu: %s", i, r.err);
+        hexgpu_cli_result_free(&r);
+    }
+    const char *missing[] = {"bench", "--model", "/nonexistent/model.safetensors", NULL};
+    hexgpu_cli_result r;
+    cr_assert_eq(hexgpu_cli_run(missing, NULL, &r), 0);
+    cr_assert_eq(r.exit_code, 1);
+    cr_assert(strstr(r.err, "/nonexistent/model.safetensors"), "%s", r.err);
+    hexgpu_cli_result_free(&r);
+}
