@@ -6,17 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "runtime/rng.h"
 #include "selfplay/board.h"
-
-static uint64_t rng_next(uint64_t *s) {
-    /* xorshift64*: fast enough not to show in the timing, good enough for move choice. */
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
 
 static double now_s(void) {
     struct timespec t;
@@ -33,8 +24,9 @@ static int cmp_double(const void *a, const void *b) {
 static hexgpu_color playout(hexgpu_board *board, const hexgpu_board *start, uint64_t *rng, long *moves) {
     hexgpu_board_copy(board, start);
     while (hexgpu_board_winner(board) == HEXGPU_NONE) {
-        /* Multiply-shift maps 32 random bits to 0..count-1 without a division. */
-        uint32_t pick = (uint32_t)(((rng_next(rng) >> 32) * (uint64_t)board->empty_count) >> 32);
+        /* xorshift64*: fast enough not to show in the timing, good enough for move choice.
+         * Multiply-shift maps 32 random bits to 0..count-1 without a division. */
+        uint32_t pick = (uint32_t)(((hexgpu_xorshift64star_next(rng) >> 32) * (uint64_t)board->empty_count) >> 32);
         hexgpu_board_play(board, hexgpu_board_empty_cell(board, (int)pick), NULL);
     }
     *moves += board->move_count - start->move_count;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "profiling/timer.h"
+#include "runtime/rng.h"
 #include "runtime/status.h"
 
 typedef struct synthetic_ctx {
@@ -26,23 +27,15 @@ typedef struct synthetic_slot {
     int64_t index; /* of the launched batch on the context, 1-based */
 } synthetic_slot;
 
-/* xorshift64* seeded by the position hash: one cheap pseudo-random number per cell. */
-static uint64_t xorshift_next(uint64_t *state) {
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    return *state * 0x2545f4914f6cdd1dull;
-}
-
 void hexgpu_synthetic_outputs(const hexgpu_position *pos, float *value, float *policy, float *logits) {
     uint64_t h = hexgpu_position_hash(pos);
     int cells = pos->size * pos->size;
     if (value) *value = (float)((double)(h >> 11) * 0x1.0p-53 * 2.0 - 1.0) * 0.999f;
     float l[HEXGPU_MAX_CELLS];
     float top = -INFINITY;
-    uint64_t state = h | 1; /* xorshift never leaves 0 */
+    uint64_t state = h | 1; /* xorshift64* seeded by the hash; it never leaves 0 */
     for (int c = 0; c < cells; c++) {
-        l[c] = (float)(xorshift_next(&state) >> 40) * 0x1.0p-24f * 4.0f - 2.0f;
+        l[c] = (float)(hexgpu_xorshift64star_next(&state) >> 40) * 0x1.0p-24f * 4.0f - 2.0f;
         if (hexgpu_position_at(pos, c) == HEXGPU_NONE && l[c] > top) top = l[c];
     }
     if (logits) memcpy(logits, l, (size_t)cells * sizeof(float));

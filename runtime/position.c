@@ -1,4 +1,5 @@
 /* The packed position: validation, hashing and the network's input planes. */
+#include "runtime/rng.h"
 #include "runtime/status.h"
 
 #include <string.h>
@@ -54,23 +55,13 @@ hexgpu_status hexgpu_position_validate(const hexgpu_position *pos, hexgpu_error 
     return HEXGPU_OK;
 }
 
-/* splitmix64 finaliser: cheap and mixes every input bit into every output bit. */
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
 uint64_t hexgpu_position_hash(const hexgpu_position *pos) {
     /* Size and side to move seed the hash, so that the same stones on another board or
      * with the other side to move hash differently. */
-    uint64_t h = mix64(0x9e3779b97f4a7c15ull ^ ((uint64_t)pos->size << 8) ^ pos->to_move);
+    uint64_t h = hexgpu_mix64(0x9e3779b97f4a7c15ull ^ ((uint64_t)pos->size << 8) ^ pos->to_move);
     for (int w = 0; w < HEXGPU_POSITION_WORDS; w++) {
-        h = mix64(h ^ pos->blue[w]) + 0x632be59bd9b4e019ull * (uint64_t)(w + 1);
-        h = mix64(h ^ pos->red[w] ^ 0xd6e8feb86659fd93ull);
+        h = hexgpu_mix64(h ^ pos->blue[w]) + 0x632be59bd9b4e019ull * (uint64_t)(w + 1);
+        h = hexgpu_mix64(h ^ pos->red[w] ^ 0xd6e8feb86659fd93ull);
     }
     return h;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/rng.h"
 #include "runtime/status.h"
 
 hexgpu_layout_dims hexgpu_layout_full_size(void) {
@@ -190,24 +191,15 @@ hexgpu_status hexgpu_layout_infer(const hexgpu_tensor_map *tensors, hexgpu_layou
     return HEXGPU_OK;
 }
 
-/* splitmix64 -> uniform [lo, hi) with 24 random bits. */
-static float uniform(uint64_t *state, float lo, float hi) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return lo + (hi - lo) * (float)((double)(z >> 40) / (double)(1ull << 24));
-}
-
 static float random_value(const hexgpu_layout_tensor *t, int random_statistics, uint64_t *state) {
     float bound = t->fan_in ? 1.0f / sqrtf((float)t->fan_in) : 0.0f;
     switch (t->role) {
     case HEXGPU_LAYOUT_BN_WEIGHT:
-    case HEXGPU_LAYOUT_BN_VAR: return random_statistics ? uniform(state, 0.5f, 1.5f) : 1.0f;
+    case HEXGPU_LAYOUT_BN_VAR: return random_statistics ? hexgpu_splitmix64_uniform(state, 0.5f, 1.5f) : 1.0f;
     case HEXGPU_LAYOUT_BN_BIAS:
-    case HEXGPU_LAYOUT_BN_MEAN: return random_statistics ? uniform(state, -0.3f, 0.3f) : 0.0f;
+    case HEXGPU_LAYOUT_BN_MEAN: return random_statistics ? hexgpu_splitmix64_uniform(state, -0.3f, 0.3f) : 0.0f;
     case HEXGPU_LAYOUT_BN_COUNT: return 0.0f;
-    default: return uniform(state, -bound, bound);
+    default: return hexgpu_splitmix64_uniform(state, -bound, bound);
     }
 }
 

@@ -4,25 +4,18 @@
 
 #include <string.h>
 
+#include "runtime/rng.h"
 #include "runtime/status.h"
 
-/* splitmix64 finaliser: the Zobrist keys are computed, not stored, so that boards of
+/* The Zobrist keys are computed (splitmix64 finaliser), not stored, so that boards of
  * every size need no table and no initialisation shared between threads. */
-static inline uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
 
 /* The key depends on the size too: cell 20 of a 5x5 board is not cell 20 of 13x13. */
 static inline uint64_t stone_key(int size, int color, int cell) {
-    return mix64(0x5851f42d4c957f2dull ^ ((uint64_t)size << 32) ^ ((uint64_t)color << 16) ^ (uint64_t)cell);
+    return hexgpu_mix64(0x5851f42d4c957f2dull ^ ((uint64_t)size << 32) ^ ((uint64_t)color << 16) ^ (uint64_t)cell);
 }
-static uint64_t empty_key(int size) { return mix64(0x2545f4914f6cdd1dull + (uint64_t)size); }
-static uint64_t red_to_move_key(int size) { return mix64(0x9e3779b97f4a7c15ull * (uint64_t)(size + 1)); }
+static uint64_t empty_key(int size) { return hexgpu_mix64(0x2545f4914f6cdd1dull + (uint64_t)size); }
+static uint64_t red_to_move_key(int size) { return hexgpu_mix64(0x9e3779b97f4a7c15ull * (uint64_t)(size + 1)); }
 
 static inline int has_stone(const uint64_t *mask, int cell) { return (int)((mask[cell >> 6] >> (cell & 63)) & 1u); }
 

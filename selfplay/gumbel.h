@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "hexgpu.h"
+#include "runtime/rng.h"
 
 /* splitmix64: one 64-bit word of state, so a game's generator is a function of its seed. */
 typedef struct hexgpu_rng {
@@ -12,10 +13,7 @@ typedef struct hexgpu_rng {
 } hexgpu_rng;
 
 static inline uint64_t hexgpu_rng_next(hexgpu_rng *rng) {
-    uint64_t z = (rng->state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return hexgpu_splitmix64_next(&rng->state);
 }
 
 /* Uniform in the open interval (0, 1): safe to take the log of. */

@@ -6,15 +6,12 @@
 #include <stdlib.h>
 
 #include "runtime/model_file.h"
+#include "runtime/rng.h"
 #include "runtime/status.h"
 #include "support/fixtures.h"
 
 float hexgpu_gpu_test_uniform(uint64_t *state, float lo, float hi) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return lo + (hi - lo) * (float)((double)(z >> 40) / (double)(1ull << 24));
+    return hexgpu_splitmix64_uniform(state, lo, hi);
 }
 
 hexgpu_status hexgpu_gpu_test_fixture_network(const char *name, hexgpu_network *net, hexgpu_error *err) {

@@ -4,13 +4,7 @@
 #include <criterion/criterion.h>
 
 #include "host/engine_impl.h"
-
-static uint64_t next(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+#include "runtime/rng.h"
 
 hexgpu_position host_test_position(int n, int stones, uint64_t seed) {
     hexgpu_position p;
@@ -18,7 +12,7 @@ hexgpu_position host_test_position(int n, int stones, uint64_t seed) {
     uint64_t s = seed;
     for (int k = 0; k < stones && k < n * n; k++) {
         int cell;
-        do cell = (int)(next(&s) % (uint64_t)(n * n));
+        do cell = (int)(hexgpu_splitmix64_next(&s) % (uint64_t)(n * n));
         while (hexgpu_position_at(&p, cell) != HEXGPU_NONE);
         uint64_t *mask = k % 2 == 0 ? p.blue : p.red;
         mask[cell / 64] |= 1ull << (cell % 64);

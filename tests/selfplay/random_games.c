@@ -3,11 +3,10 @@
 
 #include <string.h>
 
+#include "runtime/rng.h"
+
 uint64_t test_rng_next(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return hexgpu_splitmix64_next(state);
 }
 
 int test_rng_below(uint64_t *state, int bound) { return (int)(test_rng_next(state) % (uint64_t)bound); }

@@ -9,6 +9,7 @@
 #include "hexgpu.h"
 #include "host/engine_impl.h"
 #include "host/synthetic_backend.h"
+#include "runtime/rng.h"
 
 #define BOARD 9
 #define CELLS (BOARD * BOARD)
@@ -24,13 +25,6 @@ static void check(int ok, const char *what) {
     else failed++;
 }
 
-static uint64_t splitmix(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* Position number k: k % 40 random alternating stones, a function of k only. */
 static hexgpu_position position_number(uint64_t k) {
     hexgpu_position p;
@@ -39,7 +33,7 @@ static hexgpu_position position_number(uint64_t k) {
     int stones = (int)(k % 40);
     for (int i = 0; i < stones; i++) {
         int cell;
-        do cell = (int)(splitmix(&s) % CELLS);
+        do cell = (int)(hexgpu_splitmix64_next(&s) % CELLS);
         while (hexgpu_position_at(&p, cell) != HEXGPU_NONE);
         uint64_t *mask = i % 2 == 0 ? p.blue : p.red;
         mask[cell / 64] |= 1ull << (cell % 64);
@@ -94,7 +88,7 @@ static void *submit_async(void *arg) {
     while (received < REQUESTS_PER_THREAD) {
         while (free_count > 0 && sent < REQUESTS_PER_THREAD) {
             int slot = free_slots[--free_count];
-            numbers[slot] = splitmix(&seed) % DISTINCT;
+            numbers[slot] = hexgpu_splitmix64_next(&seed) % DISTINCT;
             hexgpu_request r = {.position = position_number(numbers[slot]),
                                 .value = &values[slot],
                                 .policy = policies[slot],
@@ -130,7 +124,7 @@ static void *submit_sync(void *arg) {
     for (int round = 0; round < REQUESTS_PER_THREAD / 8; round++) {
         hexgpu_position group[8];
         float values[8];
-        for (int i = 0; i < 8; i++) group[i] = position_number(splitmix(&seed) % DISTINCT);
+        for (int i = 0; i < 8; i++) group[i] = position_number(hexgpu_splitmix64_next(&seed) % DISTINCT);
         if (hexgpu_engine_evaluate(s->engine, group, 8, values, NULL, NULL, NULL) != HEXGPU_OK) {
             s->errors++;
             continue;
