@@ -2,6 +2,7 @@
  * positions, straight through the backend vtable (no cache, no scheduler). */
 #include <cblas.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,8 @@ static int parse_batches(const char *text, bench_options *o) {
 static int parse_args(int argc, char **argv, bench_options *o) {
     *o = (bench_options){.backend = HEXGPU_BACKEND_AUTO, .repeats = 5, .seconds = 1.0, .seed = 1,
                          .batches = {1, 64, 256}, .batch_count = 3};
-    for (int i = 1; i < argc; i++) {
+    int rc = HEXGPU_EXIT_OK;
+    for (int i = 1; i < argc && rc == HEXGPU_EXIT_OK; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int n;
         if (strcmp(a, "--random-init") == 0) o->random_init = 1;
@@ -77,23 +79,14 @@ static int parse_args(int argc, char **argv, bench_options *o) {
             return hexgpu_cli_fail(HEXGPU_EXIT_USAGE,
                                    "unknown option or missing value: '%s' (try 'hexgpu bench --help')", a);
         else if (strcmp(a, "--model") == 0) o->model = argv[++i];
-        else if (strcmp(a, "--backend") == 0) {
-            i++;
-            if (strcmp(v, "cpu") == 0) o->backend = HEXGPU_BACKEND_CPU;
-            else if (strcmp(v, "cuda") == 0) o->backend = HEXGPU_BACKEND_CUDA;
-            else if (strcmp(v, "auto") == 0) o->backend = HEXGPU_BACKEND_AUTO;
-            else return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--backend '%s': expected cpu, cuda or auto", v);
-        } else if (strcmp(a, "--precision") == 0) {
-            i++;
-            if (strcmp(v, "fp16") == 0) o->precision = HEXGPU_PRECISION_FP16;
-            else if (strcmp(v, "fp32") == 0) o->precision = HEXGPU_PRECISION_FP32;
-            else if (strcmp(v, "auto") == 0) o->precision = HEXGPU_PRECISION_AUTO;
-            else return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--precision '%s': expected fp16, fp32 or auto", v);
-        } else if (strcmp(a, "--device") == 0 && hexgpu_cli_parse_int(v, 0, 1024, &n)) o->device = n, i++;
-        else if (strcmp(a, "--threads") == 0 && hexgpu_cli_parse_int(v, 0, 4096, &n)) o->threads = n, i++;
-        else if (strcmp(a, "--repeats") == 0 && hexgpu_cli_parse_int(v, 1, 1000, &n)) o->repeats = n, i++;
-        else if (strcmp(a, "--seed") == 0 && hexgpu_cli_parse_int(v, 0, 2147483647, &n)) o->seed = (uint64_t)n, i++;
-        else if (strcmp(a, "--batch") == 0) {
+        else if (strcmp(a, "--backend") == 0) rc = hexgpu_cli_option_backend(argv[++i], &o->backend);
+        else if (strcmp(a, "--precision") == 0) rc = hexgpu_cli_option_precision(argv[++i], &o->precision);
+        else if (strcmp(a, "--device") == 0) rc = hexgpu_cli_option_int(a, argv[++i], 0, 1024, &o->device);
+        else if (strcmp(a, "--threads") == 0) rc = hexgpu_cli_option_int(a, argv[++i], 0, 4096, &o->threads);
+        else if (strcmp(a, "--repeats") == 0) rc = hexgpu_cli_option_int(a, argv[++i], 1, 1000, &o->repeats);
+        else if (strcmp(a, "--seed") == 0) {
+            if ((rc = hexgpu_cli_option_int(a, argv[++i], 0, INT_MAX, &n)) == HEXGPU_EXIT_OK) o->seed = (uint64_t)n;
+        } else if (strcmp(a, "--batch") == 0) {
             if (!parse_batches(v, o))
                 return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--batch '%s': expected sizes 1..1048576 like 1,64,256", v);
             i++;
@@ -106,6 +99,7 @@ static int parse_args(int argc, char **argv, bench_options *o) {
         } else
             return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "bad option or value: '%s %s' (try 'hexgpu bench --help')", a, v);
     }
+    if (rc != HEXGPU_EXIT_OK) return rc;
     if (!o->model == !o->random_init)
         return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "bench needs exactly one of --model PATH and --random-init");
     return -1;

@@ -1,6 +1,5 @@
 /* hexgpu eval: evaluates TRMPH positions with a model through the engine's async API and
  * prints one JSON object per position (or a top-K table), in input order. */
-#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -30,7 +29,7 @@ static void usage(FILE *out) {
             "  --model PATH            .safetensors, .pt or .pt.gz checkpoint (required)\n"
             "  --backend cpu|cuda|auto backend (auto: CUDA when a usable GPU exists; the choice is printed on stderr)\n"
             "  --device N              CUDA device (0)\n"
-            "  --precision fp16|fp32   (default: fp16 on the GPU, fp32 on the CPU)\n"
+            "  --precision fp16|fp32|auto (default auto: fp16 on the GPU, fp32 on the CPU)\n"
             "  --threads N             submit from N threads through the async API (1)\n"
             "  --max-batch N           largest batch (1024 GPU, 64 CPU)\n"
             "  --cache N               result cache of N positions (0: off)\n"
@@ -44,16 +43,6 @@ typedef struct eval_args {
     const char *model;
     int threads, top, stats;
 } eval_args;
-
-static int parse_int(const char *opt, const char *text, int min, int *out) {
-    char *end;
-    errno = 0;
-    long v = text ? strtol(text, &end, 10) : 0;
-    if (!text || errno || end == text || *end || v < min || v > INT_MAX)
-        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs an integer >= %d, got '%s'", opt, min, text ? text : "");
-    *out = (int)v;
-    return HEXGPU_EXIT_OK;
-}
 
 /* Parses options; positions (arguments that are not options) are collected in *first
  * (in place, argv reordered) and counted in *count. */
@@ -79,27 +68,20 @@ static int parse_args(int argc, char **argv, eval_args *a, char ***positions, in
         } else if (strcmp(o, "--model") == 0) {
             a->model = v, i++;
         } else if (strcmp(o, "--backend") == 0) {
-            i++;
-            if (strcmp(v, "cpu") == 0) a->options.backend = HEXGPU_BACKEND_CPU;
-            else if (strcmp(v, "cuda") == 0) a->options.backend = HEXGPU_BACKEND_CUDA;
-            else if (strcmp(v, "auto") == 0) a->options.backend = HEXGPU_BACKEND_AUTO;
-            else rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--backend must be cpu, cuda or auto, got '%s'", v);
+            rc = hexgpu_cli_option_backend(v, &a->options.backend), i++;
         } else if (strcmp(o, "--precision") == 0) {
-            i++;
-            if (strcmp(v, "fp16") == 0) a->options.precision = HEXGPU_PRECISION_FP16;
-            else if (strcmp(v, "fp32") == 0) a->options.precision = HEXGPU_PRECISION_FP32;
-            else rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--precision must be fp16 or fp32, got '%s'", v);
+            rc = hexgpu_cli_option_precision(v, &a->options.precision), i++;
         } else if (strcmp(o, "--device") == 0) {
-            rc = parse_int(o, v, 0, &a->options.device), i++;
+            rc = hexgpu_cli_option_int(o, v, 0, INT_MAX, &a->options.device), i++;
         } else if (strcmp(o, "--threads") == 0) {
-            rc = parse_int(o, v, 1, &a->threads), i++;
+            rc = hexgpu_cli_option_int(o, v, 1, INT_MAX, &a->threads), i++;
         } else if (strcmp(o, "--max-batch") == 0) {
-            rc = parse_int(o, v, 1, &a->options.max_batch), i++;
+            rc = hexgpu_cli_option_int(o, v, 1, INT_MAX, &a->options.max_batch), i++;
         } else if (strcmp(o, "--top") == 0) {
-            rc = parse_int(o, v, 1, &a->top), i++;
+            rc = hexgpu_cli_option_int(o, v, 1, INT_MAX, &a->top), i++;
         } else if (strcmp(o, "--cache") == 0) {
             int c = 0;
-            rc = parse_int(o, v, 0, &c), i++;
+            rc = hexgpu_cli_option_int(o, v, 0, INT_MAX, &c), i++;
             a->options.cache_entries = (size_t)c;
         } else {
             rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "unknown option '%s' (try 'hexgpu eval --help')", o);

@@ -24,15 +24,6 @@ static void usage(FILE *out) {
             "  --output PATH         the .safetensors file to write (required)\n");
 }
 
-static int parse_int(const char *text, int lo, int hi, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || end == text || *end || v < lo || v > hi) return 0;
-    *out = (int)v;
-    return 1;
-}
-
 static int parse_widths(const char *text, int *widths) {
     const char *p = text;
     for (int k = 0; k < 4; k++) {
@@ -54,7 +45,7 @@ int hexgpu_cmd_init_model(int argc, char **argv) {
         return HEXGPU_EXIT_OK;
     }
     hexgpu_layout_dims dims = hexgpu_layout_full_size();
-    int stem = 0, have_seed = 0;
+    int stem = 0, have_seed = 0, rc;
     uint64_t seed = 0;
     const char *output = NULL;
     for (int i = 1; i < argc; i++) {
@@ -66,17 +57,13 @@ int hexgpu_cmd_init_model(int argc, char **argv) {
             if (!parse_widths(v, dims.widths + 1))
                 return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--widths '%s': expected four widths like 64,128,256,512", v);
         } else if (strcmp(a, "--stem") == 0) {
-            if (!parse_int(v, 1, 65536, &stem)) return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--stem '%s': expected 1..65536", v);
+            if ((rc = hexgpu_cli_option_int(a, v, 1, 65536, &stem))) return rc;
         } else if (strcmp(a, "--board-size") == 0) {
-            if (!parse_int(v, HEXGPU_MIN_SIZE, HEXGPU_MAX_SIZE, &dims.board_size))
-                return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--board-size '%s': expected %d..%d", v, HEXGPU_MIN_SIZE,
-                                       HEXGPU_MAX_SIZE);
+            if ((rc = hexgpu_cli_option_int(a, v, HEXGPU_MIN_SIZE, HEXGPU_MAX_SIZE, &dims.board_size))) return rc;
         } else if (strcmp(a, "--value-channels") == 0) {
-            if (!parse_int(v, 1, 65536, &dims.value_channels))
-                return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--value-channels '%s': expected 1..65536", v);
+            if ((rc = hexgpu_cli_option_int(a, v, 1, 65536, &dims.value_channels))) return rc;
         } else if (strcmp(a, "--value-hidden") == 0) {
-            if (!parse_int(v, 1, 65536, &dims.value_hidden))
-                return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--value-hidden '%s': expected 1..65536", v);
+            if ((rc = hexgpu_cli_option_int(a, v, 1, 65536, &dims.value_hidden))) return rc;
         } else if (strcmp(a, "--seed") == 0) {
             char *end;
             errno = 0;

@@ -60,11 +60,9 @@ static int parse_long(const char *opt, const char *text, long long min, long lon
     return HEXGPU_EXIT_OK;
 }
 
+/* Every int option of selfplay has no upper bound short of INT_MAX. */
 static int parse_int(const char *opt, const char *text, int min, int *out) {
-    long long v = 0;
-    int rc = parse_long(opt, text, min, INT_MAX, &v);
-    if (rc == HEXGPU_EXIT_OK) *out = (int)v;
-    return rc;
+    return hexgpu_cli_option_int(opt, text, min, INT_MAX, out);
 }
 
 static int parse_float(const char *opt, const char *text, float *out) {
@@ -124,12 +122,8 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
                 else if (strcmp(v, "random") == 0) a->config.opening = HEXGPU_OPENING_RANDOM;
                 else if (strcmp(v, "none") == 0) a->config.opening = HEXGPU_OPENING_NONE;
                 else rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--opening_strategy must be pie_rule, random or none, got '%s'", v);
-            } else if (strcmp(o, "--backend") == 0) {
-                if (strcmp(v, "cpu") == 0) a->options.backend = HEXGPU_BACKEND_CPU;
-                else if (strcmp(v, "cuda") == 0) a->options.backend = HEXGPU_BACKEND_CUDA;
-                else if (strcmp(v, "auto") == 0) a->options.backend = HEXGPU_BACKEND_AUTO;
-                else rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--backend must be cpu, cuda or auto, got '%s'", v);
-            } else rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "unknown option '%s' (try 'hexgpu selfplay --help')", o);
+            } else if (strcmp(o, "--backend") == 0) rc = hexgpu_cli_option_backend(v, &a->options.backend);
+            else rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "unknown option '%s' (try 'hexgpu selfplay --help')", o);
         }
     }
     if (rc == HEXGPU_EXIT_OK && !a->model) rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--model_path PATH is required");

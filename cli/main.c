@@ -1,5 +1,4 @@
 /* hexgpu: the command-line entry point; dispatches to cli/cmd_<name>.c. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,15 +33,6 @@ int hexgpu_cli_fail(int code, const char *fmt, ...) {
     fflush(stdout);
     fprintf(stderr, "error: %s\n", line);
     return code;
-}
-
-int hexgpu_cli_parse_int(const char *text, int lo, int hi, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || end == text || *end || v < lo || v > hi) return 0;
-    *out = (int)v;
-    return 1;
 }
 
 int hexgpu_cli_wants_help(int argc, char **argv) {

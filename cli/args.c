@@ -1,0 +1,39 @@
+/* Option values shared by the subcommands: integers in a range and the --backend and
+ * --precision names, each with the one-line usage error the commands print. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int hexgpu_cli_parse_int(const char *text, int lo, int hi, int *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi) return 0;
+    *out = (int)v;
+    return 1;
+}
+
+int hexgpu_cli_option_int(const char *opt, const char *text, int lo, int hi, int *out) {
+    if (hexgpu_cli_parse_int(text, lo, hi, out)) return HEXGPU_EXIT_OK;
+    if (hi == INT_MAX) return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs an integer >= %d, got '%s'", opt, lo, text);
+    return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs an integer in %d..%d, got '%s'", opt, lo, hi, text);
+}
+
+int hexgpu_cli_option_backend(const char *text, hexgpu_backend_kind *out) {
+    if (strcmp(text, "cpu") == 0) *out = HEXGPU_BACKEND_CPU;
+    else if (strcmp(text, "cuda") == 0) *out = HEXGPU_BACKEND_CUDA;
+    else if (strcmp(text, "auto") == 0) *out = HEXGPU_BACKEND_AUTO;
+    else return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--backend must be cpu, cuda or auto, got '%s'", text);
+    return HEXGPU_EXIT_OK;
+}
+
+int hexgpu_cli_option_precision(const char *text, hexgpu_precision *out) {
+    if (strcmp(text, "fp16") == 0) *out = HEXGPU_PRECISION_FP16;
+    else if (strcmp(text, "fp32") == 0) *out = HEXGPU_PRECISION_FP32;
+    else if (strcmp(text, "auto") == 0) *out = HEXGPU_PRECISION_AUTO;
+    else return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--precision must be fp16, fp32 or auto, got '%s'", text);
+    return HEXGPU_EXIT_OK;
+}
