@@ -13,6 +13,7 @@ mkdir -p "$out"
 out=$(realpath "$out")
 export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export HEXGPU_FIXTURES="$bundle/fixtures"
+export HEXGPU_REQUIRE_GPU=1 # a GPU test that finds no usable device fails here, never skips
 batches=${HEXGPU_CHECK_BATCHES:-1,64,256,4096,16384}
 summary="$out/summary.txt"
 
@@ -44,8 +45,11 @@ done
 
 model="$bundle/model.safetensors"
 if [ ! -f "$model" ]; then
+  # Made here by hexgpu itself (no GPU needed; 45 MB would not fit the transfer), so
+  # hexgpu and PyTorch run the very same weights.
   model="$out/full_size.safetensors.tmp"
-  step make_model 60 python3 scripts/bench_pytorch.py --make-model "$model"
+  step make_model 60 "$bundle/bin/hexgpu" init-model --seed 1 --output "$model" ||
+    step make_model_pytorch 60 python3 scripts/bench_pytorch.py --make-model "$model"
 fi
 model_args=(--model "$model")
 [ -f "$model" ] || model_args=(--random-init) # same shape, hexgpu's own random weights
