@@ -9,7 +9,6 @@
 #include "cli/cli.h"
 #include "hexgpu.h"
 #include "runtime/status.h"
-#include "selfplay/board.h"
 #include "selfplay/trmph.h"
 
 /* Positions are read, evaluated and printed in blocks, so memory stays bounded on long
@@ -227,53 +226,6 @@ static void print_top(const block *b, size_t k, int top) {
     putchar('\n');
 }
 
-/* The network judges positions, not games: moves after a win are still stones on the
- * board (the golden positions have them), so eval continues where the TRMPH parser
- * stops at a win, reading each further move with the parser itself. */
-static hexgpu_status continue_after_win(const char *text, size_t column, hexgpu_board *board, hexgpu_position *pos,
-                                        hexgpu_error *err) {
-    hexgpu_board_to_position(board, pos);
-    int n = board->size, placed = board->move_count;
-    for (size_t i = column - 1; text[i];) {
-        size_t len = 1;
-        while (text[i + len] >= '0' && text[i + len] <= '9') len++;
-        char one[16];
-        hexgpu_board single;
-        hexgpu_error why;
-        snprintf(one, sizeof one, "#%d,%.*s", n, (int)(len < 4 ? len : 4), text + i);
-        if (len > 4 || hexgpu_trmph_parse(one, &single, &why) != HEXGPU_OK)
-            return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "column %zu: '%.*s' is not a cell of a %dx%d board", i + 1,
-                                    (int)len, text + i, n, n);
-        int cell = single.moves[0];
-        if (hexgpu_position_at(pos, cell) != HEXGPU_NONE)
-            return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "column %zu: cell %.*s is taken twice", i + 1, (int)len,
-                                    text + i);
-        uint64_t *mask = placed % 2 == 0 ? pos->blue : pos->red;
-        mask[cell / 64] |= 1ull << (cell % 64);
-        placed++;
-        i += len;
-    }
-    pos->to_move = placed % 2 == 0 ? HEXGPU_BLUE : HEXGPU_RED;
-    return HEXGPU_OK;
-}
-
-/* Parses a TRMPH position into pos and its bare form into game. */
-static hexgpu_status parse_position(const char *text, hexgpu_position *pos, char *game, hexgpu_error *err) {
-    hexgpu_board board;
-    board.winner = HEXGPU_NONE; /* the parser leaves the board untouched on a bad preamble */
-    hexgpu_status st = hexgpu_trmph_parse(text, &board, err);
-    if (st == HEXGPU_OK) {
-        hexgpu_board_to_position(&board, pos);
-        hexgpu_trmph_format(&board, game, HEXGPU_TRMPH_MAX);
-        return HEXGPU_OK;
-    }
-    size_t column;
-    if (board.winner == HEXGPU_NONE || sscanf(err->message, "column %zu", &column) != 1) return st;
-    st = continue_after_win(text, column, &board, pos, err);
-    if (st == HEXGPU_OK) snprintf(game, HEXGPU_TRMPH_MAX, "%s", strrchr(text, '#'));
-    return st;
-}
-
 /* Strips a record line's " b" / " r" and surrounding blanks; NULL for lines to skip. */
 static char *position_text(char *line) {
     size_t len = strlen(line);
@@ -310,7 +262,8 @@ static int add_position(eval_run *r, const char *text, const char *where, size_t
     if (strlen(text) >= HEXGPU_TRMPH_MAX)
         return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s %zu: longer than any TRMPH game (%zu characters)", where, number,
                                strlen(text));
-    if (parse_position(text, pos, r->b.games[r->b.count], &err) != HEXGPU_OK)
+    /* The network judges positions, not games: moves after a win are still stones. */
+    if (hexgpu_trmph_parse_stones(text, pos, r->b.games[r->b.count], HEXGPU_TRMPH_MAX, &err) != HEXGPU_OK)
         return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s %zu: %s", where, number, err.message);
     int n = hexgpu_engine_board_size(r->engine);
     if (pos->size != n)

@@ -45,8 +45,11 @@ static hexgpu_status preamble_error(const char *text, size_t len, hexgpu_error *
                             text[i]);
 }
 
-/* Parses text[0..len); columns in messages count from text[0]. */
-static hexgpu_status parse_span(const char *text, size_t len, hexgpu_board *board, hexgpu_error *err) {
+/* Parses text[0..len); columns in messages count from text[0]. Exactly one target:
+ * board plays the moves as a game (none after a win), pos only places the stones. On
+ * success *start (when given) is the index of the preamble's '#'. */
+static hexgpu_status parse_span(const char *text, size_t len, hexgpu_board *board, hexgpu_position *pos,
+                                size_t *start_out, hexgpu_error *err) {
     long start = find_preamble(text, len);
     if (start < 0) return preamble_error(text, len, err);
     size_t i = (size_t)start + 1;
@@ -59,7 +62,9 @@ static hexgpu_status parse_span(const char *text, size_t len, hexgpu_board *boar
     if (size < HEXGPU_MIN_SIZE || size > HEXGPU_MAX_SIZE)
         return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "column %zu: board size %.*s is outside 1..19", size_col,
                                 (int)(i - size_col + 1), text + size_col - 1);
-    hexgpu_board_init(board, size, NULL);
+    if (board) hexgpu_board_init(board, size, NULL);
+    else hexgpu_position_init(pos, size);
+    int stones = 0;
     i++; /* the ',' */
     char name[4];
     while (i < len) {
@@ -90,18 +95,34 @@ static hexgpu_status parse_span(const char *text, size_t len, hexgpu_board *boar
                                     (int)(i - row_col + 1), text + row_col - 1, size);
         int cell = (row - 1) * size + col;
         hexgpu_trmph_cell_name(cell, size, name);
-        if (board->winner != HEXGPU_NONE)
+        if (board && board->winner != HEXGPU_NONE)
             return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "column %zu: move %s after the game was won by %s", move_col,
                                     name, color_name(board->winner));
-        if (hexgpu_board_at(board, cell) != HEXGPU_NONE)
+        if ((board ? hexgpu_board_at(board, cell) : hexgpu_position_at(pos, cell)) != HEXGPU_NONE)
             return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "column %zu: cell %s is already taken", move_col, name);
-        hexgpu_board_play(board, cell, NULL);
+        if (board) {
+            hexgpu_board_play(board, cell, NULL);
+        } else {
+            uint64_t *mask = stones % 2 ? pos->red : pos->blue;
+            mask[cell / 64] |= 1ull << (cell % 64);
+        }
+        stones++;
     }
+    if (pos) pos->to_move = stones % 2 ? HEXGPU_RED : HEXGPU_BLUE;
+    if (start_out) *start_out = (size_t)start;
     return HEXGPU_OK;
 }
 
 hexgpu_status hexgpu_trmph_parse(const char *text, hexgpu_board *board, hexgpu_error *err) {
-    return parse_span(text, strlen(text), board, err);
+    return parse_span(text, strlen(text), board, NULL, NULL, err);
+}
+
+hexgpu_status hexgpu_trmph_parse_stones(const char *text, hexgpu_position *pos, char *bare, size_t cap,
+                                        hexgpu_error *err) {
+    size_t len = strlen(text), start = 0;
+    hexgpu_status st = parse_span(text, len, NULL, pos, &start, err);
+    if (st == HEXGPU_OK && cap > 0) snprintf(bare, cap, "%.*s", (int)(len - start), text + start);
+    return st;
 }
 
 size_t hexgpu_trmph_format(const hexgpu_board *board, char *out, size_t cap) {
@@ -132,7 +153,7 @@ hexgpu_status hexgpu_trmph_parse_record(const char *line, hexgpu_board *board, h
     if (len - at != 1 || (line[at] != 'b' && line[at] != 'r'))
         return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "column %zu: the winner must be 'b' or 'r', found '%.*s'", at + 1,
                                 (int)(len - at), line + at);
-    hexgpu_status st = parse_span(line, at - 1, board, err);
+    hexgpu_status st = parse_span(line, at - 1, board, NULL, NULL, err);
     if (st != HEXGPU_OK) return st;
     hexgpu_color stated = line[at] == 'b' ? HEXGPU_BLUE : HEXGPU_RED;
     if (board->winner == HEXGPU_NONE)

@@ -16,6 +16,15 @@
  * one, or is untouched when the `#<n>,` preamble itself is bad. */
 hexgpu_status hexgpu_trmph_parse(const char *text, hexgpu_board *board, hexgpu_error *err);
 
+/* Reads the stones of a TRMPH string into pos, Blue and Red alternating, with the same
+ * checks and messages as hexgpu_trmph_parse except that moves may go on after a win: a
+ * network evaluates any stone configuration, finished games included. to_move is the side
+ * whose turn it is by the stone count. bare gets the `#<n>,<moves>` part (the text from the
+ * preamble on, truncated to cap like snprintf; bare may be NULL when cap is 0). On failure
+ * pos is unspecified. */
+hexgpu_status hexgpu_trmph_parse_stones(const char *text, hexgpu_position *pos, char *bare, size_t cap,
+                                        hexgpu_error *err);
+
 /* Writes the bare `#<n>,<moves>` form of board's game to out (NUL-terminated, truncated
  * to cap like snprintf) and returns its length without the NUL. */
 size_t hexgpu_trmph_format(const hexgpu_board *board, char *out, size_t cap);

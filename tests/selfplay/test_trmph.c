@@ -187,3 +187,63 @@ Test(trmph, record_errors_name_their_column) {
     };
     assert_errors(cases, sizeof cases / sizeof cases[0], 1);
 }
+
+/* Stones only: every game the strict parser reads gives the same position and bare form,
+ * and a game may go on after a win (the golden positions do). */
+Test(trmph, stones_match_the_game_and_go_on_after_a_win) {
+    static const char *games[] = {"#13,", "#13,a1", "#5,a1e5c3", "http://www.trmph.com/hex/board#11,a1k11f6",
+                                  COLUMN_G_WIN};
+    for (size_t i = 0; i < sizeof games / sizeof games[0]; i++) {
+        hexgpu_board b;
+        parse_ok(games[i], &b);
+        hexgpu_position want, got;
+        hexgpu_board_to_position(&b, &want);
+        char bare[HEXGPU_TRMPH_MAX], formatted[HEXGPU_TRMPH_MAX];
+        hexgpu_error err = {0};
+        cr_assert_eq(hexgpu_trmph_parse_stones(games[i], &got, bare, sizeof bare, &err), HEXGPU_OK, "%s: %s", games[i],
+                     err.message);
+        cr_assert(hexgpu_position_equal(&got, &want), "'%s': stones differ from the game's", games[i]);
+        cr_assert_eq(got.to_move, want.to_move, "'%s'", games[i]);
+        hexgpu_trmph_format(&b, formatted, sizeof formatted);
+        cr_assert_str_eq(bare, formatted);
+    }
+    hexgpu_position pos;
+    char bare[HEXGPU_TRMPH_MAX];
+    hexgpu_error err = {0};
+    cr_assert_eq(hexgpu_trmph_parse_stones(COLUMN_G_WIN "a1m13", &pos, bare, sizeof bare, &err), HEXGPU_OK, "%s",
+                 err.message);
+    cr_assert_str_eq(bare, COLUMN_G_WIN "a1m13");
+    cr_assert_eq(hexgpu_position_at(&pos, 0), HEXGPU_RED, "a1 is move 26: Red");
+    cr_assert_eq(hexgpu_position_at(&pos, 168), HEXGPU_BLUE, "m13 is move 27: Blue");
+    cr_assert_eq(pos.to_move, HEXGPU_RED);
+    cr_assert_eq(hexgpu_position_validate(&pos, &err), HEXGPU_OK, "%s", err.message);
+    /* A bare form that does not fit is truncated like snprintf. */
+    char small[6];
+    cr_assert_eq(hexgpu_trmph_parse_stones("#13,a1b2", &pos, small, sizeof small, &err), HEXGPU_OK);
+    cr_assert_str_eq(small, "#13,a");
+}
+
+Test(trmph, stones_errors_name_their_column) {
+    static const bad_case cases[] = {
+        {"#13,a1t2", 7, "unknown column letter 't'"},
+        {"#13,a14", 6, "row 14 is outside 1..13"},
+        {"#13,a01", 6, "leading zero"},
+        {"#13,a1b2a1", 9, "cell a1 is already taken"},
+        {COLUMN_G_WIN "g7", 59, "cell g7 is already taken"},
+        {"13,a1", 1, "missing '#<size>,' preamble"},
+        {"#20,a1", 2, "board size 20 is outside 1..19"},
+        {COLUMN_G_WIN "a1x", 61, "trailing junk"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hexgpu_position pos;
+        hexgpu_error err = {0};
+        cr_assert_eq(hexgpu_trmph_parse_stones(cases[i].text, &pos, NULL, 0, &err), HEXGPU_ERR_PARSE, "'%s' accepted",
+                     cases[i].text);
+        char want[32];
+        snprintf(want, sizeof want, "column %d:", cases[i].column);
+        cr_assert(strncmp(err.message, want, strlen(want)) == 0, "'%s': want '%s', got '%s'", cases[i].text, want,
+                  err.message);
+        cr_assert(strstr(err.message, cases[i].words), "'%s': want '%s' in '%s'", cases[i].text, cases[i].words,
+                  err.message);
+    }
+}

@@ -7,31 +7,7 @@
 
 #include "runtime/json.h"
 #include "runtime/status.h"
-
-/* The fixtures hold network inputs, not games: some positions go on after a win, which
- * hexgpu_trmph_parse rightly refuses. So stones are placed here without Hex's rules:
- * "#n," then letter+row moves, Blue and Red alternating, no cell twice. */
-static hexgpu_status place_stones(const char *trmph, hexgpu_position *pos, hexgpu_error *err) {
-    const char *p = strrchr(trmph, '#');
-    int n = 0, used = 0;
-    if (!p || sscanf(p, "#%d,%n", &n, &used) != 1 || used == 0 || n < 1 || n > HEXGPU_MAX_SIZE)
-        return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "trmph '%s': no #n, preamble", trmph);
-    hexgpu_position_init(pos, n);
-    int stones = 0;
-    for (p += used; *p;) {
-        int col = *p++ - 'a', row = 0;
-        while (*p >= '0' && *p <= '9') row = row * 10 + (*p++ - '0');
-        if (col < 0 || col >= n || row < 1 || row > n)
-            return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "trmph '%s': bad move before '%s'", trmph, p);
-        int cell = (row - 1) * n + col;
-        if (hexgpu_position_at(pos, cell) != HEXGPU_NONE)
-            return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "trmph '%s': cell %d taken twice", trmph, cell);
-        uint64_t *mask = stones++ % 2 ? pos->red : pos->blue;
-        mask[cell / 64] |= 1ull << (cell % 64);
-    }
-    pos->to_move = stones % 2 ? HEXGPU_RED : HEXGPU_BLUE;
-    return HEXGPU_OK;
-}
+#include "selfplay/trmph.h"
 
 static hexgpu_status parse_entry(const hexgpu_json *obj, hexgpu_golden_entry *e, hexgpu_error *err) {
     const hexgpu_json *trmph = hexgpu_json_get(obj, "trmph"), *to_move = hexgpu_json_get(obj, "to_move");
@@ -42,8 +18,10 @@ static hexgpu_status parse_entry(const hexgpu_json *obj, hexgpu_golden_entry *e,
     if (strlen(trmph->string) >= sizeof e->trmph)
         return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "trmph too long");
     strcpy(e->trmph, trmph->string);
-    hexgpu_status st = place_stones(e->trmph, &e->position, err);
-    if (st) return st;
+    /* The fixtures hold network inputs, not games: some positions go on after a win, which
+     * hexgpu_trmph_parse rightly refuses, so only the stones are read. */
+    hexgpu_status st = hexgpu_trmph_parse_stones(e->trmph, &e->position, NULL, 0, err);
+    if (st) return hexgpu_error_prefix(err, "trmph '%s'", e->trmph);
     const char *expected = e->position.to_move == HEXGPU_RED ? "red" : "blue";
     if (strcmp(to_move->string, expected) != 0)
         return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "to_move '%s' but the stones say %s", to_move->string, expected);
