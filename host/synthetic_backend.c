@@ -93,24 +93,18 @@ static hexgpu_precision synthetic_precision(void *ctx) {
 static void synthetic_slot_destroy(void *slot) {
     synthetic_slot *s = slot;
     if (!s) return;
-    free(s->buf.input), free(s->buf.policy), free(s->buf.logits), free(s->buf.value);
+    hexgpu_slot_buffers_free(&s->buf);
     free(s);
 }
 
 static hexgpu_status synthetic_slot_create(void *ctx, void **out, hexgpu_error *err) {
     synthetic_ctx *c = ctx;
-    size_t n = (size_t)c->max_batch, cells = (size_t)c->config.board_size * (size_t)c->config.board_size;
     synthetic_slot *s = calloc(1, sizeof *s);
-    if (s) {
-        s->ctx = c;
-        s->buf.input = calloc(n, sizeof *s->buf.input);
-        s->buf.policy = calloc(n * cells, sizeof(float));
-        s->buf.logits = calloc(n * cells, sizeof(float));
-        s->buf.value = calloc(n, sizeof(float));
-    }
-    if (!s || !s->buf.input || !s->buf.policy || !s->buf.logits || !s->buf.value) {
-        synthetic_slot_destroy(s);
-        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "synthetic backend: out of memory for a slot of %zu", n);
+    if (!s) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "synthetic backend: out of memory for a slot");
+    s->ctx = c;
+    if (hexgpu_slot_buffers_alloc(&s->buf, c->max_batch, c->config.board_size * c->config.board_size, err)) {
+        free(s);
+        return hexgpu_error_prefix(err, "synthetic backend");
     }
     *out = s;
     return HEXGPU_OK;

@@ -1,7 +1,8 @@
-/* Backend dispatch: the static table of built-in backends and the AUTO choice. */
+/* Backend dispatch: the static table of built-in backends and the AUTO choice; host slot buffers. */
 #include "runtime/backend.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/status.h"
@@ -50,4 +51,20 @@ hexgpu_status hexgpu_backend_evaluate(const hexgpu_backend_ops *ops, void *slot,
         done += (size_t)batch;
     }
     return HEXGPU_OK;
+}
+
+hexgpu_status hexgpu_slot_buffers_alloc(hexgpu_slot_buffers *buf, int max_batch, int cells, hexgpu_error *err) {
+    size_t n = (size_t)max_batch;
+    buf->input = calloc(n, sizeof *buf->input);
+    buf->policy = calloc(n * (size_t)cells, sizeof(float));
+    buf->logits = calloc(n * (size_t)cells, sizeof(float));
+    buf->value = calloc(n, sizeof(float));
+    if (buf->input && buf->policy && buf->logits && buf->value) return HEXGPU_OK;
+    hexgpu_slot_buffers_free(buf);
+    return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "out of memory for a slot of batch %d", max_batch);
+}
+
+void hexgpu_slot_buffers_free(hexgpu_slot_buffers *buf) {
+    free(buf->input), free(buf->policy), free(buf->logits), free(buf->value);
+    *buf = (hexgpu_slot_buffers){0};
 }

@@ -66,6 +66,13 @@ extern const hexgpu_backend_ops hexgpu_backend_cuda;
 hexgpu_status hexgpu_backend_select(hexgpu_backend_kind kind, int device, const hexgpu_backend_ops **ops,
                                     char *chosen, size_t chosen_len, hexgpu_error *err);
 
+/* Host-memory slot buffers for backends that compute on the host (cpu, synthetic):
+ * zeroed, input [max_batch], policy/logits [max_batch][cells], value [max_batch].
+ * HEXGPU_ERR_OUT_OF_MEMORY leaves nothing allocated. _free takes any buffers this
+ * returned, or all-NULL ones, and leaves them NULL. */
+hexgpu_status hexgpu_slot_buffers_alloc(hexgpu_slot_buffers *buf, int max_batch, int cells, hexgpu_error *err);
+void hexgpu_slot_buffers_free(hexgpu_slot_buffers *buf);
+
 /* Convenience for tests and one-shot callers: evaluates count positions through one
  * slot in chunks of at most max_batch. Any of policy/logits/value may be NULL.
  * policy/logits are [count][n*n]. */

@@ -72,10 +72,7 @@ static void cpu_slot_destroy(void *slot) {
     cpu_slot *s = slot;
     if (!s) return;
     hexgpu_cpu_workspace_destroy(&s->ws);
-    free(s->buf.input);
-    free(s->buf.policy);
-    free(s->buf.logits);
-    free(s->buf.value);
+    hexgpu_slot_buffers_free(&s->buf);
     free(s);
 }
 
@@ -85,17 +82,12 @@ static hexgpu_status cpu_slot_create(void *ctx, void **slot, hexgpu_error *err) 
     cpu_slot *s = calloc(1, sizeof *s);
     if (!s) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "cpu backend: out of memory for a slot");
     s->ctx = c;
-    size_t mb = (size_t)c->max_batch, cells = (size_t)c->net.board_size * c->net.board_size;
-    s->buf.input = calloc(mb, sizeof *s->buf.input);
-    s->buf.policy = calloc(mb * cells, sizeof(float));
-    s->buf.logits = calloc(mb * cells, sizeof(float));
-    s->buf.value = calloc(mb, sizeof(float));
-    if (!s->buf.input || !s->buf.policy || !s->buf.logits || !s->buf.value) {
-        cpu_slot_destroy(s);
-        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "cpu backend: out of memory for a slot of batch %d",
-                                c->max_batch);
+    hexgpu_status st = hexgpu_slot_buffers_alloc(&s->buf, c->max_batch, c->net.board_size * c->net.board_size, err);
+    if (st) {
+        free(s);
+        return hexgpu_error_prefix(err, "cpu backend");
     }
-    hexgpu_status st = hexgpu_cpu_workspace_create(&c->net, c->max_batch, c->threads, &s->ws, err);
+    st = hexgpu_cpu_workspace_create(&c->net, c->max_batch, c->threads, &s->ws, err);
     if (st) {
         cpu_slot_destroy(s);
         return st;
