@@ -113,6 +113,31 @@ hexgpu_status hexgpu_gzip_inflate(const uint8_t *bytes, size_t len, uint64_t max
     return HEXGPU_OK;
 }
 
+/* Training wrappers prefix every key: nn.DataParallel / DistributedDataParallel with
+ * "module.", torch.compile with "_orig_mod." (possibly both). A state dict saved from the
+ * wrapper is the same network, so when EVERY key carries one of these prefixes it is
+ * removed (repeatedly) and noted in info. A map where only some keys carry it is left as
+ * it is, for network building to name the odd key. */
+static void strip_wrapper_prefixes(hexgpu_tensor_map *map, hexgpu_model_file_info *info) {
+    static const char *const prefixes[] = {"module.", "_orig_mod."};
+    for (int stripped = 1; stripped && map->count > 0;) {
+        stripped = 0;
+        for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0]; p++) {
+            size_t plen = strlen(prefixes[p]);
+            size_t i = 0;
+            while (i < map->count && strncmp(map->items[i].name, prefixes[p], plen) == 0) i++;
+            if (i < map->count) continue;
+            for (i = 0; i < map->count; i++) {
+                char *name = map->items[i].name;
+                memmove(name, name + plen, strlen(name + plen) + 1);
+            }
+            size_t used = strlen(info->stripped_prefix);
+            snprintf(info->stripped_prefix + used, sizeof info->stripped_prefix - used, "%s", prefixes[p]);
+            stripped = 1;
+        }
+    }
+}
+
 hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_tensor_map *out,
                                       hexgpu_model_file_info *info, hexgpu_error *err) {
     hexgpu_model_file_info scratch;
@@ -152,6 +177,7 @@ hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_t
     if (st == HEXGPU_OK && out->count == 0)
         st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "%s file holds no tensors",
                               hexgpu_model_format_name(info->format));
+    if (st == HEXGPU_OK) strip_wrapper_prefixes(out, info);
     return st;
 }
 

@@ -21,6 +21,7 @@ typedef struct hexgpu_model_file_info {
     int trainer_checkpoint; /* 1 when the weights came from a dict's 'model_state_dict' */
     int board_size;         /* safetensors __metadata__ "board_size", 0 when absent */
     char arch[64];          /* safetensors __metadata__ "arch", "" when absent */
+    char stripped_prefix[64]; /* "module." / "_orig_mod." removed from every key, "" when none */
 } hexgpu_model_file_info;
 
 /* Limits that keep hostile files from costing much (see docs/model-files.md). */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime/model_file.h"
+#include "runtime/safetensors_write.h"
 #include "runtime/test_model_util.h"
 #include "support/fixtures.h"
 
@@ -81,4 +82,61 @@ Test(model_file, missing_file_is_io_error_naming_path) {
     hexgpu_error err = {0};
     cr_assert_eq(hexgpu_model_file_load("/nonexistent/model.pt", &map, NULL, &err), HEXGPU_ERR_IO);
     cr_assert(strstr(err.message, "/nonexistent/model.pt"), "%s", err.message);
+}
+
+/* Re-serialises tiny13 with every key renamed "<prefix><key>" and loads it back. */
+static void load_renamed(const char *prefix_of_all, const char *prefix_of_first, hexgpu_tensor_map *out,
+                         hexgpu_model_file_info *info, hexgpu_status *st, hexgpu_error *err) {
+    hexgpu_tensor_map ref = {0}, renamed = {0};
+    load_fixture("tiny13", "model.safetensors", &ref, info);
+    for (size_t i = 0; i < ref.count; i++) {
+        const hexgpu_tensor *t = &ref.items[i];
+        char name[256];
+        snprintf(name, sizeof name, "%s%s%s", i == 0 ? prefix_of_first : "", prefix_of_all, t->name);
+        float *copy = malloc((size_t)t->numel * sizeof(float));
+        memcpy(copy, t->data, (size_t)t->numel * sizeof(float));
+        cr_assert_eq(hexgpu_tensor_map_add(&renamed, name, t->ndim, t->shape, t->source_dtype, copy, NULL), HEXGPU_OK);
+    }
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    cr_assert_eq(hexgpu_safetensors_serialize(&renamed, NULL, 0, &bytes, &len, NULL), HEXGPU_OK);
+    *st = hexgpu_model_bytes_load(bytes, len, out, info, err);
+    free(bytes);
+    hexgpu_tensor_map_free(&renamed);
+    hexgpu_tensor_map_free(&ref);
+}
+
+Test(model_file, wrapper_prefixes_of_every_key_are_removed) {
+    /* torch.compile around DataParallel saves "_orig_mod.module.<key>". */
+    hexgpu_tensor_map map = {0}, ref = {0};
+    hexgpu_model_file_info info;
+    hexgpu_status st;
+    hexgpu_error err = {0};
+    load_renamed("_orig_mod.module.", "", &map, &info, &st, &err);
+    cr_assert_eq(st, HEXGPU_OK, "%s", err.message);
+    cr_assert_str_eq(info.stripped_prefix, "_orig_mod.module.");
+    load_fixture("tiny13", "model.safetensors", &ref, &info);
+    cr_assert_str_eq(info.stripped_prefix, "");
+    model_test_assert_same(&ref, &map);
+    hexgpu_tensor_map_free(&map);
+    hexgpu_tensor_map_free(&ref);
+}
+
+Test(model_file, a_prefix_on_some_keys_only_is_kept) {
+    hexgpu_tensor_map map = {0};
+    hexgpu_model_file_info info;
+    hexgpu_status st;
+    hexgpu_error err = {0};
+    load_renamed("", "module.", &map, &info, &st, &err);
+    cr_assert_eq(st, HEXGPU_OK, "%s", err.message);
+    cr_assert_str_eq(info.stripped_prefix, "");
+    hexgpu_tensor_map ref = {0};
+    load_fixture("tiny13", "model.safetensors", &ref, &info);
+    char first[256];
+    snprintf(first, sizeof first, "module.%s", ref.items[0].name);
+    cr_assert_not_null(hexgpu_tensor_map_find(&map, first), "the one prefixed key keeps its prefix");
+    cr_assert_not_null(hexgpu_tensor_map_find(&map, ref.items[1].name));
+    cr_assert_null(hexgpu_tensor_map_find(&map, ref.items[0].name));
+    hexgpu_tensor_map_free(&ref);
+    hexgpu_tensor_map_free(&map);
 }
