@@ -28,14 +28,16 @@ static hexgpu_status choose_algo(hexgpu_cuda_context *ctx, cudnnHandle_t handle,
     int got = 0;
     const char *force = getenv("HEXGPU_CUDNN_ALGO");
     int only_precomp = force && strcmp(force, "precomp") == 0;
-    hexgpu_status st = HEXGPU_OK;
-    if (!only_precomp)
+    cudnnMathType_t base_math = ctx->precision == HEXGPU_PRECISION_FP16 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+    /* The heuristics rank for the descriptor's math type: with the default (TF32 allowed
+     * on Ampere and later) the fp32 list would be ranked for TF32 kernels. */
+    hexgpu_status st = HEXGPU_CUDNN_CALL(err, c->name, cudnnSetConvolutionMathType(c->conv_desc[b], base_math));
+    if (st == HEXGPU_OK && !only_precomp)
         st = HEXGPU_CUDNN_CALL(err, c->name,
                                cudnnGetConvolutionForwardAlgorithm_v7(handle, c->x_desc[b], c->filter_desc,
                                                                       c->conv_desc[b], c->y_desc[b],
                                                                       CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf));
     if (st != HEXGPU_OK) return st;
-    cudnnMathType_t base_math = ctx->precision == HEXGPU_PRECISION_FP16 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
     for (int i = 0; i < got; i++) {
         if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > WORKSPACE_LIMIT) continue;
         cudnnMathType_t math = ctx->precision == HEXGPU_PRECISION_FP16 ? perf[i].mathType : CUDNN_FMA_MATH;
