@@ -58,6 +58,13 @@ hexgpu_status hexgpu_cuda_slot_create(void *ctx_ptr, void **out, hexgpu_error *e
     /* Rows past a batch run as padding up to the bucket size: zero bytes are empty boards. */
     HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create",
                                 cudaMemsetAsync(slot->d_input, 0, mb * sizeof(hexgpu_position), slot->stream)));
+    /* The fused convolutions without a residual pass y itself as z with alpha2 = 0;
+     * 0 * NaN is NaN should cuDNN read z anyway, so the buffers never hold garbage bits
+     * (later they only ever hold finite activations). */
+    for (int i = 0; i < 4; i++)
+        HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create",
+                                    cudaMemsetAsync(slot->d_act[i], 0, mb * ctx->act_elems * ctx->elem_size,
+                                                    slot->stream)));
     HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create", cudaStreamSynchronize(slot->stream)));
     *out = slot;
     return HEXGPU_OK;
