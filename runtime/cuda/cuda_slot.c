@@ -105,9 +105,11 @@ static hexgpu_status prepare_bucket(hexgpu_cuda_slot *slot, int b, hexgpu_error 
     slot->prepared[b] = 1;
     if (!slot->ctx->use_graphs) return HEXGPU_OK;
 
-    st = HEXGPU_CUDA_CALL(err, "graph capture",
-                          cudaStreamBeginCapture(slot->stream, cudaStreamCaptureModeThreadLocal));
-    if (st != HEXGPU_OK) return st;
+    /* A refused capture is not an error of this batch: it runs directly like the warm-up. */
+    if (cudaStreamBeginCapture(slot->stream, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
+        cudaGetLastError();
+        return HEXGPU_OK;
+    }
     hexgpu_error capture_err = {0};
     hexgpu_status captured = hexgpu_cuda_forward_enqueue(slot, b, &capture_err);
     cudaGraph_t graph = NULL;
