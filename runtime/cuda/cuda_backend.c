@@ -41,6 +41,10 @@ static hexgpu_status cuda_create(const hexgpu_network *net, const hexgpu_backend
     if (!hexgpu_cuda_available(config->device, why, sizeof why))
         return hexgpu_error_set(err, HEXGPU_ERR_NO_DEVICE, "cuda backend: %s", why);
 
+    /* The weights and plans below belong to this device, whatever the calling thread
+     * used before (available() happens to select it too; this does not rely on that). */
+    hexgpu_status st = HEXGPU_CUDA_CALL(err, "cuda backend", cudaSetDevice(config->device));
+    if (st != HEXGPU_OK) return st;
     hexgpu_cuda_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "cuda backend: context");
     ctx->device = config->device;
@@ -57,7 +61,7 @@ static hexgpu_status cuda_create(const hexgpu_network *net, const hexgpu_backend
     ctx->use_graphs = !(graphs && strcmp(graphs, "0") == 0);
     make_buckets(ctx);
 
-    hexgpu_status st = hexgpu_cuda_weights_upload(ctx, net, err);
+    st = hexgpu_cuda_weights_upload(ctx, net, err);
     if (st == HEXGPU_OK) st = hexgpu_cuda_plan_create(ctx, err);
     if (st != HEXGPU_OK) {
         cuda_destroy(ctx);

@@ -17,11 +17,22 @@ static hexgpu_status run_conv(hexgpu_cuda_slot *slot, const hexgpu_cuda_conv *c,
                                                          ctx->workspace_bytes, &zero, c->y_desc[b], y));
     /* y = relu(conv(x) + alpha2 * z + bias); without a residual z is y itself, scaled by 0. */
     int residual = c->kind == HEXGPU_CUDA_CONV_RELU_RESIDUAL;
-    return HEXGPU_CUDNN_CALL(err, c->name,
-                             cudnnConvolutionBiasActivationForward(
-                                 slot->cudnn, &one, c->x_desc[b], x, c->filter_desc, c->weight, c->conv_desc[b],
-                                 c->algo[b], slot->d_workspace, ctx->workspace_bytes, residual ? &one : &zero,
-                                 c->y_desc[b], residual ? z : y, c->bias_desc, c->bias, ctx->relu, c->y_desc[b], y));
+    cudnnConvolutionFwdAlgo_t algo = c->algo[b];
+    cudnnStatus_t code = cudnnConvolutionBiasActivationForward(
+        slot->cudnn, &one, c->x_desc[b], x, c->filter_desc, c->weight, c->conv_desc[b], algo, slot->d_workspace,
+        ctx->workspace_bytes, residual ? &one : &zero, c->y_desc[b], residual ? z : y, c->bias_desc, c->bias,
+        ctx->relu, c->y_desc[b], y);
+    /* The algorithms are ranked for the plain convolution; the fused call may refuse one
+     * (a host-side check: nothing was enqueued). IMPLICIT_PRECOMP_GEMM supports every fused
+     * configuration and its workspace is part of workspace_bytes (cuda_plan.c). */
+    if (code == CUDNN_STATUS_NOT_SUPPORTED && algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM) {
+        algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+        code = cudnnConvolutionBiasActivationForward(
+            slot->cudnn, &one, c->x_desc[b], x, c->filter_desc, c->weight, c->conv_desc[b], algo, slot->d_workspace,
+            ctx->workspace_bytes, residual ? &one : &zero, c->y_desc[b], residual ? z : y, c->bias_desc, c->bias,
+            ctx->relu, c->y_desc[b], y);
+    }
+    return HEXGPU_CUDNN_CALL(err, c->name, code);
 }
 
 hexgpu_status hexgpu_cuda_forward_enqueue(hexgpu_cuda_slot *slot, int bucket, hexgpu_error *err) {

@@ -114,6 +114,17 @@ static hexgpu_status plan_conv(hexgpu_cuda_context *ctx, cudnnHandle_t handle, h
                                     c->name, on, oc, oh, ow, batch, c->out_stored, c->out_side, c->out_side);
         if ((st = choose_algo(ctx, handle, c, b, err))) return st;
         if (c->workspace[b] > ctx->workspace_bytes) ctx->workspace_bytes = c->workspace[b];
+        if (c->kind != HEXGPU_CUDA_CONV_PLAIN) {
+            /* Room for the fallback of cuda_forward.c when the fused call refuses the
+             * chosen algorithm. */
+            size_t precomp = 0;
+            if ((st = HEXGPU_CUDNN_CALL(err, c->name,
+                                        cudnnGetConvolutionForwardWorkspaceSize(
+                                            handle, c->x_desc[b], c->filter_desc, c->conv_desc[b], c->y_desc[b],
+                                            CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, &precomp))))
+                return st;
+            if (precomp > ctx->workspace_bytes) ctx->workspace_bytes = precomp;
+        }
     }
     return HEXGPU_OK;
 }
