@@ -60,6 +60,10 @@ for precision in fp16 fp32; do
     --precision "$precision" --batch "$b" --seconds 0.5 --repeats 3 --json
   grep '^{' "$out/bench_hexgpu_$precision.txt" | sed 's/^/  /' >>"$summary"
 done
+# The engine (scheduler, slots, 4 async submitters) against the raw backend, same run.
+step bench_engine 60 "$bundle/bin/hexgpu" bench --engine "${model_args[@]}" --backend cuda --batch 256,4096 \
+  --submitters 4 --seconds 0.5 --repeats 3 --json
+grep '^{' "$out/bench_engine.txt" | sed 's/^/  /' >>"$summary"
 step bench_pytorch 120 python3 scripts/bench_pytorch.py --model "$model" --batch "$batches" --seconds 0.5 --repeats 3
 grep '^{' "$out/bench_pytorch.txt" | sed 's/^/  /' >>"$summary"
 rm -f "$out/full_size.safetensors.tmp" # 45 MB: not worth bringing back

@@ -1,6 +1,7 @@
 /* hexgpu bench: one JSON object per batch size with real figures, the chosen backend on
  * stderr, and usage errors. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,12 +44,57 @@ Test(cli_bench, json_line_per_batch_size) {
     hexgpu_cli_result_free(&r);
 }
 
+/* Engine mode: one object per batch size with the engine's figures next to the raw
+ * backend's; the scheduler never forms a batch above max_batch = the batch size. */
+Test(cli_bench, engine_json_line) {
+    char model[4096];
+    snprintf(model, sizeof model, "%s", hexgpu_test_fixture_path("tiny13/model.safetensors"));
+    const char *argv[] = {"bench", "--engine", "--model", model, "--backend", "cpu", "--batch", "16", "--seconds",
+                          "0.2", "--repeats", "1", "--json", NULL};
+    hexgpu_cli_result r;
+    cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
+    cr_assert(strstr(r.err, "bench: backend cpu (asked for)"), "stderr: %s", r.err);
+    char *end = strchr(r.out, '\n');
+    cr_assert(end && end[1] == '\0', "exactly one line: %s", r.out);
+    hexgpu_json obj;
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_json_parse(r.out, (size_t)(end - r.out), &obj, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_str_eq(hexgpu_json_get(&obj, "mode")->string, "engine");
+    cr_assert_str_eq(hexgpu_json_get(&obj, "backend")->string, "cpu");
+    cr_assert_eq(hexgpu_json_get(&obj, "board_size")->integer, 13);
+    cr_assert_eq(hexgpu_json_get(&obj, "batch")->integer, 16);
+    cr_assert_eq(hexgpu_json_get(&obj, "submitters")->integer, 4);
+    cr_assert_eq(hexgpu_json_get(&obj, "in_flight")->integer, 32);
+    cr_assert_eq(hexgpu_json_get(&obj, "slots")->integer, 3);
+    double boards = hexgpu_json_get(&obj, "boards_per_s")->number, raw = hexgpu_json_get(&obj, "raw_boards_per_s")->number;
+    double ratio = hexgpu_json_get(&obj, "ratio_to_raw")->number, mean = hexgpu_json_get(&obj, "mean_batch")->number;
+    cr_assert(boards > 0 && raw > 0, "engine %g, raw %g boards/s", boards, raw);
+    cr_assert(fabs(ratio - boards / raw) < 1e-3 * ratio + 1e-3, "ratio %g vs %g / %g", ratio, boards, raw);
+    cr_assert(mean >= 1 && mean <= 16, "mean batch %g", mean);
+    double busy = hexgpu_json_get(&obj, "busy_fraction")->number;
+    cr_assert(busy > 0 && busy <= 1.0001, "busy %g", busy);
+    const hexgpu_json *lat = hexgpu_json_get(&obj, "batch_latency_us"), *wait = hexgpu_json_get(&obj, "queue_wait_us");
+    cr_assert(lat && wait);
+    double p50 = hexgpu_json_get(lat, "p50")->number, p99 = hexgpu_json_get(lat, "p99")->number;
+    cr_assert(p50 > 0 && p99 >= p50, "batch latency p50 %g p99 %g", p50, p99);
+    cr_assert(hexgpu_json_get(wait, "p99")->number >= hexgpu_json_get(wait, "p50")->number);
+    cr_assert(hexgpu_json_get(&obj, "batches")->integer >= 1);
+    hexgpu_json_free(&obj);
+    hexgpu_cli_result_free(&r);
+}
+
 Test(cli_bench, usage_errors) {
     const char *const cases[][6] = {
         {"bench", "--batch", "1", NULL},                                  /* neither --model nor --random-init */
         {"bench", "--random-init", "--batch", "0", NULL},                 /* batch out of range */
         {"bench", "--random-init", "--backend", "tpu", NULL},
         {"bench", "--random-init", "--repeats", "x", NULL},
+        {"bench", "--engine", "--random-init", "--submitters", "0", NULL},
+        {"bench", "--engine", "--random-init", "--in-flight", "-3", NULL},
+        {"bench", "--engine", "--random-init", "--slots", "two", NULL},
+        {"bench", "--random-init", "--slots", "2", NULL}, /* an engine option without --engine */
+        {"bench", "--engine", "--batch", "16", NULL},     /* still needs a model */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         hexgpu_cli_result r;

@@ -1,0 +1,65 @@
+/* hexgpu bench, shared between its two modes: the options, the position pool, the raw
+ * backend measurement (cli/bench_raw.c) and the engine measurement (cli/bench_engine.c). */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hexgpu.h"
+#include "runtime/backend.h"
+#include "runtime/network.h"
+
+#define HEXGPU_BENCH_MAX_BATCHES 32
+#define HEXGPU_BENCH_POOL 4096 /* distinct positions cycled through by both modes */
+
+typedef struct hexgpu_bench_options {
+    const char *model;
+    int random_init;
+    hexgpu_backend_kind backend;
+    hexgpu_precision precision;
+    int device, threads, repeats, json;
+    double seconds;
+    int batches[HEXGPU_BENCH_MAX_BATCHES], batch_count;
+    uint64_t seed;
+    int engine;     /* --engine: through hexgpu_engine_submit, compared with the raw backend */
+    int submitters; /* submitting threads (engine mode) */
+    int in_flight;  /* requests each submitter keeps in flight; 0 = 2 x batch */
+    int slots;      /* engine slots */
+} hexgpu_bench_options;
+
+/* A raw backend session: one context and one slot of max_batch, and the position pool. */
+typedef struct hexgpu_bench_raw {
+    const hexgpu_backend_ops *ops;
+    void *ctx, *slot;
+    hexgpu_position *pool; /* HEXGPU_BENCH_POOL distinct positions */
+    char chosen[384];      /* how the backend was chosen */
+    char device[384];      /* the CUDA card, or the CPU, OpenBLAS kernels and threads */
+    const char *precision; /* the precision the backend runs */
+} hexgpu_bench_raw;
+
+/* Median boards/s and median latency of one batch over the timed repeats. */
+typedef struct hexgpu_bench_figure {
+    double boards_per_s, latency_us;
+    long launches;
+} hexgpu_bench_figure;
+
+/* Selects the backend (o->backend, device, precision, threads), makes its context and
+ * slot for max_batch and the seeded pool. On failure nothing stays allocated. */
+hexgpu_status hexgpu_bench_raw_open(const hexgpu_bench_options *o, const hexgpu_network *net, int max_batch,
+                                    hexgpu_bench_raw *raw, hexgpu_error *err);
+/* A warm-up (min(seconds, 0.5) s), then o->repeats timed repeats of o->seconds. */
+hexgpu_status hexgpu_bench_raw_measure(hexgpu_bench_raw *raw, const hexgpu_bench_options *o, int batch,
+                                       hexgpu_bench_figure *out, hexgpu_error *err);
+void hexgpu_bench_raw_close(hexgpu_bench_raw *raw);
+
+/* Engine mode (--engine): per batch size, the raw figure then the engine's, printed as
+ * a table or JSON lines. model_path is a file the engine can open. Returns an exit code. */
+int hexgpu_bench_engine(const hexgpu_bench_options *o, const hexgpu_network *net, const char *model_path,
+                        const char *model_name);
+
+/* "fp16", "fp32" or "auto". */
+const char *hexgpu_bench_precision_name(hexgpu_precision precision);
+/* Median of v[0..n) (sorts v). */
+double hexgpu_bench_median(double *v, int n);
+/* text as a JSON string body (quotes, backslashes, control characters escaped) in out. */
+const char *hexgpu_bench_json_escape(const char *text, char *out, size_t len);

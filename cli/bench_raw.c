@@ -1,0 +1,178 @@
+/* hexgpu bench, raw backend measurement: the seeded pool of distinct random legal
+ * positions, the device description, and timed batches straight through the backend
+ * vtable (no cache, no scheduler). Shared by the raw and the engine mode. */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef HEXGPU_HAVE_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
+#include "cli/bench.h"
+#include "profiling/timer.h"
+#include "runtime/status.h"
+#include "selfplay/board.h"
+
+/* Positions from random legal games of random length, seeded: what self-play asks.
+ * Repeats (short games coincide often) are redrawn, so the pool holds count distinct
+ * positions; seen[] is an open-addressing set of pool indices + 1 keyed by hash. */
+static hexgpu_status random_positions(int size, uint64_t seed, hexgpu_position *out, int count, hexgpu_error *err) {
+    hexgpu_board *board = malloc(sizeof *board);
+    int *legal = malloc(HEXGPU_MAX_CELLS * sizeof *legal);
+    size_t set_len = 1;
+    while (set_len < 2 * (size_t)count) set_len <<= 1;
+    int *seen = calloc(set_len, sizeof *seen);
+    hexgpu_status st = board && legal && seen ? HEXGPU_OK : HEXGPU_ERR_OUT_OF_MEMORY;
+    if (st) hexgpu_error_set(err, st, "bench: out of memory for the position pool");
+    uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
+    long draws = 0;
+    for (int i = 0; i < count && !st;) {
+        st = hexgpu_board_init(board, size, err);
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        int moves = (int)((s >> 33) % (uint64_t)(size * size));
+        for (int m = 0; m < moves && !st && hexgpu_board_winner(board) == HEXGPU_NONE; m++) {
+            int n = hexgpu_board_legal_moves(board, legal);
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            st = hexgpu_board_play(board, legal[(s >> 33) % (uint64_t)n], err);
+        }
+        if (st) break;
+        hexgpu_board_to_position(board, &out[i]);
+        size_t h = (size_t)hexgpu_position_hash(&out[i]) & (set_len - 1);
+        while (seen[h] && !hexgpu_position_equal(&out[seen[h] - 1], &out[i])) h = (h + 1) & (set_len - 1);
+        /* a new one is kept (index i, stored + 1); tiny boards have fewer distinct
+         * positions than the pool, so after 64 draws per slot repeats are kept too */
+        if (!seen[h]) seen[h] = ++i;
+        else if (++draws > 64L * count) i++;
+    }
+    free(board);
+    free(legal);
+    free(seen);
+    return st;
+}
+
+/* The CUDA card's name, or the CPU model, its cores, OpenBLAS's kernel family and the
+ * threads a batch is split over (threads 0 = every core). */
+static void device_name(const hexgpu_backend_ops *ops, int device, int threads, char *name, size_t len) {
+    snprintf(name, len, "unknown");
+#ifdef HEXGPU_HAVE_CUDA
+    struct cudaDeviceProp prop;
+    if (strcmp(ops->name, "cuda") == 0) {
+        if (cudaGetDeviceProperties(&prop, device) == cudaSuccess) snprintf(name, len, "%s", prop.name);
+        return;
+    }
+#else
+    (void)device;
+#endif
+    (void)ops;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512], model[256] = "CPU";
+    int cores = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "processor", 9) == 0) cores++;
+        char *colon = strchr(line, ':');
+        if (cores == 1 && colon && strncmp(line, "model name", 10) == 0) {
+            snprintf(model, sizeof model, "%s", colon + 2);
+            model[strcspn(model, "\n")] = '\0';
+        }
+    }
+    if (f) fclose(f);
+    snprintf(name, len, "%s, %d cores, OpenBLAS %s, %d threads", model, cores, openblas_get_corename(),
+             threads > 0 ? threads : cores);
+}
+
+static int compare_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double hexgpu_bench_median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, compare_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+const char *hexgpu_bench_json_escape(const char *text, char *out, size_t len) {
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 7 < len; p++) {
+        if (*p == '"' || *p == '\\') o += (size_t)snprintf(out + o, len - o, "\\%c", *p);
+        else if (*p < 0x20) o += (size_t)snprintf(out + o, len - o, "\\u%04x", *p);
+        else out[o++] = (char)*p;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+const char *hexgpu_bench_precision_name(hexgpu_precision precision) {
+    return precision == HEXGPU_PRECISION_FP16 ? "fp16" : precision == HEXGPU_PRECISION_FP32 ? "fp32" : "auto";
+}
+
+hexgpu_status hexgpu_bench_raw_open(const hexgpu_bench_options *o, const hexgpu_network *net, int max_batch,
+                                    hexgpu_bench_raw *raw, hexgpu_error *err) {
+    *raw = (hexgpu_bench_raw){0};
+    hexgpu_status st = hexgpu_backend_select(o->backend, o->device, &raw->ops, raw->chosen, sizeof raw->chosen, err);
+    if (st) return st;
+    hexgpu_backend_config config = {.device = o->device, .precision = o->precision, .max_batch = max_batch,
+                                    .threads = o->threads};
+    raw->pool = malloc(HEXGPU_BENCH_POOL * sizeof *raw->pool);
+    if (!raw->pool) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "bench: out of memory for the pool");
+    st = random_positions(net->board_size, o->seed, raw->pool, HEXGPU_BENCH_POOL, err);
+    if (!st) st = raw->ops->create(net, &config, &raw->ctx, err);
+    if (!st) st = raw->ops->slot_create(raw->ctx, &raw->slot, err);
+    if (st) {
+        hexgpu_bench_raw_close(raw);
+        return st;
+    }
+    device_name(raw->ops, o->device, o->threads, raw->device, sizeof raw->device);
+    raw->precision = hexgpu_bench_precision_name(raw->ops->precision(raw->ctx));
+    return HEXGPU_OK;
+}
+
+void hexgpu_bench_raw_close(hexgpu_bench_raw *raw) {
+    if (raw->slot) raw->ops->slot_destroy(raw->slot);
+    if (raw->ctx) raw->ops->destroy(raw->ctx);
+    free(raw->pool);
+    *raw = (hexgpu_bench_raw){0};
+}
+
+/* Launches batches of `batch` positions (a fresh slice of the pool each time) for
+ * `seconds`; at least one launch. */
+static hexgpu_status timed_loop(hexgpu_bench_raw *raw, int batch, double seconds, hexgpu_bench_figure *r,
+                                hexgpu_error *err) {
+    hexgpu_slot_buffers buf = raw->ops->slot_buffers(raw->slot);
+    int64_t start = hexgpu_timer_now_ns(), limit = (int64_t)(seconds * 1e9), now = start;
+    long launches = 0;
+    int offset = 0;
+    do {
+        for (int b = 0; b < batch; b++) buf.input[b] = raw->pool[(offset + b) % HEXGPU_BENCH_POOL];
+        offset = (offset + batch) % HEXGPU_BENCH_POOL;
+        hexgpu_status st = raw->ops->slot_launch(raw->slot, batch, 1, err);
+        if (!st) st = raw->ops->slot_wait(raw->slot, err);
+        if (st) return st;
+        launches++;
+        now = hexgpu_timer_now_ns();
+    } while (now - start < limit);
+    double elapsed = (double)(now - start) * 1e-9;
+    r->launches = launches;
+    r->boards_per_s = (double)launches * batch / elapsed;
+    r->latency_us = elapsed / (double)launches * 1e6;
+    return HEXGPU_OK;
+}
+
+hexgpu_status hexgpu_bench_raw_measure(hexgpu_bench_raw *raw, const hexgpu_bench_options *o, int batch,
+                                       hexgpu_bench_figure *out, hexgpu_error *err) {
+    hexgpu_bench_figure warm, run;
+    double rate[1000], latency[1000];
+    long launches = 0;
+    hexgpu_status st = timed_loop(raw, batch, o->seconds < 0.5 ? o->seconds : 0.5, &warm, err);
+    for (int r = 0; r < o->repeats && !st; r++) {
+        st = timed_loop(raw, batch, o->seconds, &run, err);
+        rate[r] = run.boards_per_s;
+        latency[r] = run.latency_us;
+        launches += run.launches;
+    }
+    if (st) return st;
+    out->boards_per_s = hexgpu_bench_median(rate, o->repeats);
+    out->latency_us = hexgpu_bench_median(latency, o->repeats);
+    out->launches = launches;
+    return HEXGPU_OK;
+}
