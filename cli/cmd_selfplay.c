@@ -206,11 +206,13 @@ int hexgpu_cmd_selfplay(int argc, char **argv) {
     sigaction(SIGTERM, &sa, &old_term);
     a.config.interrupt = &interrupt_flag;
     hexgpu_status st = hexgpu_selfplay_run(engine, &a.config, on_game, &r, &stats, &err);
+    hexgpu_error close_err = {0};
+    /* Close also after a failure: the games kept so far still reach the file. Without
+     * --streaming_save every game is written here, so the handlers (which only set the
+     * flag) stay until the file is complete: a Ctrl-C now must not lose finished games. */
+    hexgpu_status closed = hexgpu_record_writer_close(r.writer, &close_err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    hexgpu_error close_err = {0};
-    /* Close also after a failure: the games kept so far still reach the file. */
-    hexgpu_status closed = hexgpu_record_writer_close(r.writer, &close_err);
     if (st == HEXGPU_OK && closed != HEXGPU_OK) st = closed, err = close_err;
     hexgpu_engine_stats es;
     hexgpu_engine_stats_read(engine, &es);
