@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "host/engine_impl.h"
+#include "profiling/timer.h"
 #include "runtime/status.h"
 
 #define MAX_SLOTS 64
@@ -95,7 +96,7 @@ hexgpu_status hexgpu_engine_open_backend(const hexgpu_backend_ops *ops, void *ct
     e->borrowed = borrowed;
     e->borrowed_free = borrowed_free;
     pthread_mutex_init(&e->lock, NULL);
-    pthread_cond_init(&e->work, NULL);
+    hexgpu_timer_cond_init(&e->work);
     hexgpu_status st = hexgpu_stats_init(&e->stats, err);
     if (st == HEXGPU_OK) st = hexgpu_engine_options_resolve(options, ops, &e->options, err);
     if (st == HEXGPU_OK && (board_size < HEXGPU_MIN_SIZE || board_size > HEXGPU_MAX_SIZE))

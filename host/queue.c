@@ -13,7 +13,7 @@ hexgpu_status hexgpu_queue_init(hexgpu_queue *q, hexgpu_error *err) {
     hexgpu_ring_init(&q->done, sizeof(hexgpu_completion));
     if (pthread_mutex_init(&q->lock, NULL) != 0)
         return hexgpu_error_set(err, HEXGPU_ERR_INTERNAL, "completion queue: pthread_mutex_init failed");
-    if (pthread_cond_init(&q->changed, NULL) != 0) {
+    if (hexgpu_timer_cond_init(&q->changed) != 0) {
         pthread_mutex_destroy(&q->lock);
         return hexgpu_error_set(err, HEXGPU_ERR_INTERNAL, "completion queue: pthread_cond_init failed");
     }
