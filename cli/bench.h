@@ -44,9 +44,10 @@ typedef struct hexgpu_bench_figure {
 } hexgpu_bench_figure;
 
 /* Selects the backend (o->backend, device, precision, threads), makes its context and
- * slot for max_batch and the seeded pool. On failure nothing stays allocated. */
-hexgpu_status hexgpu_bench_raw_open(const hexgpu_bench_options *o, const hexgpu_network *net, int max_batch,
-                                    hexgpu_bench_raw *raw, hexgpu_error *err);
+ * slot for the largest of o->batches and the seeded pool, and says on stderr which
+ * backend was chosen. Returns an exit code; on failure the error is printed and
+ * nothing stays allocated. */
+int hexgpu_bench_raw_start(const hexgpu_bench_options *o, const hexgpu_network *net, hexgpu_bench_raw *raw);
 /* A warm-up (min(seconds, 0.5) s), then o->repeats timed repeats of o->seconds. */
 hexgpu_status hexgpu_bench_raw_measure(hexgpu_bench_raw *raw, const hexgpu_bench_options *o, int batch,
                                        hexgpu_bench_figure *out, hexgpu_error *err);

@@ -172,12 +172,9 @@ static void print_figure(const hexgpu_bench_options *o, const hexgpu_bench_raw *
 int hexgpu_bench_engine(const hexgpu_bench_options *o, const hexgpu_network *net, const char *model_path,
                         const char *model_name) {
     hexgpu_error err = {0};
-    int max_batch = 0;
-    for (int i = 0; i < o->batch_count; i++) max_batch = o->batches[i] > max_batch ? o->batches[i] : max_batch;
     hexgpu_bench_raw raw;
-    if (hexgpu_bench_raw_open(o, net, max_batch, &raw, &err))
-        return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
-    fprintf(stderr, "bench: %s\n", raw.chosen);
+    int code = hexgpu_bench_raw_start(o, net, &raw);
+    if (code != HEXGPU_EXIT_OK) return code;
     if (!o->json)
         printf("model %s (%dx%d)\nbackend %s, %s, %s\nengine: %d submitters, %s requests in flight each, %d slots, "
                "no cache\n%7s %12s %12s %6s %9s %5s %10s %10s %10s %10s\n",

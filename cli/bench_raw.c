@@ -10,6 +10,7 @@
 #endif
 
 #include "cli/bench.h"
+#include "cli/cli.h"
 #include "profiling/timer.h"
 #include "runtime/status.h"
 #include "selfplay/board.h"
@@ -106,8 +107,9 @@ const char *hexgpu_bench_precision_name(hexgpu_precision precision) {
     return precision == HEXGPU_PRECISION_FP16 ? "fp16" : precision == HEXGPU_PRECISION_FP32 ? "fp32" : "auto";
 }
 
-hexgpu_status hexgpu_bench_raw_open(const hexgpu_bench_options *o, const hexgpu_network *net, int max_batch,
-                                    hexgpu_bench_raw *raw, hexgpu_error *err) {
+/* max_batch: the largest batch size measured. */
+static hexgpu_status raw_open(const hexgpu_bench_options *o, const hexgpu_network *net, int max_batch,
+                              hexgpu_bench_raw *raw, hexgpu_error *err) {
     *raw = (hexgpu_bench_raw){0};
     hexgpu_status st = hexgpu_backend_select(o->backend, o->device, &raw->ops, raw->chosen, sizeof raw->chosen, err);
     if (st) return st;
@@ -125,6 +127,15 @@ hexgpu_status hexgpu_bench_raw_open(const hexgpu_bench_options *o, const hexgpu_
     device_name(raw->ops, o->device, o->threads, raw->device, sizeof raw->device);
     raw->precision = hexgpu_bench_precision_name(raw->ops->precision(raw->ctx));
     return HEXGPU_OK;
+}
+
+int hexgpu_bench_raw_start(const hexgpu_bench_options *o, const hexgpu_network *net, hexgpu_bench_raw *raw) {
+    hexgpu_error err = {0};
+    int max_batch = 0;
+    for (int i = 0; i < o->batch_count; i++) max_batch = o->batches[i] > max_batch ? o->batches[i] : max_batch;
+    if (raw_open(o, net, max_batch, raw, &err)) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    fprintf(stderr, "bench: %s\n", raw->chosen);
+    return HEXGPU_EXIT_OK;
 }
 
 void hexgpu_bench_raw_close(hexgpu_bench_raw *raw) {

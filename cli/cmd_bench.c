@@ -109,12 +109,9 @@ static int parse_args(int argc, char **argv, hexgpu_bench_options *o) {
 
 static int run_bench(const hexgpu_bench_options *o, const hexgpu_network *net, const char *model_name) {
     hexgpu_error err = {0};
-    int max_batch = 0;
-    for (int i = 0; i < o->batch_count; i++) max_batch = o->batches[i] > max_batch ? o->batches[i] : max_batch;
     hexgpu_bench_raw raw;
-    if (hexgpu_bench_raw_open(o, net, max_batch, &raw, &err))
-        return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
-    fprintf(stderr, "bench: %s\n", raw.chosen);
+    int code = hexgpu_bench_raw_start(o, net, &raw);
+    if (code != HEXGPU_EXIT_OK) return code;
     double mflop = 2.0 * (double)hexgpu_network_macs(net) * 1e-6;
     if (!o->json)
         printf("model %s (%dx%d, %.1f MFLOP/board)\nbackend %s, %s, %s\n%7s %12s %14s %10s %9s\n", model_name,
