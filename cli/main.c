@@ -1,4 +1,6 @@
 /* hexgpu: the command-line entry point; dispatches to cli/cmd_<name>.c. */
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +55,18 @@ static void usage(FILE *out) {
     fprintf(out, "\n'hexgpu <command> --help' describes a command's options.\n");
 }
 
-int main(int argc, char **argv) {
+/* Output that could not be written (a full disk, a closed pipe) is a failure, never a
+ * silent exit 0: the exit code is what scripts that save our output check. */
+static int finish_stdout(int code) {
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int saved = errno;
+        fprintf(stderr, "error: writing standard output: %s\n", strerror(saved ? saved : EIO));
+        return code == HEXGPU_EXIT_OK ? HEXGPU_EXIT_FAILURE : code;
+    }
+    return code;
+}
+
+static int run(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
         return HEXGPU_EXIT_USAGE;
@@ -69,4 +82,13 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "unknown command '%s' (try 'hexgpu --help')", argv[1]);
+}
+
+int main(int argc, char **argv) {
+    /* A reader that goes away (`hexgpu eval ... | head`) gives EPIPE on write instead of
+     * killing us mid-line; finish_stdout reports it. */
+    signal(SIGPIPE, SIG_IGN);
+    int code = run(argc, argv);
+    errno = 0;
+    return finish_stdout(code);
 }

@@ -1,7 +1,9 @@
 /* The hexgpu command's top level: --version, --help, unknown commands. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "hexgpu.h"
 #include "support/run_cli.h"
@@ -45,4 +47,16 @@ Test(cli_main, no_arguments_is_usage_error) {
     cr_assert_eq(r.exit_code, 2);
     cr_assert(strstr(r.err, "usage: hexgpu"));
     hexgpu_cli_result_free(&r);
+}
+
+Test(cli_main, output_that_cannot_be_written_is_a_failure) {
+    /* /dev/full: every write fails with ENOSPC, as on a full disk. */
+    const char *commands[] = {" show '#13,a1'", " --help", " --version"};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        char line[4096];
+        snprintf(line, sizeof line, "'%s'%s > /dev/full 2>/dev/null", HEXGPU_CLI_PATH, commands[i]);
+        int status = system(line);
+        cr_assert(WIFEXITED(status), "%s", line);
+        cr_assert_eq(WEXITSTATUS(status), 1, "%s exited %d", line, WEXITSTATUS(status));
+    }
 }
