@@ -28,6 +28,11 @@ static hexgpu_status check_all(const hexgpu_tensor_map *tensors, const hexgpu_la
             return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "tensor '%s': expected shape %s, found %s",
                                     e->name, hexgpu_shape_str(e->ndim, e->shape, (char[96]){0}, 96),
                                     hexgpu_shape_str(t->ndim, t->shape, (char[96]){0}, 96));
+        /* A diverged run saves NaN/Inf; its outputs would be NaN (not JSON, no policy). */
+        for (int64_t c = 0; e->role != HEXGPU_LAYOUT_BN_COUNT && c < t->numel; c++)
+            if (!isfinite(t->data[c]))
+                return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "tensor '%s': element %lld is %g (not finite)",
+                                        e->name, (long long)c, (double)t->data[c]);
         if (e->role == HEXGPU_LAYOUT_BN_VAR)
             for (int64_t c = 0; c < t->numel; c++)
                 if (!(t->data[c] >= 0.0f))
@@ -69,6 +74,14 @@ static hexgpu_status fold_conv(const hexgpu_tensor_map *tensors, const char *con
         for (size_t i = 0; i < per_out; i++)
             conv->weight[(size_t)o * per_out + i] = (float)((double)w[(size_t)o * per_out + i] * scale);
         conv->bias[o] = (float)((double)beta[o] - (double)mean[o] * scale);
+        /* Finite inputs can still overflow fp32 here (a huge gamma over a zero variance). */
+        int finite = isfinite(conv->bias[o]);
+        for (size_t i = 0; finite && i < per_out; i++) finite = isfinite(conv->weight[(size_t)o * per_out + i]);
+        if (!finite)
+            return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
+                                    "folding '%s' into '%s': output channel %d is not finite in fp32 "
+                                    "(gamma/sqrt(var+eps) = %g)",
+                                    bn_name, conv_name, o, scale);
     }
     return HEXGPU_OK;
 }

@@ -170,6 +170,42 @@ Test(network, refuses_a_negative_variance) {
     hexgpu_tensor_map_free(&map);
 }
 
+/* A diverged training run saves NaN/Inf weights; PyTorch would print NaN values, which
+ * are not JSON and not a usable policy, so the build refuses them naming the tensor. */
+Test(network, refuses_non_finite_values_naming_the_tensor) {
+    const struct { const char *name; int index; float value; } cases[] = {
+        {"input_conv.weight", 5, NAN},       {"layer2.0.bn1.running_mean", 1, INFINITY},
+        {"input_bn.running_var", 2, INFINITY}, {"policy_head.weight", 7, -INFINITY},
+        {"value_head.3.bias", 0, NAN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hexgpu_tensor_map map = {0};
+        random_map(&small_dims, &map);
+        find_mut(&map, cases[i].name)->data[cases[i].index] = cases[i].value;
+        hexgpu_network net;
+        hexgpu_error err;
+        cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_ERR_MODEL_FORMAT, "%s", cases[i].name);
+        char where[32];
+        snprintf(where, sizeof where, "element %d", cases[i].index);
+        cr_assert(strstr(err.message, cases[i].name) && strstr(err.message, where) &&
+                      strstr(err.message, "not finite"), "%s", err.message);
+        hexgpu_tensor_map_free(&map);
+    }
+}
+
+/* Finite inputs can still fold to Inf: gamma near FLT_MAX over sqrt(0 + eps). */
+Test(network, refuses_a_fold_that_overflows) {
+    hexgpu_tensor_map map = {0};
+    random_map(&small_dims, &map);
+    find_mut(&map, "input_bn.weight")->data[0] = 3e38f;
+    find_mut(&map, "input_bn.running_var")->data[0] = 0.0f;
+    hexgpu_network net;
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_ERR_MODEL_FORMAT);
+    cr_assert(strstr(err.message, "input_bn") && strstr(err.message, "not finite"), "%s", err.message);
+    hexgpu_tensor_map_free(&map);
+}
+
 static void check_fixture(const char *relative, hexgpu_layout_dims want, int64_t parameters, int spatial_last) {
     hexgpu_tensor_map map = {0};
     hexgpu_error err;
