@@ -40,7 +40,7 @@ int hexgpu_cmd_convert(int argc, char **argv) {
     char source[512];
     snprintf(source, sizeof source, "%s, %s%s", input, hexgpu_model_format_name(info.format),
              info.trainer_checkpoint ? " trainer checkpoint" : "");
-    int code = hexgpu_cli_write_model(&map, info.board_size, output, source);
+    int code = hexgpu_cli_write_model(&map, output, source);
     hexgpu_tensor_map_free(&map);
     return code;
 }

@@ -87,7 +87,7 @@ int hexgpu_cmd_init_model(int argc, char **argv) {
     }
     char source[64];
     snprintf(source, sizeof source, "init-model seed %llu", (unsigned long long)seed);
-    int code = hexgpu_cli_write_model(&map, 0, output, source);
+    int code = hexgpu_cli_write_model(&map, output, source);
     hexgpu_tensor_map_free(&map);
     return code;
 }

@@ -17,8 +17,7 @@ int hexgpu_cli_exit_code(hexgpu_status status) {
     }
 }
 
-int hexgpu_cli_write_model(const hexgpu_tensor_map *map, int metadata_board_size, const char *output,
-                           const char *source) {
+int hexgpu_cli_write_model(const hexgpu_tensor_map *map, const char *output, const char *source) {
     hexgpu_network net;
     hexgpu_error err = {0};
     hexgpu_status st = hexgpu_network_build(map, &net, &err);
@@ -26,9 +25,6 @@ int hexgpu_cli_write_model(const hexgpu_tensor_map *map, int metadata_board_size
     int board = net.board_size;
     int64_t params = net.parameter_count;
     hexgpu_network_free(&net);
-    if (metadata_board_size && metadata_board_size != board)
-        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s: metadata says board_size %d but policy_head is for %dx%d", source,
-                               metadata_board_size, board, board);
     char board_text[16];
     snprintf(board_text, sizeof board_text, "%d", board);
     const hexgpu_safetensors_meta meta[] = {{"board_size", board_text}, {"arch", "TwoHeadedResNet"}};

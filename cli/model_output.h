@@ -9,8 +9,7 @@
 /* Exit code for a failed status: 1 for I/O and memory, 2 for bad input or a bad model. */
 int hexgpu_cli_exit_code(hexgpu_status status);
 
-/* Builds the network from map (the check that it is a reference-layout model), checks
- * that a board_size from the source metadata (0: none) agrees, writes output atomically
- * and prints a one-line summary naming source. Returns the exit code (errors printed). */
-int hexgpu_cli_write_model(const hexgpu_tensor_map *map, int metadata_board_size, const char *output,
-                           const char *source);
+/* Builds the network from map (the check that it is a reference-layout model; the loader
+ * already refused metadata that contradicts it), writes output atomically and prints a
+ * one-line summary naming source. Returns the exit code (errors printed). */
+int hexgpu_cli_write_model(const hexgpu_tensor_map *map, const char *output, const char *source);

@@ -138,6 +138,18 @@ static void strip_wrapper_prefixes(hexgpu_tensor_map *map, hexgpu_model_file_inf
     }
 }
 
+/* safetensors metadata may claim a board size; a claim that contradicts the policy head
+ * (n*n rows) means the file was edited or mislabelled, so it is refused, not guessed. */
+static hexgpu_status check_metadata_board_size(const hexgpu_tensor_map *map, const hexgpu_model_file_info *info,
+                                               hexgpu_error *err) {
+    const hexgpu_tensor *policy = hexgpu_tensor_map_find(map, "policy_head.weight");
+    int64_t n = info->board_size;
+    if (!n || !policy || policy->ndim != 2 || policy->shape[0] == n * n) return HEXGPU_OK;
+    return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
+                            "metadata says board_size %lld but policy_head.weight has %lld rows (%lld expected)",
+                            (long long)n, (long long)policy->shape[0], (long long)(n * n));
+}
+
 hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_tensor_map *out,
                                       hexgpu_model_file_info *info, hexgpu_error *err) {
     hexgpu_model_file_info scratch;
@@ -178,6 +190,8 @@ hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_t
         st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "%s file holds no tensors",
                               hexgpu_model_format_name(info->format));
     if (st == HEXGPU_OK) strip_wrapper_prefixes(out, info);
+    if (st == HEXGPU_OK) st = check_metadata_board_size(out, info, err);
+    if (st != HEXGPU_OK) hexgpu_tensor_map_free(out);
     return st;
 }
 

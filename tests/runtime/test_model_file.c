@@ -140,3 +140,26 @@ Test(model_file, a_prefix_on_some_keys_only_is_kept) {
     hexgpu_tensor_map_free(&ref);
     hexgpu_tensor_map_free(&map);
 }
+
+/* convert refused a safetensors whose metadata board_size disagrees with policy_head
+ * while eval and selfplay used it: the loader itself refuses the contradiction. */
+Test(model_file, metadata_board_size_must_match_the_policy_head) {
+    hexgpu_tensor_map ref = {0}, map = {0};
+    hexgpu_model_file_info info;
+    load_fixture("tiny13", "model.safetensors", &ref, &info);
+    const hexgpu_safetensors_meta lie[] = {{"board_size", "11"}}, truth[] = {{"board_size", "13"}};
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    hexgpu_error err = {0};
+    cr_assert_eq(hexgpu_safetensors_serialize(&ref, lie, 1, &bytes, &len, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_model_bytes_load(bytes, len, &map, &info, &err), HEXGPU_ERR_MODEL_FORMAT);
+    cr_assert(strstr(err.message, "board_size 11") && strstr(err.message, "169"), "%s", err.message);
+    cr_assert_eq(map.count, 0, "a refused file leaves the map empty");
+    free(bytes);
+    cr_assert_eq(hexgpu_safetensors_serialize(&ref, truth, 1, &bytes, &len, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_model_bytes_load(bytes, len, &map, &info, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(info.board_size, 13);
+    free(bytes);
+    hexgpu_tensor_map_free(&map);
+    hexgpu_tensor_map_free(&ref);
+}
