@@ -22,8 +22,8 @@ static void usage(FILE *out) {
             "  --model_path PATH       .safetensors, .pt or .pt.gz checkpoint (--model too; required)\n"
             "  --num_games N           games to play (1000)\n"
             "  --num_workers N         search threads, each with its own games (1)\n"
-            "  --games-in-flight N     games each worker plays at once (16)\n"
-            "  --leaves-per-game N     leaves one game has in flight at once, kept apart by virtual loss (4)\n"
+            "  --games-in-flight N     games each worker plays at once, 1..65536 (16)\n"
+            "  --leaves-per-game N     leaves one game has in flight at once, kept apart by virtual loss, 1..1024 (4)\n"
             "  --batch_size N          largest network batch (engine default: 1024 GPU, 64 CPU)\n"
             "  --cache_size N          result cache entries, 0 = off (60000)\n"
             "  --mcts_sims N           simulations per move (500)\n"
@@ -40,7 +40,8 @@ static void usage(FILE *out) {
             "  --backend cpu|cuda|auto (auto)\n"
             "  --device N              CUDA device (0)\n"
             "SIGINT/SIGTERM stop the run; the games finished so far are written (exit code 1).\n"
-            "Exit codes: 0 ok, 1 model, device or write failure or interrupted, 2 bad usage.\n");
+            "Exit codes: 0 ok, 1 I/O (an unreadable model file), device or write failure or interrupted,\n"
+            "2 bad usage or a bad model file.\n");
 }
 
 typedef struct selfplay_args {
@@ -60,7 +61,10 @@ static int parse_long(const char *opt, const char *text, long long min, long lon
     return HEXGPU_EXIT_OK;
 }
 
-/* Every int option of selfplay has no upper bound short of INT_MAX. */
+/* Most int options of selfplay have no upper bound short of INT_MAX; the two that size
+ * per-worker buffers (games x leaves) are bounded so a huge value is a usage error. */
+#define MAX_GAMES_IN_FLIGHT 65536
+#define MAX_LEAVES_PER_GAME 1024 /* the driver's own limit */
 static int parse_int(const char *opt, const char *text, int min, int *out) {
     return hexgpu_cli_option_int(opt, text, min, INT_MAX, out);
 }
@@ -102,8 +106,8 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
             else if (strcmp(o, "--num_games") == 0) {
                 if ((rc = parse_long(o, v, 0, INT64_MAX / 2, &n)) == HEXGPU_EXIT_OK) a->config.games = n;
             } else if (strcmp(o, "--num_workers") == 0) rc = parse_int(o, v, 1, &a->config.workers);
-            else if (strcmp(o, "--games-in-flight") == 0) rc = parse_int(o, v, 1, &a->config.games_in_flight);
-            else if (strcmp(o, "--leaves-per-game") == 0) rc = parse_int(o, v, 1, &a->config.leaves_per_game);
+            else if (strcmp(o, "--games-in-flight") == 0) rc = hexgpu_cli_option_int(o, v, 1, MAX_GAMES_IN_FLIGHT, &a->config.games_in_flight);
+            else if (strcmp(o, "--leaves-per-game") == 0) rc = hexgpu_cli_option_int(o, v, 1, MAX_LEAVES_PER_GAME, &a->config.leaves_per_game);
             else if (strcmp(o, "--batch_size") == 0) rc = parse_int(o, v, 1, &a->options.max_batch);
             else if (strcmp(o, "--cache_size") == 0) {
                 if ((rc = parse_long(o, v, 0, INT64_MAX / 2, &n)) == HEXGPU_EXIT_OK) a->options.cache_entries = (size_t)n;

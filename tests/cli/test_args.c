@@ -26,6 +26,12 @@ Test(cli_args, every_command_reports_bad_values) {
                        "--backend must be cpu, cuda or auto, got 'gpu'");
     expect_usage_error((const char *[]){"selfplay", "--model_path", "m", "--num_workers", "x", NULL},
                        "--num_workers needs an integer >= 1, got 'x'");
+    /* Each game in flight owns buffers: 2^31 of them was an allocation that failed with
+     * "selfplay: worker buffers" and exit 1, after the model had loaded. */
+    expect_usage_error((const char *[]){"selfplay", "--model_path", "m", "--games-in-flight", "2147483647", NULL},
+                       "--games-in-flight needs an integer in 1..65536, got '2147483647'");
+    expect_usage_error((const char *[]){"selfplay", "--model_path", "m", "--leaves-per-game", "1025", NULL},
+                       "--leaves-per-game needs an integer in 1..1024, got '1025'");
     expect_usage_error((const char *[]){"selfplay", "--model_path", "m", "--backend", "tpu", NULL},
                        "--backend must be cpu, cuda or auto, got 'tpu'");
     expect_usage_error((const char *[]){"init-model", "--seed", "1", "--output", "o", "--board-size", "20", NULL},
