@@ -1,5 +1,6 @@
 /* hexgpu eval: evaluates TRMPH positions with a model through the engine's async API and
  * prints one JSON object per position (or a top-K table), in input order. */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -273,17 +274,48 @@ static int add_position(eval_run *r, const char *text, const char *where, size_t
     return HEXGPU_EXIT_OK;
 }
 
+/* Longest stdin line kept: the longest game, blanks and a record's " b"/" r" with room to
+ * spare; a longer line is refused when the limit is reached, so input without newlines
+ * (a binary file, /dev/zero) is never held in memory whole. */
+#define LINE_MAX_BYTES (2 * HEXGPU_TRMPH_MAX + 64)
+
+/* One line of stdin into buf (NUL-terminated, newline kept): 1 a line, 0 end of input,
+ * -1 longer than LINE_MAX_BYTES; *len counts the bytes, embedded NULs included. */
+static int read_line(char *buf, size_t *len) {
+    size_t n = 0;
+    int c = EOF;
+    while (n < LINE_MAX_BYTES && (c = getchar()) != EOF) {
+        buf[n++] = (char)c;
+        if (c == '\n') break;
+    }
+    buf[n] = '\0';
+    *len = n;
+    if (n == LINE_MAX_BYTES && c != '\n') return -1;
+    return n > 0 ? 1 : 0;
+}
+
 static int run(eval_run *r, char **positions, int count) {
     int rc = HEXGPU_EXIT_OK;
     for (int i = 0; i < count && rc == HEXGPU_EXIT_OK; i++) rc = add_position(r, positions[i], "argument", (size_t)i + 1);
     if (count == 0) {
-        char *line = NULL;
-        size_t cap = 0, number = 0;
-        while (rc == HEXGPU_EXIT_OK && getline(&line, &cap, stdin) >= 0) {
-            char *text = position_text(line);
+        char *line = malloc(LINE_MAX_BYTES + 1);
+        size_t len, number = 0;
+        int got;
+        char *text;
+        if (!line) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "out of memory for an input line");
+        while (rc == HEXGPU_EXIT_OK && (got = read_line(line, &len)) != 0) {
             number++;
-            if (text) rc = add_position(r, text, "line", number);
+            const char *nul = memchr(line, '\0', len);
+            if (got < 0)
+                rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "line %zu: longer than any TRMPH game (more than %d bytes)",
+                                     number, LINE_MAX_BYTES);
+            else if (nul) /* strlen would stop there and evaluate a prefix of the line */
+                rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "line %zu: a NUL byte at column %zu", number,
+                                     (size_t)(nul - line) + 1);
+            else if ((text = position_text(line)) != NULL) rc = add_position(r, text, "line", number);
         }
+        if (rc == HEXGPU_EXIT_OK && ferror(stdin))
+            rc = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "reading standard input: %s", strerror(errno));
         free(line);
     }
     if (rc == HEXGPU_EXIT_OK) rc = flush_block(r);

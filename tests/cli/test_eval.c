@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "runtime/json.h"
 #include "support/fixtures.h"
@@ -191,4 +193,51 @@ Test(cli_eval, bad_models_and_options) {
     r = eval(bad_threads, NULL);
     cr_assert_eq(r.exit_code, 2);
     hexgpu_cli_result_free(&r);
+}
+
+/* Runs `sh -c script` where $HEXGPU is the binary and $MODEL the tiny13 model; returns
+ * the exit status and what eval printed on stderr (into err). */
+static int eval_shell(const char *script, char *err, size_t err_cap) {
+    char errfile[] = "/tmp/hexgpu_eval_err_XXXXXX";
+    int fd = mkstemp(errfile);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "HEXGPU='%s' MODEL='%s' sh -c '%s' >/dev/null 2>%s", HEXGPU_CLI_PATH,
+             hexgpu_test_fixture_path("tiny13/model.safetensors"), script, errfile);
+    int status = system(cmd);
+    FILE *f = fopen(errfile, "rb");
+    size_t n = f ? fread(err, 1, err_cap - 1, f) : 0;
+    err[n] = '\0';
+    if (f) fclose(f);
+    unlink(errfile);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* A NUL byte used to end the line silently: "#13,a1<NUL>b2" was evaluated as "#13,a1". */
+Test(cli_eval, a_nul_byte_in_a_line_is_bad_input) {
+    char err[4096];
+    int code = eval_shell("printf \"#13,a1\\000b2\\n\" | \"$HEXGPU\" eval --model \"$MODEL\" --backend cpu", err,
+                          sizeof err);
+    cr_assert_eq(code, 2, "exit %d: %s", code, err);
+    cr_assert(strstr(err, "error: line 1: a NUL byte at column 7"), "%s", err);
+}
+
+/* A line is read up to the longest TRMPH game and no further: input without newlines
+ * (here 64 MB) is refused at once instead of being held in memory whole. */
+Test(cli_eval, an_endless_line_is_refused_without_reading_it_all) {
+    char err[4096];
+    int code = eval_shell("head -c 64000000 /dev/zero | tr \"\\000\" a | \"$HEXGPU\" eval --model \"$MODEL\" "
+                          "--backend cpu",
+                          err, sizeof err);
+    cr_assert_eq(code, 2, "exit %d: %s", code, err);
+    cr_assert(strstr(err, "error: line 1: longer than any TRMPH game (more than "), "%s", err);
+}
+
+/* A standard input that cannot be read (a directory) used to look like no input: exit 0. */
+Test(cli_eval, unreadable_stdin_is_a_failure) {
+    char err[4096];
+    int code = eval_shell("\"$HEXGPU\" eval --model \"$MODEL\" --backend cpu < /", err, sizeof err);
+    cr_assert_eq(code, 1, "exit %d: %s", code, err);
+    cr_assert(strstr(err, "error: reading standard input: Is a directory"), "%s", err);
 }
