@@ -106,7 +106,7 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
     /* The largest activation of one board and the largest im2col of one board. */
     size_t act = (size_t)n * n * cpu->widths[0];
     size_t col = hexgpu_cpu_conv_col_per_board(&cpu->input_conv, n);
-    size_t pad_a = 0, pad_c = 0;
+    size_t pad = 0; /* floats a padded small GEMM may run past its last row */
     const hexgpu_cpu_conv *convs[3 * HEXGPU_NET_BLOCKS + 2];
     int nconv = 0;
     convs[nconv++] = &cpu->input_conv;
@@ -123,31 +123,28 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
         convs[nconv++] = &block->conv2;
         if (block->has_shortcut) convs[nconv++] = &block->shortcut;
     }
-    for (int i = 0; i < nconv; i++) {
-        int k = convs[i]->kernel * convs[i]->kernel * convs[i]->in;
-        pad_a = max_size(pad_a, hexgpu_cpu_pad_a_floats(convs[i]->out, k));
-        pad_c = max_size(pad_c, hexgpu_cpu_pad_c_floats(convs[i]->out, k));
-    }
+    for (int i = 0; i < nconv; i++) pad = max_size(pad, hexgpu_cpu_conv_pad_floats(convs[i]));
     int s4 = cpu->spatial[HEXGPU_NET_STAGES];
+    ws->part_boards = (max_batch + ws->parts - 1) / ws->parts;
+    size_t part_boards = (size_t)ws->part_boards, nparts = (size_t)ws->parts;
     ws->act_per_board = act;
     ws->value_act_per_board = (size_t)s4 * s4 * cpu->value_channels;
-    size_t part_boards = (mb + (size_t)ws->parts - 1) / (size_t)ws->parts;
-    int scratch_ok = (ws->scratch = calloc((size_t)ws->parts, sizeof *ws->scratch)) != NULL;
-    for (int p = 0; scratch_ok && p < ws->parts; p++) {
+    ws->act_part_stride = part_boards * act + pad;
+    ws->value_act_part_stride = part_boards * ws->value_act_per_board + pad;
+    int scratch_ok = (ws->scratch = calloc(nparts, sizeof *ws->scratch)) != NULL;
+    for (size_t p = 0; scratch_ok && p < nparts; p++) {
         hexgpu_cpu_scratch *sc = &ws->scratch[p];
         size_t chunk = col * part_boards < COL_CAPACITY_FLOATS ? col * part_boards : COL_CAPACITY_FLOATS;
-        sc->col_capacity = max_size(col, chunk);
-        sc->pad_a_capacity = pad_a;
-        sc->pad_c_capacity = pad_c;
-        sc->col = malloc(sc->col_capacity * sizeof(float));
-        sc->pad_a = malloc(pad_a * sizeof(float));
-        sc->pad_c = malloc(pad_c * sizeof(float));
-        scratch_ok = sc->col && sc->pad_a && sc->pad_c;
+        sc->col_capacity = max_size(max_size(col, chunk), pad);
+        /* calloc: the padding rows a small GEMM reads before anything is written there
+         * must be finite (zero), and initialised for the memory checkers. */
+        sc->col = calloc(sc->col_capacity, sizeof(float));
+        scratch_ok = sc->col != NULL;
     }
     ws->planes = malloc(mb * n * n * 3 * sizeof(float));
-    for (int i = 0; i < 3; i++) ws->act[i] = malloc(mb * act * sizeof(float));
+    for (int i = 0; i < 3; i++) ws->act[i] = calloc(nparts * ws->act_part_stride, sizeof(float));
     ws->pooled = malloc(mb * cpu->widths[HEXGPU_NET_STAGES] * sizeof(float));
-    ws->value_act = malloc(mb * ws->value_act_per_board * sizeof(float));
+    ws->value_act = calloc(nparts * ws->value_act_part_stride, sizeof(float));
     ws->value_mean = malloc(mb * cpu->value_channels * sizeof(float));
     ws->hidden = malloc(mb * cpu->value_hidden * sizeof(float));
     if (!scratch_ok || !ws->planes || !ws->act[0] || !ws->act[1] || !ws->act[2] || !ws->pooled || !ws->value_act ||
@@ -164,8 +161,6 @@ void hexgpu_cpu_workspace_destroy(hexgpu_cpu_workspace *ws) {
     for (int i = 0; i < 3; i++) free(ws->act[i]);
     for (int p = 0; ws->scratch && p < ws->parts; p++) {
         free(ws->scratch[p].col);
-        free(ws->scratch[p].pad_a);
-        free(ws->scratch[p].pad_c);
     }
     free(ws->scratch);
     free(ws->pooled);
@@ -264,11 +259,11 @@ void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_worksp
         f[p] = (forward_part){.cpu = cpu, .scratch = &ws->scratch[p], .positions = positions + b0,
                               .batch = (int)(b1 - b0), .planes = ws->planes + b0 * cells * 3,
                               .pooled = ws->pooled + b0 * cpu->widths[HEXGPU_NET_STAGES],
-                              .value_act = ws->value_act + b0 * ws->value_act_per_board,
+                              .value_act = ws->value_act + (size_t)p * ws->value_act_part_stride,
                               .value_mean = ws->value_mean + b0 * cpu->value_channels,
                               .hidden = ws->hidden + b0 * cpu->value_hidden, .logits = logits + b0 * cells,
                               .policy = policy + b0 * cells, .value = value + b0};
-        for (int i = 0; i < 3; i++) f[p].act[i] = ws->act[i] + b0 * ws->act_per_board;
+        for (int i = 0; i < 3; i++) f[p].act[i] = ws->act[i] + (size_t)p * ws->act_part_stride;
     }
     /* A thread that cannot start leaves its range to this thread: slower, never wrong. */
     for (int p = 1; p < parts; p++) started[p] = pthread_create(&threads[p], NULL, forward_part_run, &f[p]) == 0;

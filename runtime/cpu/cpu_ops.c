@@ -6,29 +6,21 @@
 #include <math.h>
 #include <string.h>
 
-/* Rows that take an m x n x k GEMM just past the small-matrix limit. */
-static int padded_rows(int m, int n, int k) {
+int hexgpu_cpu_gemm_rows(int m, int n, int k) {
     double limit_rows = HEXGPU_CPU_SMALL_GEMM_MNK / ((double)n * k);
     return (double)m > limit_rows ? m : (int)limit_rows + 1;
 }
 
-size_t hexgpu_cpu_pad_a_floats(int n, int k) { return (size_t)padded_rows(1, n, k) * k; }
-size_t hexgpu_cpu_pad_c_floats(int n, int k) { return (size_t)padded_rows(1, n, k) * n; }
+/* A padded call runs hexgpu_cpu_gemm_rows(1, n, k) rows whatever m, so its A and C are
+ * at most that many rows long in all. */
+size_t hexgpu_cpu_gemm_pad_floats(int n, int k) {
+    size_t rows = (size_t)hexgpu_cpu_gemm_rows(1, n, k);
+    return rows * (size_t)(n > k ? n : k);
+}
 
-void hexgpu_cpu_gemm_nt(int m, int n, int k, const float *a, const float *b, float beta, float *c,
-                        const hexgpu_cpu_scratch *scratch) {
-    int rows = padded_rows(m, n, k);
-    if (rows == m) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, k, b, k, beta, c, n);
-        return;
-    }
-    /* rows * k and rows * n fit: the pad buffers are sized by hexgpu_cpu_pad_*_floats. */
-    memcpy(scratch->pad_a, a, (size_t)m * k * sizeof(float));
-    memset(scratch->pad_a + (size_t)m * k, 0, (size_t)(rows - m) * k * sizeof(float));
-    if (beta != 0.0f) memcpy(scratch->pad_c, c, (size_t)m * n * sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, k, 1.0f, scratch->pad_a, k, b, k, beta,
-                scratch->pad_c, n);
-    memcpy(c, scratch->pad_c, (size_t)m * n * sizeof(float));
+void hexgpu_cpu_gemm_nt(int m, int n, int k, const float *a, const float *b, float beta, float *c) {
+    int rows = hexgpu_cpu_gemm_rows(m, n, k);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, k, 1.0f, a, k, b, k, beta, c, n);
 }
 
 int hexgpu_cpu_conv_out_side(const hexgpu_cpu_conv *conv, int side) {
@@ -43,23 +35,36 @@ size_t hexgpu_cpu_conv_col_per_board(const hexgpu_cpu_conv *conv, int side) {
     return so * so * (size_t)conv->kernel * conv->kernel * conv->in;
 }
 
+size_t hexgpu_cpu_conv_pad_floats(const hexgpu_cpu_conv *conv) {
+    return hexgpu_cpu_gemm_pad_floats(conv->out, conv->kernel * conv->kernel * conv->in);
+}
+
 /* col[boards][so][so][k][k][in] from in[boards][side][side][in]; zero outside the board
- * (the padding). Rows of K = k*k*in floats, matching the repacked weights. */
+ * (the padding). Rows of K = k*k*in floats, matching the repacked weights. The k pixels
+ * of one kernel row are adjacent in NHWC, so each kernel row is one copy of the part
+ * inside the board (and zeros for the columns outside). */
 static void im2col_nhwc(const hexgpu_cpu_conv *c, const float *in, int boards, int side, float *col) {
     int so = hexgpu_cpu_conv_out_side(c, side), k = c->kernel, cin = c->in;
-    size_t run = (size_t)cin * sizeof(float);
+    size_t run = (size_t)k * cin;
     for (int b = 0; b < boards; b++) {
         const float *board = in + (size_t)b * side * side * cin;
         for (int oy = 0; oy < so; oy++)
-            for (int ox = 0; ox < so; ox++)
-                for (int ky = 0; ky < k; ky++) {
+            for (int ox = 0; ox < so; ox++) {
+                int x0 = ox * c->stride - c->pad;
+                /* Kernel columns [lo, hi) fall inside the board. */
+                int lo = x0 < 0 ? -x0 : 0, hi = x0 + k > side ? side - x0 : k;
+                for (int ky = 0; ky < k; ky++, col += run) {
                     int iy = oy * c->stride - c->pad + ky;
-                    for (int kx = 0; kx < k; kx++, col += cin) {
-                        int ix = ox * c->stride - c->pad + kx;
-                        if (iy < 0 || iy >= side || ix < 0 || ix >= side) memset(col, 0, run);
-                        else memcpy(col, board + ((size_t)iy * side + ix) * cin, run);
+                    if (iy < 0 || iy >= side || hi <= lo) {
+                        memset(col, 0, run * sizeof(float));
+                        continue;
                     }
+                    if (lo > 0) memset(col, 0, (size_t)lo * cin * sizeof(float));
+                    memcpy(col + (size_t)lo * cin, board + ((size_t)iy * side + x0 + lo) * cin,
+                           (size_t)(hi - lo) * cin * sizeof(float));
+                    if (hi < k) memset(col + (size_t)hi * cin, 0, (size_t)(k - hi) * cin * sizeof(float));
                 }
+            }
     }
 }
 
@@ -69,7 +74,7 @@ void hexgpu_cpu_conv_forward_nhwc(const hexgpu_cpu_conv *conv, const float *in, 
     int kdim = conv->kernel * conv->kernel * conv->in;
     int pixels = so * so;
     if (conv_is_pointwise(conv)) {
-        hexgpu_cpu_gemm_nt(batch * pixels, conv->out, kdim, in, conv->weight, beta, out, scratch);
+        hexgpu_cpu_gemm_nt(batch * pixels, conv->out, kdim, in, conv->weight, beta, out);
         return;
     }
     size_t per_board = hexgpu_cpu_conv_col_per_board(conv, side);
@@ -79,7 +84,7 @@ void hexgpu_cpu_conv_forward_nhwc(const hexgpu_cpu_conv *conv, const float *in, 
         int boards = batch - b0 < chunk ? batch - b0 : chunk;
         im2col_nhwc(conv, in + (size_t)b0 * side * side * conv->in, boards, side, scratch->col);
         hexgpu_cpu_gemm_nt(boards * pixels, conv->out, kdim, scratch->col, conv->weight, beta,
-                           out + (size_t)b0 * pixels * conv->out, scratch);
+                           out + (size_t)b0 * pixels * conv->out);
     }
 }
 

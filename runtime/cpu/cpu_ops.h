@@ -15,27 +15,32 @@ typedef struct hexgpu_cpu_conv {
     float *bias;   /* [out] */
 } hexgpu_cpu_conv;
 
-/* Scratch the convolutions use, sized once per slot (hexgpu_cpu_scratch_floats). */
+/* Scratch the convolutions use, sized once per slot. */
 typedef struct hexgpu_cpu_scratch {
-    float *col;          /* im2col of a chunk of boards */
-    size_t col_capacity; /* floats; at least one board's worth */
-    float *pad_a, *pad_c; /* small GEMMs padded past OpenBLAS's small-matrix path */
-    size_t pad_a_capacity, pad_c_capacity;
+    float *col;          /* im2col of a chunk of boards, plus room for small-GEMM padding rows */
+    size_t col_capacity; /* floats; at least one board's worth and hexgpu_cpu_gemm_pad_floats */
 } hexgpu_cpu_scratch;
 
 /* OpenBLAS 0.3 (SkylakeX/Cooperlake kernels, picked on AVX-512 machines) sends sgemm
  * calls with M*N*K <= 1e6 to small-matrix kernels that sum in another order than the
  * blocked kernels, so a board's answer would depend on the batch it came in. Such calls
- * are padded with zero rows to just above the limit (at most 1e6 multiply-adds). */
+ * are run with more rows, to just above the limit: the blocked kernels compute every
+ * row of C from its own row of A only, in the same order, so the extra rows of A may
+ * hold anything finite and the extra rows of C are thrown away. No copy, no zeroing:
+ * the caller's buffers have that room past their last row. */
 #define HEXGPU_CPU_SMALL_GEMM_MNK 1000000.0
 
-/* Floats pad_a and pad_c need for a GEMM with n columns and inner size k. */
-size_t hexgpu_cpu_pad_a_floats(int n, int k);
-size_t hexgpu_cpu_pad_c_floats(int n, int k);
+/* Rows an m x n x k GEMM actually runs with (m, or just past the small-matrix limit). */
+int hexgpu_cpu_gemm_rows(int m, int n, int k);
 
-/* C[m][n] = beta * C + A[m][k] * B[n][k]^T (row-major), padded as described above. */
-void hexgpu_cpu_gemm_nt(int m, int n, int k, const float *a, const float *b, float beta, float *c,
-                        const hexgpu_cpu_scratch *scratch);
+/* Largest number of floats past the last row of A ([m][k]) or of C ([m][n]) that a GEMM
+ * with n columns and inner size k reads or writes, whatever m. */
+size_t hexgpu_cpu_gemm_pad_floats(int n, int k);
+
+/* C[m][n] = beta * C + A[m][k] * B[n][k]^T (row-major). A must have
+ * hexgpu_cpu_gemm_rows(m, n, k) readable rows and C as many writable rows: rows past m
+ * are read (A) or overwritten (C) as scratch, see above. */
+void hexgpu_cpu_gemm_nt(int m, int n, int k, const float *a, const float *b, float beta, float *c);
 
 /* Output side of a convolution on a side x side input. */
 int hexgpu_cpu_conv_out_side(const hexgpu_cpu_conv *conv, int side);
@@ -44,9 +49,16 @@ int hexgpu_cpu_conv_out_side(const hexgpu_cpu_conv *conv, int side);
  * which multiplies the activations directly). */
 size_t hexgpu_cpu_conv_col_per_board(const hexgpu_cpu_conv *conv, int side);
 
+/* Floats past the last row that hexgpu_cpu_conv_forward_nhwc may read from `in` (1x1
+ * stride 1, whose GEMM reads the activations directly) or overwrite in `out`, whatever
+ * the batch; scratch->col needs as many. */
+size_t hexgpu_cpu_conv_pad_floats(const hexgpu_cpu_conv *conv);
+
 /* out[batch][so][so][conv->out] = beta * out + conv(in[batch][side][side][conv->in]),
  * without the bias. Boards are processed in chunks that fit scratch->col, one sgemm
- * per chunk. */
+ * per chunk; only the last chunk can be a padded small GEMM (earlier ones hold at
+ * least half of col_capacity >= 2M floats), so the rows it overwrites past the batch
+ * lie after `out`'s last row (hexgpu_cpu_conv_pad_floats of room there). */
 void hexgpu_cpu_conv_forward_nhwc(const hexgpu_cpu_conv *conv, const float *in, int batch, int side, float *out,
                                   float beta, const hexgpu_cpu_scratch *scratch);
 
