@@ -165,6 +165,13 @@ hexgpu_status hexgpu_safetensors_write(const char *path, const hexgpu_tensor_map
     size_t len;
     hexgpu_status st = hexgpu_safetensors_serialize(map, meta, meta_count, &bytes, &len, err);
     if (st != HEXGPU_OK) return st;
+    /* The rename below replaces whatever path names: a device (/dev/full, as root), a FIFO
+     * or a link to one must not become a regular file, so only regular targets are replaced. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        free(bytes);
+        return hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: exists and is not a regular file (not replaced)", path);
+    }
     size_t tmp_len = strlen(path) + 16;
     char *tmp = malloc(tmp_len);
     if (!tmp) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/model_file.h"
@@ -239,4 +240,31 @@ Test(model_convert, init_model_is_deterministic_and_builds) {
     cr_assert_eq(r.exit_code, 2);
     hexgpu_cli_result_free(&r);
     remove_folder(dir);
+}
+
+/* The atomic write renames over its target: run as root with --output /dev/full it
+ * replaced the device node with a regular file. A target that exists and is not a regular
+ * file (a device, a FIFO, a directory) is refused and left as it is. */
+Test(model_convert, a_target_that_is_not_a_regular_file_is_refused_and_kept) {
+    hexgpu_tensor_map map = {0};
+    hexgpu_error err = {0};
+    cr_assert_eq(hexgpu_model_file_load(hexgpu_test_fixture_path("tiny13/model.safetensors"), &map, NULL, &err),
+                 HEXGPU_OK, "%s", err.message);
+    char dir[] = "/tmp/hexgpu_fifo_XXXXXX", fifo[64];
+    cr_assert(mkdtemp(dir));
+    snprintf(fifo, sizeof fifo, "%s/out.safetensors", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    cr_assert_eq(hexgpu_safetensors_write(fifo, &map, NULL, 0, &err), HEXGPU_ERR_IO);
+    cr_assert(strstr(err.message, fifo) && strstr(err.message, "not a regular file"), "%s", err.message);
+    struct stat sb;
+    cr_assert_eq(stat(fifo, &sb), 0);
+    cr_assert(S_ISFIFO(sb.st_mode), "the FIFO was replaced");
+    DIR *d = opendir(dir);
+    int entries = 0;
+    for (struct dirent *e; (e = readdir(d));) entries += e->d_name[0] != '.';
+    closedir(d);
+    cr_assert_eq(entries, 1, "a temporary file was left next to the target");
+    unlink(fifo);
+    rmdir(dir);
+    hexgpu_tensor_map_free(&map);
 }
