@@ -53,6 +53,10 @@ hexgpu_status hexgpu_backend_evaluate(const hexgpu_backend_ops *ops, void *slot,
     return HEXGPU_OK;
 }
 
+hexgpu_slot_timing_fn hexgpu_backend_slot_timing(const hexgpu_backend_ops *ops) {
+    return ops && ops->abi_version >= 2 ? ops->slot_timing : NULL;
+}
+
 hexgpu_status hexgpu_slot_buffers_alloc(hexgpu_slot_buffers *buf, int max_batch, int cells, hexgpu_error *err) {
     size_t n = (size_t)max_batch;
     buf->input = calloc(n, sizeof *buf->input);

@@ -6,7 +6,9 @@
 #include "hexgpu.h"
 #include "runtime/network.h"
 
-#define HEXGPU_BACKEND_ABI_VERSION 1
+/* 2: the optional slot_timing entry. A table of an older version has no such entry;
+ * hexgpu_backend_slot_timing (backend.c) is the one place that checks. */
+#define HEXGPU_BACKEND_ABI_VERSION 2
 
 typedef struct hexgpu_backend_config {
     int device;                 /* CUDA device ordinal */
@@ -23,6 +25,18 @@ typedef struct hexgpu_slot_buffers {
     float *logits; /* raw policy logits, unmasked, as PyTorch gives them */
     float *value;  /* tanh output, Red's point of view */
 } hexgpu_slot_buffers;
+
+/* When each phase of one batch ran: instants in nanoseconds on one clock shared by all
+ * slots of a context (CLOCK_MONOTONIC, as profiling/timer.h reads it), so that phases of
+ * different slots can be compared. A backend without copies (cpu) reports zero-length
+ * h2d and d2h phases at the boundaries of compute. start <= end within each phase. */
+typedef struct hexgpu_slot_timing {
+    int64_t h2d_start, h2d_end;         /* input copy to the device */
+    int64_t compute_start, compute_end; /* the network (graph launch or direct) */
+    int64_t d2h_start, d2h_end;         /* outputs back to host memory */
+} hexgpu_slot_timing;
+
+typedef hexgpu_status (*hexgpu_slot_timing_fn)(void *slot, hexgpu_slot_timing *out, hexgpu_error *err);
 
 typedef struct hexgpu_backend_ops {
     int abi_version;
@@ -52,6 +66,12 @@ typedef struct hexgpu_backend_ops {
     /* Blocks until the launched batch's outputs are in the slot's buffers. A failure
      * here fails exactly this batch. */
     hexgpu_status (*slot_wait)(void *slot, hexgpu_error *err);
+
+    /* Since ABI 2, OPTIONAL (NULL = not provided; call through hexgpu_backend_slot_timing).
+     * The phases of the batch last waited on successfully, read after slot_wait by the
+     * slot's own thread. HEXGPU_ERR_INVALID_ARGUMENT when no batch was waited on since
+     * the last launch; a failure leaves *out unchanged and never affects the batch. */
+    hexgpu_slot_timing_fn slot_timing;
 } hexgpu_backend_ops;
 
 /* The backends built into this binary, in order of preference for AUTO. */
@@ -65,6 +85,10 @@ extern const hexgpu_backend_ops hexgpu_backend_cuda;
  * HEXGPU_ERR_NO_DEVICE with the reason. */
 hexgpu_status hexgpu_backend_select(hexgpu_backend_kind kind, int device, const hexgpu_backend_ops **ops,
                                     char *chosen, size_t chosen_len, hexgpu_error *err);
+
+/* The optional slot_timing entry of ops, or NULL when the table predates it (ABI < 2)
+ * or the backend does not measure its phases. */
+hexgpu_slot_timing_fn hexgpu_backend_slot_timing(const hexgpu_backend_ops *ops);
 
 /* Host-memory slot buffers for backends that compute on the host (cpu, synthetic):
  * zeroed, input [max_batch], policy/logits [max_batch][cells], value [max_batch].

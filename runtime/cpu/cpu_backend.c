@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profiling/timer.h"
 #include "runtime/backend.h"
 #include "runtime/cpu/cpu_network.h"
 #include "runtime/status.h"
@@ -19,6 +20,7 @@ typedef struct cpu_slot {
     const cpu_context *ctx;
     hexgpu_cpu_workspace ws;
     hexgpu_slot_buffers buf;
+    int64_t compute_start, compute_end; /* of the last batch run; 0 when none since launch */
 } cpu_slot;
 
 static int cpu_available(int device, char *why, size_t why_len) {
@@ -113,12 +115,26 @@ static hexgpu_status cpu_slot_launch(void *slot, int batch, int want_logits, hex
                                     "cpu backend: position %d of the batch is %dx%d, the network plays %dx%d", b,
                                     s->buf.input[b].size, s->buf.input[b].size, c->net.board_size,
                                     c->net.board_size);
+    s->compute_end = 0;
+    s->compute_start = hexgpu_timer_now_ns();
     hexgpu_cpu_network_forward(&c->net, &s->ws, s->buf.input, batch, s->buf.logits, s->buf.policy, s->buf.value);
+    s->compute_end = hexgpu_timer_now_ns();
     return HEXGPU_OK;
 }
 
 static hexgpu_status cpu_slot_wait(void *slot, hexgpu_error *err) {
     (void)slot, (void)err;
+    return HEXGPU_OK;
+}
+
+/* Host memory only: no copies, so h2d and d2h are empty phases at the edges of compute. */
+static hexgpu_status cpu_slot_timing(void *slot, hexgpu_slot_timing *out, hexgpu_error *err) {
+    const cpu_slot *s = slot;
+    if (s->compute_end == 0)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "cpu backend: slot_timing without a batch run");
+    *out = (hexgpu_slot_timing){.h2d_start = s->compute_start, .h2d_end = s->compute_start,
+                                .compute_start = s->compute_start, .compute_end = s->compute_end,
+                                .d2h_start = s->compute_end, .d2h_end = s->compute_end};
     return HEXGPU_OK;
 }
 
@@ -134,4 +150,5 @@ const hexgpu_backend_ops hexgpu_backend_cpu = {
     .slot_buffers = cpu_slot_buffers,
     .slot_launch = cpu_slot_launch,
     .slot_wait = cpu_slot_wait,
+    .slot_timing = cpu_slot_timing,
 };

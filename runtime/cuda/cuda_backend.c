@@ -11,6 +11,7 @@ static void cuda_destroy(void *ctx_ptr) {
     hexgpu_cuda_context *ctx = ctx_ptr;
     if (!ctx) return;
     cudaSetDevice(ctx->device);
+    hexgpu_cuda_timing_destroy(ctx);
     hexgpu_cuda_plan_destroy(ctx);
     hexgpu_cuda_weights_free(ctx);
     free(ctx);
@@ -63,6 +64,7 @@ static hexgpu_status cuda_create(const hexgpu_network *net, const hexgpu_backend
 
     st = hexgpu_cuda_weights_upload(ctx, net, err);
     if (st == HEXGPU_OK) st = hexgpu_cuda_plan_create(ctx, err);
+    if (st == HEXGPU_OK) st = hexgpu_cuda_timing_create(ctx, err);
     if (st != HEXGPU_OK) {
         cuda_destroy(ctx);
         return st;
@@ -85,4 +87,5 @@ const hexgpu_backend_ops hexgpu_backend_cuda = {
     .slot_buffers = hexgpu_cuda_slot_buffers,
     .slot_launch = hexgpu_cuda_slot_launch,
     .slot_wait = hexgpu_cuda_slot_wait,
+    .slot_timing = hexgpu_cuda_slot_timing,
 };

@@ -2,6 +2,9 @@
  * and the slot (stream, handles, buffers, graphs). Shared by the files of runtime/cuda. */
 #pragma once
 
+#include <pthread.h>
+#include <stdint.h>
+
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
@@ -61,7 +64,22 @@ typedef struct hexgpu_cuda_context {
     int value_channels, value_hidden;
     float *policy_weight, *policy_bias; /* device fp32 [cells][C4], [cells] */
     float *fc1_weight, *fc1_bias, *fc2_weight, *fc2_bias; /* device fp32 */
+    /* The timeline clock (cuda_timing.c): `anchor` completed at anchor_ns (CLOCK_MONOTONIC);
+     * slots measure their phase events against it. anchor_lock guards the three. */
+    pthread_mutex_t anchor_lock;
+    int anchor_lock_made;
+    cudaEvent_t anchor, anchor_next; /* timing events; anchor_next is the spare for re-anchoring */
+    int64_t anchor_ns;
 } hexgpu_cuda_context;
+
+enum {
+    HEXGPU_CUDA_PHASE_H2D_START = 0,
+    HEXGPU_CUDA_PHASE_H2D_END,
+    HEXGPU_CUDA_PHASE_COMPUTE_START,
+    HEXGPU_CUDA_PHASE_COMPUTE_END, /* also where the output copies start */
+    HEXGPU_CUDA_PHASE_D2H_END,
+    HEXGPU_CUDA_PHASE_EVENTS
+};
 
 typedef struct hexgpu_cuda_slot {
     hexgpu_cuda_context *ctx;
@@ -79,6 +97,10 @@ typedef struct hexgpu_cuda_slot {
     void *d_cublas_workspace;         /* cuBLAS, set once so graph capture never allocates */
     int prepared[HEXGPU_CUDA_MAX_BUCKETS]; /* warm-up run done, graph captured or refused */
     cudaGraphExec_t graphs[HEXGPU_CUDA_MAX_BUCKETS]; /* NULL: run the layers directly */
+    /* Timing events (default flags) recorded on the stream outside any capture: before and
+     * after the input copy, before and after the forward, after the output copies. */
+    cudaEvent_t phase[HEXGPU_CUDA_PHASE_EVENTS];
+    int timed;                        /* 1 after a successful wait, until the next launch */
     int launched_batch;               /* > 0 between slot_launch and slot_wait */
     int want_logits;
 } hexgpu_cuda_slot;
@@ -104,6 +126,12 @@ void hexgpu_cuda_slot_destroy(void *slot);
 hexgpu_slot_buffers hexgpu_cuda_slot_buffers(void *slot);
 hexgpu_status hexgpu_cuda_slot_launch(void *slot, int batch, int want_logits, hexgpu_error *err);
 hexgpu_status hexgpu_cuda_slot_wait(void *slot, hexgpu_error *err);
+
+/* cuda_timing.c: the context's anchor (recorded and synchronised once at create), and
+ * the slot_timing op. _destroy copes with a context whose _create failed or never ran. */
+hexgpu_status hexgpu_cuda_timing_create(hexgpu_cuda_context *ctx, hexgpu_error *err);
+void hexgpu_cuda_timing_destroy(hexgpu_cuda_context *ctx);
+hexgpu_status hexgpu_cuda_slot_timing(void *slot, hexgpu_slot_timing *out, hexgpu_error *err);
 
 /* cuda_device.c */
 int hexgpu_cuda_available(int device, char *why, size_t why_len);

@@ -1,4 +1,4 @@
-/* Slots of the CUDA backend: one stream, event, cuDNN and cuBLAS handle, pinned host
+/* Slots of the CUDA backend: one stream, events, cuDNN and cuBLAS handle, pinned host
  * buffers and device buffers per slot, all sized for max_batch at creation; a CUDA graph
  * per batch bucket captured at the bucket's first use and replayed after that. */
 #include <stdlib.h>
@@ -30,6 +30,8 @@ hexgpu_status hexgpu_cuda_slot_create(void *ctx_ptr, void **out, hexgpu_error *e
 
     HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create", cudaStreamCreateWithFlags(&slot->stream, cudaStreamNonBlocking)));
     HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create", cudaEventCreateWithFlags(&slot->done, cudaEventDisableTiming)));
+    for (int i = 0; i < HEXGPU_CUDA_PHASE_EVENTS; i++)
+        HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create (timeline events)", cudaEventCreate(&slot->phase[i])));
     HEXGPU_TRY(HEXGPU_CUDNN_CALL(err, "slot create", cudnnCreate(&slot->cudnn)));
     HEXGPU_TRY(HEXGPU_CUDNN_CALL(err, "slot create", cudnnSetStream(slot->cudnn, slot->stream)));
     HEXGPU_TRY(HEXGPU_CUBLAS_CALL(err, "slot create", cublasCreate(&slot->cublas)));
@@ -89,6 +91,8 @@ void hexgpu_cuda_slot_destroy(void *slot_ptr) {
     if (slot->cublas) cublasDestroy(slot->cublas);
     if (slot->cudnn) cudnnDestroy(slot->cudnn);
     if (slot->done) cudaEventDestroy(slot->done);
+    for (int i = 0; i < HEXGPU_CUDA_PHASE_EVENTS; i++)
+        if (slot->phase[i]) cudaEventDestroy(slot->phase[i]);
     if (slot->stream) cudaStreamDestroy(slot->stream);
     free(slot);
 }
@@ -140,6 +144,11 @@ static hexgpu_status check_inputs(const hexgpu_cuda_slot *slot, int batch, hexgp
     return HEXGPU_OK;
 }
 
+/* Records phase event i on the slot's stream (about a microsecond of host time). */
+static hexgpu_status phase_mark(hexgpu_cuda_slot *slot, int i, hexgpu_error *err) {
+    return HEXGPU_CUDA_CALL(err, "timeline event", cudaEventRecord(slot->phase[i], slot->stream));
+}
+
 hexgpu_status hexgpu_cuda_slot_launch(void *slot_ptr, int batch, int want_logits, hexgpu_error *err) {
     hexgpu_cuda_slot *slot = slot_ptr;
     const hexgpu_cuda_context *ctx = slot->ctx;
@@ -148,15 +157,22 @@ hexgpu_status hexgpu_cuda_slot_launch(void *slot_ptr, int batch, int want_logits
     size_t cells = (size_t)ctx->cells, rows = (size_t)batch;
     int b = bucket_for(ctx, batch);
 
+    slot->timed = 0;
     HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot launch", cudaSetDevice(ctx->device)));
+    /* The phase events sit on the stream around each phase, never inside a capture:
+     * prepare_bucket's warm-up and capture fall between H2D_END and COMPUTE_START. */
+    HEXGPU_TRY(phase_mark(slot, HEXGPU_CUDA_PHASE_H2D_START, err));
     HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "input copy",
                                 cudaMemcpyAsync(slot->d_input, slot->host.input, rows * sizeof(hexgpu_position),
                                                 cudaMemcpyHostToDevice, slot->stream)));
+    HEXGPU_TRY(phase_mark(slot, HEXGPU_CUDA_PHASE_H2D_END, err));
     if (!slot->prepared[b]) HEXGPU_TRY(prepare_bucket(slot, b, err));
+    HEXGPU_TRY(phase_mark(slot, HEXGPU_CUDA_PHASE_COMPUTE_START, err));
     if (slot->graphs[b])
         HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "graph launch", cudaGraphLaunch(slot->graphs[b], slot->stream)));
     else
         HEXGPU_TRY(hexgpu_cuda_forward_enqueue(slot, b, err));
+    HEXGPU_TRY(phase_mark(slot, HEXGPU_CUDA_PHASE_COMPUTE_END, err));
     /* Only the first `batch` rows come back; the bucket's padding rows stay on the device. */
     HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "policy copy",
                                 cudaMemcpyAsync(slot->host.policy, slot->d_policy, rows * cells * sizeof(float),
@@ -168,6 +184,7 @@ hexgpu_status hexgpu_cuda_slot_launch(void *slot_ptr, int batch, int want_logits
         HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "logits copy",
                                     cudaMemcpyAsync(slot->host.logits, slot->d_logits, rows * cells * sizeof(float),
                                                     cudaMemcpyDeviceToHost, slot->stream)));
+    HEXGPU_TRY(phase_mark(slot, HEXGPU_CUDA_PHASE_D2H_END, err));
     HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot launch", cudaEventRecord(slot->done, slot->stream)));
     slot->launched_batch = batch;
     slot->want_logits = want_logits;
@@ -184,5 +201,6 @@ hexgpu_status hexgpu_cuda_slot_wait(void *slot_ptr, hexgpu_error *err) {
     hexgpu_status st = HEXGPU_CUDA_CALL(err, "slot wait", cudaSetDevice(slot->ctx->device));
     if (st == HEXGPU_OK) st = HEXGPU_CUDA_CALL(err, "slot wait (batch results)", cudaEventSynchronize(slot->done));
     slot->launched_batch = 0;
+    slot->timed = st == HEXGPU_OK; /* every phase event precedes `done` on the stream */
     return st;
 }
