@@ -35,6 +35,7 @@ hexgpu_status hexgpu_engine_options_resolve(const hexgpu_engine_options *in, con
                                 out->fill_window_us, out->cpu_threads, out->device);
     if (out->max_batch == 0) out->max_batch = ops && ops->name && strcmp(ops->name, "cuda") == 0 ? 1024 : 64;
     out->want_logits = out->want_logits != 0;
+    out->timeline = out->timeline != 0;
     return HEXGPU_OK;
 }
 
@@ -57,6 +58,8 @@ static void engine_free(hexgpu_engine *e) {
     if (e->ctx) e->ops->destroy(e->ctx);
     if (e->borrowed_free) e->borrowed_free(e->borrowed);
     hexgpu_cache_destroy(e->cache);
+    if (e->timeline) hexgpu_timeline_destroy(e->timeline);
+    free(e->timeline);
     hexgpu_ring_free(&e->pending);
     hexgpu_stats_destroy(&e->stats);
     pthread_cond_destroy(&e->work);
@@ -111,6 +114,12 @@ hexgpu_status hexgpu_engine_open_backend(const hexgpu_backend_ops *ops, void *ct
     if (ops->precision) e->options.precision = ops->precision(ctx);
     if (e->options.cache_entries > 0)
         st = hexgpu_cache_create(e->options.cache_entries, e->cells, e->options.want_logits, &e->cache, err);
+    if (st == HEXGPU_OK && e->options.timeline && hexgpu_backend_slot_timing(ops)) {
+        e->slot_timing = hexgpu_backend_slot_timing(ops);
+        e->timeline = calloc(1, sizeof *e->timeline);
+        st = e->timeline ? hexgpu_timeline_init(e->timeline, HEXGPU_TIMELINE_CAPACITY, err)
+                         : hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: out of memory for the timeline");
+    }
     if (st == HEXGPU_OK) {
         e->workers = calloc((size_t)e->options.slots, sizeof *e->workers);
         if (!e->workers) st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: out of memory for %d slots", e->options.slots);
@@ -142,8 +151,46 @@ const char *hexgpu_engine_backend_name(const hexgpu_engine *engine) { return eng
 const char *hexgpu_engine_backend_choice(const hexgpu_engine *engine) { return engine->backend_choice; }
 hexgpu_engine_options hexgpu_engine_options_used(const hexgpu_engine *engine) { return engine->options; }
 
+/* The timeline, oldest batch first (*entries malloc'd, NULL when empty); HEXGPU_ERR_UNSUPPORTED
+ * when the engine keeps none. */
+static hexgpu_status timeline_copy(hexgpu_engine *e, hexgpu_timeline_entry **entries, size_t *n, hexgpu_error *err) {
+    *entries = NULL;
+    *n = 0;
+    if (!e->timeline) {
+        if (!e->options.timeline)
+            return hexgpu_error_set(err, HEXGPU_ERR_UNSUPPORTED, "engine timeline: the engine was opened with timeline = 0");
+        return hexgpu_error_set(err, HEXGPU_ERR_UNSUPPORTED, "engine timeline: backend %s does not time its phases",
+                                e->ops->name);
+    }
+    pthread_mutex_lock(&e->timeline->lock);
+    size_t held = e->timeline->count;
+    pthread_mutex_unlock(&e->timeline->lock);
+    *n = hexgpu_timeline_copy(e->timeline, entries);
+    if (*n == 0 && held > 0)
+        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine timeline: out of memory copying %zu batches", held);
+    return HEXGPU_OK;
+}
+
+hexgpu_status hexgpu_engine_timeline_write(hexgpu_engine *engine, const char *path, hexgpu_error *err) {
+    if (!engine || !path)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "hexgpu_engine_timeline_write: NULL engine or path");
+    hexgpu_timeline_entry *entries;
+    size_t n;
+    hexgpu_status st = timeline_copy(engine, &entries, &n, err);
+    if (st == HEXGPU_OK) st = hexgpu_timeline_write_chrome(entries, n, path, err);
+    free(entries);
+    return st;
+}
+
 void hexgpu_engine_stats_read(hexgpu_engine *engine, hexgpu_engine_stats *stats) {
     hexgpu_stats_read(&engine->stats, stats);
+    stats->overlap_fraction = -1.0;
+    hexgpu_timeline_entry *entries;
+    size_t n;
+    if (engine->timeline && timeline_copy(engine, &entries, &n, NULL) == HEXGPU_OK) {
+        stats->overlap_fraction = hexgpu_timeline_overlap(entries, n);
+        free(entries);
+    }
     if (!engine->cache) return;
     hexgpu_cache_stats c;
     hexgpu_cache_stats_read(engine->cache, &c);

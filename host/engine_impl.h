@@ -7,6 +7,7 @@
 #include "hexgpu.h"
 #include "host/cache.h"
 #include "host/ring.h"
+#include "host/timeline.h"
 #include "profiling/stats.h"
 #include "runtime/backend.h"
 
@@ -43,6 +44,9 @@ struct hexgpu_engine {
     void (*borrowed_free)(void *borrowed);
 
     hexgpu_cache *cache; /* NULL when off */
+    /* Each batch's phases, when options.timeline is on and the backend measures them. */
+    hexgpu_timeline *timeline; /* NULL when off */
+    hexgpu_slot_timing_fn slot_timing;
     hexgpu_stats stats;
 
     pthread_mutex_t lock; /* guards the pending ring and closing */

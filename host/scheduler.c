@@ -140,6 +140,11 @@ static void run_batch(hexgpu_worker *w, size_t n) {
         st = ops->slot_wait(w->slot, &berr);
         hexgpu_trace_pop();
     }
+    if (st == HEXGPU_OK && e->timeline) {
+        /* A timing that cannot be read is left out of the timeline; the batch is fine. */
+        hexgpu_timeline_entry entry = {.slot = (int)(w - e->workers), .batch = (int)n};
+        if (e->slot_timing(w->slot, &entry.phases, NULL) == HEXGPU_OK) hexgpu_timeline_add(e->timeline, &entry);
+    }
     if (st == HEXGPU_OK) {
         HEXGPU_TRACE_RANGE("distribute (d2h)") {
             for (size_t i = 0; i < n; i++) {

@@ -25,6 +25,7 @@ typedef struct synthetic_slot {
     hexgpu_slot_buffers buf;
     int batch, want_logits;
     int64_t index; /* of the launched batch on the context, 1-based */
+    int64_t wait_start, wait_end; /* of the last batch waited on; 0 when none since launch */
 } synthetic_slot;
 
 void hexgpu_synthetic_outputs(const hexgpu_position *pos, float *value, float *policy, float *logits) {
@@ -119,6 +120,7 @@ static hexgpu_status synthetic_slot_launch(void *slot, int batch, int want_logit
                                 s->ctx->max_batch);
     s->batch = batch;
     s->want_logits = want_logits;
+    s->wait_end = 0;
     pthread_mutex_lock(&s->ctx->lock);
     s->index = ++s->ctx->batches;
     pthread_mutex_unlock(&s->ctx->lock);
@@ -128,7 +130,7 @@ static hexgpu_status synthetic_slot_launch(void *slot, int batch, int want_logit
 static hexgpu_status synthetic_slot_wait(void *slot, hexgpu_error *err) {
     synthetic_slot *s = slot;
     synthetic_ctx *c = s->ctx;
-    int64_t start = c->config.delay_ns > 0 ? hexgpu_timer_now_ns() : 0;
+    int64_t start = hexgpu_timer_now_ns();
     size_t cells = (size_t)c->config.board_size * (size_t)c->config.board_size;
     if (s->index == c->config.fail_batch) {
         pthread_mutex_lock(&c->lock);
@@ -146,6 +148,21 @@ static hexgpu_status synthetic_slot_wait(void *slot, hexgpu_error *err) {
         int64_t left = c->config.delay_ns - (hexgpu_timer_now_ns() - start);
         if (left > 0) hexgpu_timer_sleep_ns(left);
     }
+    s->wait_start = start;
+    s->wait_end = hexgpu_timer_now_ns();
+    return HEXGPU_OK;
+}
+
+/* Fake phases for the timeline: the wait's span, its first quarter h2d, the middle half
+ * compute, the last quarter d2h (as if the delay were a device's work). */
+static hexgpu_status synthetic_slot_timing(void *slot, hexgpu_slot_timing *out, hexgpu_error *err) {
+    const synthetic_slot *s = slot;
+    if (s->wait_end == 0)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "synthetic backend: slot_timing without a batch waited on");
+    int64_t a = s->wait_start, span = s->wait_end - s->wait_start;
+    *out = (hexgpu_slot_timing){.h2d_start = a, .h2d_end = a + span / 4, .compute_start = a + span / 4,
+                                .compute_end = a + span - span / 4, .d2h_start = a + span - span / 4,
+                                .d2h_end = a + span};
     return HEXGPU_OK;
 }
 
@@ -179,4 +196,5 @@ const hexgpu_backend_ops hexgpu_backend_synthetic = {
     .slot_buffers = synthetic_slot_buffers,
     .slot_launch = synthetic_slot_launch,
     .slot_wait = synthetic_slot_wait,
+    .slot_timing = synthetic_slot_timing,
 };

@@ -128,6 +128,9 @@ typedef struct hexgpu_engine_options {
     int fill_window_us;          /* a free slot waits up to this long for a fuller batch; 0 = never waits */
     int want_logits;             /* 1 (default): raw logits can be asked for (and are cached) */
     int cpu_threads;             /* CPU backend worker threads; 0 = all cores */
+    int timeline;                /* 1: keep each batch's h2d/compute/d2h instants (the last 65536
+                                    batches) for hexgpu_engine_timeline_write and overlap_fraction;
+                                    0 (default): nothing is measured */
 } hexgpu_engine_options;
 
 /* The defaults listed above. */
@@ -228,12 +231,24 @@ typedef struct hexgpu_engine_stats {
     double busy_fraction;          /* time with >= 1 slot launched / wall time */
     uint64_t cache_hits, cache_misses, cache_evictions, cache_size, cache_capacity;
     double cache_hit_rate;         /* hits / (hits + misses), 0 when none */
+    double overlap_fraction;       /* timeline on: share of the compute time (all slots, the batches
+                                      in the timeline) during which another slot's h2d or d2h copy
+                                      ran; -1 when not measured (timeline off, no batch yet, or a
+                                      backend that does not time its phases) */
 } hexgpu_engine_stats;
 
 void hexgpu_engine_stats_read(hexgpu_engine *engine, hexgpu_engine_stats *stats);
 /* Formats stats as one JSON object (no newline), snprintf-style: returns the length
  * the whole object needs; writes at most len bytes, NUL-terminated. */
 size_t hexgpu_engine_stats_json(const hexgpu_engine_stats *stats, char *buf, size_t len);
+
+/* Writes the timeline (options.timeline = 1) as a Chrome trace JSON file that
+ * chrome://tracing and Perfetto open: per batch one complete event each for h2d, compute
+ * and d2h (ts/dur in microseconds), one track (tid) per slot. Batches still running are
+ * not included. HEXGPU_ERR_UNSUPPORTED when the engine keeps no timeline (option off, or
+ * the backend does not time its phases); HEXGPU_ERR_IO naming path when it cannot be
+ * written. Thread safe. */
+hexgpu_status hexgpu_engine_timeline_write(hexgpu_engine *engine, const char *path, hexgpu_error *err);
 
 #ifdef __cplusplus
 }

@@ -120,19 +120,21 @@ size_t hexgpu_engine_stats_json(const hexgpu_engine_stats *s, char *buf, size_t 
     for (int b = 0; b < HEXGPU_STATS_BATCH_BUCKETS; b++)
         used += (size_t)snprintf(hist + used, sizeof hist - used, "%s%llu", b ? "," : "",
                                  (unsigned long long)s->batch_histogram[b]);
+    char overlap[32] = "null"; /* not measured */
+    if (s->overlap_fraction >= 0) snprintf(overlap, sizeof overlap, "%.4f", s->overlap_fraction);
     int n = snprintf(buf, len,
                      "{\"wall_seconds\":%.6f,\"requests\":%llu,\"completed\":%llu,\"failed\":%llu,"
                      "\"evaluated\":%llu,\"boards_per_second\":%.1f,\"batches\":%llu,\"mean_batch\":%.3f,"
                      "\"batch_histogram_pow2\":[%s],\"queue_wait_us\":{\"p50\":%.1f,\"p99\":%.1f},"
                      "\"batch_latency_us\":{\"p50\":%.1f,\"p99\":%.1f},\"busy_fraction\":%.4f,"
                      "\"cache\":{\"hits\":%llu,\"misses\":%llu,\"hit_rate\":%.4f,\"evictions\":%llu,"
-                     "\"size\":%llu,\"capacity\":%llu}}",
+                     "\"size\":%llu,\"capacity\":%llu},\"overlap_fraction\":%s}",
                      s->wall_seconds, (unsigned long long)s->requests, (unsigned long long)s->completed,
                      (unsigned long long)s->failed, (unsigned long long)s->evaluated, s->boards_per_second,
                      (unsigned long long)s->batches, s->mean_batch, hist, s->queue_wait_p50_us,
                      s->queue_wait_p99_us, s->batch_latency_p50_us, s->batch_latency_p99_us, s->busy_fraction,
                      (unsigned long long)s->cache_hits, (unsigned long long)s->cache_misses, s->cache_hit_rate,
                      (unsigned long long)s->cache_evictions, (unsigned long long)s->cache_size,
-                     (unsigned long long)s->cache_capacity);
+                     (unsigned long long)s->cache_capacity, overlap);
     return n < 0 ? 0 : (size_t)n;
 }
