@@ -25,6 +25,7 @@ typedef struct hexgpu_bench_options {
     int submitters; /* submitting threads (engine mode) */
     int in_flight;  /* requests each submitter keeps in flight; 0 = 2 x batch */
     int slots;      /* engine slots */
+    const char *timeline; /* --timeline PATH: Chrome trace of the last batch size; NULL = off */
 } hexgpu_bench_options;
 
 /* A raw backend session: one context and one slot of max_batch, and the position pool. */

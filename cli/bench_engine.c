@@ -76,6 +76,7 @@ static int sleep_until(int64_t deadline_ns, atomic_int *failed) {
  * engine's histograms since open (warm-up included). */
 typedef struct engine_figure {
     double boards_per_s, mean_batch, busy_fraction;
+    double overlap; /* over the engine's timeline (warm-up included); -1 without --timeline */
     uint64_t batches;
     hexgpu_engine_stats final;
 } engine_figure;
@@ -133,6 +134,7 @@ static hexgpu_status measure(hexgpu_engine *engine, const hexgpu_bench_options *
         f->mean_batch = f->batches ? (double)(last.evaluated - first.evaluated) / (double)f->batches : 0.0;
         f->busy_fraction = (last.busy_fraction * last.wall_seconds - first.busy_fraction * first.wall_seconds) / wall;
         hexgpu_engine_stats_read(engine, &f->final);
+        f->overlap = f->final.overlap_fraction;
     }
     for (int i = 0; subs && i < n; i++) {
         free(subs[i].value);
@@ -150,22 +152,25 @@ static void print_figure(const hexgpu_bench_options *o, const hexgpu_bench_raw *
     int k = o->in_flight ? o->in_flight : 2 * batch;
     double ratio = rf->boards_per_s > 0 ? ef->boards_per_s / rf->boards_per_s : 0.0;
     const hexgpu_engine_stats *s = &ef->final;
+    char overlap[32] = "null"; /* not measured (no --timeline) */
+    if (ef->overlap >= 0) snprintf(overlap, sizeof overlap, "%.4f", ef->overlap);
+    else if (!o->json) snprintf(overlap, sizeof overlap, "-");
     if (o->json)
         printf("{\"mode\":\"engine\",\"backend\":\"%s\",\"device\":\"%s\",\"precision\":\"%s\",\"model\":\"%s\","
                "\"board_size\":%d,\"batch\":%d,\"submitters\":%d,\"in_flight\":%d,\"slots\":%d,"
                "\"boards_per_s\":%.1f,\"raw_boards_per_s\":%.1f,\"raw_latency_us\":%.1f,\"ratio_to_raw\":%.4f,"
                "\"mean_batch\":%.2f,\"batches\":%llu,\"busy_fraction\":%.4f,"
                "\"queue_wait_us\":{\"p50\":%.1f,\"p99\":%.1f},\"batch_latency_us\":{\"p50\":%.1f,\"p99\":%.1f},"
-               "\"repeats\":%d,\"seconds\":%g}\n",
+               "\"overlap_fraction\":%s,\"repeats\":%d,\"seconds\":%g}\n",
                backend, hexgpu_bench_json_escape(raw->device, (char[768]){0}, 768), precision,
                hexgpu_bench_json_escape(model_name, (char[8192]){0}, 8192), board_size, batch, o->submitters, k,
                o->slots, ef->boards_per_s, rf->boards_per_s, rf->latency_us, ratio, ef->mean_batch,
                (unsigned long long)ef->batches, ef->busy_fraction, s->queue_wait_p50_us, s->queue_wait_p99_us,
-               s->batch_latency_p50_us, s->batch_latency_p99_us, o->repeats, o->seconds);
+               s->batch_latency_p50_us, s->batch_latency_p99_us, overlap, o->repeats, o->seconds);
     else
-        printf("%7d %12.1f %12.1f %6.3f %9.1f %5.3f %10.0f %10.0f %10.0f %10.0f\n", batch, rf->boards_per_s,
+        printf("%7d %12.1f %12.1f %6.3f %9.1f %5.3f %10.0f %10.0f %10.0f %10.0f %7s\n", batch, rf->boards_per_s,
                ef->boards_per_s, ratio, ef->mean_batch, ef->busy_fraction, s->queue_wait_p50_us,
-               s->queue_wait_p99_us, s->batch_latency_p50_us, s->batch_latency_p99_us);
+               s->queue_wait_p99_us, s->batch_latency_p50_us, s->batch_latency_p99_us, overlap);
     fflush(stdout);
 }
 
@@ -177,10 +182,10 @@ int hexgpu_bench_engine(const hexgpu_bench_options *o, const hexgpu_network *net
     if (code != HEXGPU_EXIT_OK) return code;
     if (!o->json)
         printf("model %s (%dx%d)\nbackend %s, %s, %s\nengine: %d submitters, %s requests in flight each, %d slots, "
-               "no cache\n%7s %12s %12s %6s %9s %5s %10s %10s %10s %10s\n",
+               "no cache\n%7s %12s %12s %6s %9s %5s %10s %10s %10s %10s %7s\n",
                model_name, net->board_size, net->board_size, raw.ops->name, raw.precision, raw.device,
                o->submitters, o->in_flight ? "K" : "2 x batch", o->slots, "batch", "raw b/s", "engine b/s", "ratio",
-               "meanbatch", "busy", "qwait_p50", "qwait_p99", "lat_p50", "lat_p99");
+               "meanbatch", "busy", "qwait_p50", "qwait_p99", "lat_p50", "lat_p99", "overlap");
     hexgpu_status st = HEXGPU_OK;
     for (int i = 0; i < o->batch_count && !st; i++) {
         int batch = o->batches[i];
@@ -196,6 +201,7 @@ int hexgpu_bench_engine(const hexgpu_bench_options *o, const hexgpu_network *net
         eo.slots = o->slots;
         eo.cache_entries = 0;
         eo.cpu_threads = o->threads;
+        eo.timeline = o->timeline != NULL;
         if ((st = hexgpu_bench_raw_measure(&raw, o, batch, &rf, &err))) break;
         if ((st = hexgpu_engine_open(model_path, &eo, &engine, &err))) break;
         const char *backend = hexgpu_engine_backend_name(engine);
@@ -206,6 +212,8 @@ int hexgpu_bench_engine(const hexgpu_bench_options *o, const hexgpu_network *net
                                   backend, precision, raw.ops->name, raw.precision);
         if (!st) st = measure(engine, o, raw.pool, batch, &ef, &err);
         if (!st) print_figure(o, &raw, backend, precision, model_name, net->board_size, batch, &rf, &ef);
+        /* The trace of the last batch size only: one file, the size gpu-check looks at. */
+        if (!st && o->timeline && i == o->batch_count - 1) st = hexgpu_engine_timeline_write(engine, o->timeline, &err);
         hexgpu_engine_close(engine);
     }
     hexgpu_bench_raw_close(&raw);

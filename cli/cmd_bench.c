@@ -37,7 +37,10 @@ static void usage(FILE *out) {
             "  --engine              measure the engine (scheduler, slots, async submitters)\n"
             "  --submitters N        submitting threads, each with its own queue (default 4)\n"
             "  --in-flight K         requests each submitter keeps in flight (default 2 x batch)\n"
-            "  --slots S             engine slots, batches in flight at once (default 3)\n");
+            "  --slots S             engine slots, batches in flight at once (default 3)\n"
+            "  --timeline PATH       time each batch's h2d, compute and d2h; write the last batch\n"
+            "                        size's as a Chrome trace (chrome://tracing, Perfetto) and\n"
+            "                        print the share of compute overlapped by other slots' copies\n");
 }
 
 static int parse_batches(const char *text, hexgpu_bench_options *o) {
@@ -84,6 +87,9 @@ static int parse_args(int argc, char **argv, hexgpu_bench_options *o) {
         } else if (strcmp(a, "--slots") == 0) {
             rc = hexgpu_cli_option_int(a, argv[++i], 1, 64, &o->slots);
             engine_only = 1;
+        } else if (strcmp(a, "--timeline") == 0) {
+            o->timeline = argv[++i];
+            engine_only = 1;
         } else if (strcmp(a, "--seed") == 0) {
             if ((rc = hexgpu_cli_option_int(a, argv[++i], 0, INT_MAX, &n)) == HEXGPU_EXIT_OK) o->seed = (uint64_t)n;
         } else if (strcmp(a, "--batch") == 0) {
@@ -103,7 +109,7 @@ static int parse_args(int argc, char **argv, hexgpu_bench_options *o) {
     if (!o->model == !o->random_init)
         return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "bench needs exactly one of --model PATH and --random-init");
     if (engine_only && !o->engine)
-        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--submitters, --in-flight and --slots need --engine");
+        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--submitters, --in-flight, --slots and --timeline need --engine");
     return -1;
 }
 

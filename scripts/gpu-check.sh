@@ -64,6 +64,11 @@ done
 step bench_engine 60 "$bundle/bin/hexgpu" bench --engine "${model_args[@]}" --backend cuda --batch 256,4096 \
   --submitters 4 --seconds 0.5 --repeats 3 --json
 grep '^{' "$out/bench_engine.txt" | sed 's/^/  /' >>"$summary"
+# Evidence that H2D, compute and D2H of different slots overlap: event timestamps of
+# every batch at 4096 (Chrome trace: open in chrome://tracing or ui.perfetto.dev).
+step bench_timeline 60 "$bundle/bin/hexgpu" bench --engine "${model_args[@]}" --backend cuda --batch 4096 \
+  --submitters 4 --slots 3 --seconds 0.5 --repeats 3 --timeline "$out/timeline_4096.json" --json
+grep -o '"batch":[0-9]*\|"overlap_fraction":[^,}]*' "$out/bench_timeline.txt" | paste -sd' ' | sed 's/^/  timeline: /' >>"$summary"
 step bench_pytorch 120 python3 scripts/bench_pytorch.py --model "$model" --batch "$batches" --seconds 0.5 --repeats 3
 grep '^{' "$out/bench_pytorch.txt" | sed 's/^/  /' >>"$summary"
 rm -f "$out/full_size.safetensors.tmp" # 45 MB: not worth bringing back
