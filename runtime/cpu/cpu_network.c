@@ -19,8 +19,10 @@ static float *copy_floats(const float *src, size_t count) {
     return dst;
 }
 
-/* OIHW -> O(HW)I, so that one weight row matches one NHWC im2col row. */
-static int repack_conv(const hexgpu_conv *src, hexgpu_cpu_conv *dst) {
+/* OIHW -> O(HW)I, so that one weight row matches one NHWC im2col row; small
+ * convolutions (out_side^2 output pixels per board) also get the transpose the plain
+ * loop reads. */
+static int repack_conv(const hexgpu_conv *src, int out_side, hexgpu_cpu_conv *dst) {
     int k = src->kernel, in = src->in_channels, out = src->out_channels;
     *dst = (hexgpu_cpu_conv){.in = in, .out = out, .kernel = k, .stride = src->stride, .pad = src->pad};
     dst->weight = malloc((size_t)out * k * k * in * sizeof(float));
@@ -32,6 +34,11 @@ static int repack_conv(const hexgpu_conv *src, hexgpu_cpu_conv *dst) {
                 for (int x = 0; x < k; x++)
                     dst->weight[(((size_t)o * k + y) * k + x) * in + i] =
                         src->weight[(((size_t)o * in + i) * k + y) * k + x];
+    size_t kdim = (size_t)k * k * in;
+    if ((double)out_side * out_side * out * kdim > HEXGPU_CPU_SMALL_CONV_MACS) return 1;
+    if (!(dst->weight_t = malloc(kdim * out * sizeof(float)))) return 0;
+    for (int o = 0; o < out; o++)
+        for (size_t j = 0; j < kdim; j++) dst->weight_t[j * out + o] = dst->weight[o * kdim + j];
     return 1;
 }
 
@@ -49,18 +56,20 @@ hexgpu_status hexgpu_cpu_network_create(const hexgpu_network *net, hexgpu_cpu_ne
     cpu->value_hidden = net->value_hidden;
     memcpy(cpu->widths, net->widths, sizeof cpu->widths);
     memcpy(cpu->spatial, net->spatial, sizeof cpu->spatial);
-    int ok = repack_conv(&net->input_conv, &cpu->input_conv);
+    int n = net->board_size, s4 = net->spatial[HEXGPU_NET_STAGES];
+    int ok = repack_conv(&net->input_conv, n, &cpu->input_conv);
     for (int b = 0; ok && b < HEXGPU_NET_BLOCKS; b++) {
         const hexgpu_block *src = &net->blocks[b];
         hexgpu_cpu_block *dst = &cpu->blocks[b];
-        ok = repack_conv(&src->conv1, &dst->conv1) && repack_conv(&src->conv2, &dst->conv2);
+        int side = net->spatial[b / HEXGPU_NET_BLOCKS_PER_STAGE + 1];
+        ok = repack_conv(&src->conv1, side, &dst->conv1) && repack_conv(&src->conv2, side, &dst->conv2);
         dst->has_shortcut = src->has_shortcut;
-        if (ok && src->has_shortcut) ok = repack_conv(&src->shortcut, &dst->shortcut);
+        if (ok && src->has_shortcut) ok = repack_conv(&src->shortcut, side, &dst->shortcut);
         if (ok) ok = (dst->out_bias = copy_floats(src->conv2.bias, (size_t)src->conv2.out_channels)) != NULL;
         if (ok && src->has_shortcut)
             for (int c = 0; c < src->conv2.out_channels; c++) dst->out_bias[c] += src->shortcut.bias[c];
     }
-    ok = ok && repack_conv(&net->value_conv, &cpu->value_conv) && copy_linear(&net->policy, &cpu->policy) &&
+    ok = ok && repack_conv(&net->value_conv, s4, &cpu->value_conv) && copy_linear(&net->policy, &cpu->policy) &&
          copy_linear(&net->value_fc1, &cpu->value_fc1) && copy_linear(&net->value_fc2, &cpu->value_fc2);
     if (!ok) {
         hexgpu_cpu_network_destroy(cpu);
@@ -71,6 +80,7 @@ hexgpu_status hexgpu_cpu_network_create(const hexgpu_network *net, hexgpu_cpu_ne
 
 static void free_conv(hexgpu_cpu_conv *c) {
     free(c->weight);
+    free(c->weight_t);
     free(c->bias);
 }
 

@@ -68,13 +68,38 @@ static void im2col_nhwc(const hexgpu_cpu_conv *c, const float *in, int boards, i
     }
 }
 
+/* C[m][n] = beta * C + A[m][k] * Bt[k][n], each element summed over k in order (so a
+ * row's result does not depend on m), sixteen columns at a time so that the compiler
+ * keeps them in vector registers. */
+static void gemm_small(int m, int n, int k, const float *a, const float *bt, float beta, float *c) {
+    enum { W = 16 };
+    for (int i = 0; i < m; i++, a += k, c += n)
+        for (int j0 = 0; j0 < n; j0 += W) {
+            float acc[W] = {0};
+            const float *b = bt + j0;
+            if (n - j0 >= W)
+                for (int kk = 0; kk < k; kk++, b += n)
+                    for (int j = 0; j < W; j++) acc[j] += a[kk] * b[j];
+            else
+                for (int kk = 0; kk < k; kk++, b += n)
+                    for (int j = 0; j < n - j0; j++) acc[j] += a[kk] * b[j];
+            int w = n - j0 < W ? n - j0 : W;
+            for (int j = 0; j < w; j++) c[j0 + j] = beta != 0.0f ? beta * c[j0 + j] + acc[j] : acc[j];
+        }
+}
+
+static void conv_gemm(const hexgpu_cpu_conv *conv, int m, int kdim, const float *a, float beta, float *c) {
+    if (conv->weight_t) gemm_small(m, conv->out, kdim, a, conv->weight_t, beta, c);
+    else hexgpu_cpu_gemm_nt(m, conv->out, kdim, a, conv->weight, beta, c);
+}
+
 void hexgpu_cpu_conv_forward_nhwc(const hexgpu_cpu_conv *conv, const float *in, int batch, int side, float *out,
                                   float beta, const hexgpu_cpu_scratch *scratch) {
     int so = hexgpu_cpu_conv_out_side(conv, side);
     int kdim = conv->kernel * conv->kernel * conv->in;
     int pixels = so * so;
     if (conv_is_pointwise(conv)) {
-        hexgpu_cpu_gemm_nt(batch * pixels, conv->out, kdim, in, conv->weight, beta, out);
+        conv_gemm(conv, batch * pixels, kdim, in, beta, out);
         return;
     }
     size_t per_board = hexgpu_cpu_conv_col_per_board(conv, side);
@@ -83,8 +108,7 @@ void hexgpu_cpu_conv_forward_nhwc(const hexgpu_cpu_conv *conv, const float *in, 
     for (int b0 = 0; b0 < batch; b0 += chunk) {
         int boards = batch - b0 < chunk ? batch - b0 : chunk;
         im2col_nhwc(conv, in + (size_t)b0 * side * side * conv->in, boards, side, scratch->col);
-        hexgpu_cpu_gemm_nt(boards * pixels, conv->out, kdim, scratch->col, conv->weight, beta,
-                           out + (size_t)b0 * pixels * conv->out);
+        conv_gemm(conv, boards * pixels, kdim, scratch->col, beta, out + (size_t)b0 * pixels * conv->out);
     }
 }
 

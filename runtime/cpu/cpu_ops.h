@@ -13,7 +13,15 @@ typedef struct hexgpu_cpu_conv {
     int in, out, kernel, stride, pad;
     float *weight; /* [out][kernel][kernel][in]: one row per output channel, K = k*k*in */
     float *bias;   /* [out] */
+    /* Set for convolutions of at most HEXGPU_CPU_SMALL_CONV_MACS multiply-adds per board:
+     * they skip OpenBLAS (whose padded calls would cost ~1e6 multiply-adds each at small
+     * batches) for a plain loop over weight_t. Fixed per layer, never by batch size. */
+    float *weight_t; /* [kernel][kernel][in][out], or NULL */
 } hexgpu_cpu_conv;
+
+/* Per-board size under which a convolution uses the plain loop (see weight_t): the
+ * shortcuts and value convolution of small networks. */
+#define HEXGPU_CPU_SMALL_CONV_MACS 32768.0
 
 /* Scratch the convolutions use, sized once per slot. */
 typedef struct hexgpu_cpu_scratch {
