@@ -151,6 +151,9 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
         sc->col = calloc(sc->col_capacity, sizeof(float));
         scratch_ok = sc->col != NULL;
     }
+    /* No helper is no error: a lone board then runs on one core. Asked for by the
+     * threads wanted, not ws->parts, so that a slot of max_batch 1 gets one too. */
+    if (parts >= 2) ws->helper = hexgpu_cpu_helper_start();
     ws->planes = malloc(mb * n * n * 3 * sizeof(float));
     for (int i = 0; i < 3; i++) ws->act[i] = calloc(nparts * ws->act_part_stride, sizeof(float));
     ws->pooled = malloc(mb * cpu->widths[HEXGPU_NET_STAGES] * sizeof(float));
@@ -167,6 +170,7 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
 }
 
 void hexgpu_cpu_workspace_destroy(hexgpu_cpu_workspace *ws) {
+    hexgpu_cpu_helper_stop(ws->helper);
     free(ws->planes);
     for (int i = 0; i < 3; i++) free(ws->act[i]);
     for (int p = 0; ws->scratch && p < ws->parts; p++) {
@@ -275,6 +279,10 @@ void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_worksp
                               .policy = policy + b0 * cells, .value = value + b0};
         for (int i = 0; i < 3; i++) f[p].act[i] = ws->act[i] + (size_t)p * ws->act_part_stride;
     }
+    /* A lone board (parts >= 2 allowed but one board) shares its GEMMs with the helper. */
+    hexgpu_cpu_scratch lone = ws->scratch[0];
+    lone.helper = ws->helper;
+    if (parts == 1) f[0].scratch = &lone;
     /* A thread that cannot start leaves its range to this thread: slower, never wrong. */
     for (int p = 1; p < parts; p++) started[p] = pthread_create(&threads[p], NULL, forward_part_run, &f[p]) == 0;
     forward_part_run(&f[0]);

@@ -38,6 +38,7 @@ typedef struct hexgpu_cpu_workspace {
     float *planes;                /* [max_batch][n][n][3] */
     float *act[3];                /* trunk activations, rotated: block input, conv1 output, block output */
     hexgpu_cpu_scratch *scratch;  /* [parts]: im2col chunk, room for small-GEMM padding rows */
+    hexgpu_cpu_helper *helper;    /* parts asked >= 2: takes half of a lone board's large GEMMs (or NULL) */
     float *pooled;                /* [max_batch][C4] */
     float *value_act;             /* [parts][part_boards][s4][s4][V] + padding room */
     float *value_mean;            /* [max_batch][V] */
@@ -52,7 +53,8 @@ void hexgpu_cpu_workspace_destroy(hexgpu_cpu_workspace *ws);
 /* Evaluates positions[0..batch): logits [batch][n*n] (raw), policy [batch][n*n]
  * (softmax over legal cells), value [batch] (tanh, Red's view). Splits the batch over
  * min(parts, batch) threads (the caller's thread takes the first range; if a thread
- * cannot be started its range runs on the caller's). Allocates nothing on the heap.
+ * cannot be started its range runs on the caller's); a lone board splits its large
+ * GEMMs by columns with the helper instead. Allocates nothing on the heap.
  * Every board's result is the same whatever the batch and the split. Positions must
  * have the network's board size (the backend checks). */
 void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_workspace *ws,

@@ -88,9 +88,49 @@ static void gemm_small(int m, int n, int k, const float *a, const float *bt, flo
         }
 }
 
-static void conv_gemm(const hexgpu_cpu_conv *conv, int m, int kdim, const float *a, float beta, float *c) {
-    if (conv->weight_t) gemm_small(m, conv->out, kdim, a, conv->weight_t, beta, c);
-    else hexgpu_cpu_gemm_nt(m, conv->out, kdim, a, conv->weight, beta, c);
+/* Columns [n0, n1) of C = beta * C + A * B^T, C with row stride ldc. */
+typedef struct column_gemm {
+    int m, n0, n1, k, ldc;
+    const float *a, *b;
+    float beta;
+    float *c;
+} column_gemm;
+
+static void column_gemm_run(void *arg) {
+    const column_gemm *g = arg;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->m, g->n1 - g->n0, g->k, 1.0f, g->a, g->k,
+                g->b + (size_t)g->n0 * g->k, g->k, g->beta, g->c + g->n0, g->ldc);
+}
+
+/* The first half of the columns, rounded up to a multiple of 16 (whole vector tiles). */
+static int split_column(int n) {
+    int half = (n / 2 + 15) / 16 * 16;
+    return half < n ? half : n / 2;
+}
+
+int hexgpu_cpu_gemm_splits(int m, int n, int k) {
+    int n0 = split_column(n);
+    return (double)m * n * k >= HEXGPU_CPU_SPLIT_GEMM_MNK && n0 > 0 && hexgpu_cpu_gemm_rows(m, n0, k) == m &&
+           hexgpu_cpu_gemm_rows(m, n - n0, k) == m;
+}
+
+static void conv_gemm(const hexgpu_cpu_conv *conv, int m, int kdim, const float *a, float beta, float *c,
+                      hexgpu_cpu_helper *helper) {
+    int n = conv->out;
+    if (conv->weight_t) {
+        gemm_small(m, n, kdim, a, conv->weight_t, beta, c);
+    } else if (helper && hexgpu_cpu_gemm_splits(m, n, kdim)) {
+        int n0 = split_column(n);
+        column_gemm mine = {.m = m, .n0 = 0, .n1 = n0, .k = kdim, .ldc = n, .a = a, .b = conv->weight,
+                            .beta = beta, .c = c};
+        column_gemm theirs = mine;
+        theirs.n0 = n0, theirs.n1 = n;
+        hexgpu_cpu_helper_post(helper, column_gemm_run, &theirs);
+        column_gemm_run(&mine);
+        hexgpu_cpu_helper_wait(helper);
+    } else {
+        hexgpu_cpu_gemm_nt(m, n, kdim, a, conv->weight, beta, c);
+    }
 }
 
 void hexgpu_cpu_conv_forward_nhwc(const hexgpu_cpu_conv *conv, const float *in, int batch, int side, float *out,
@@ -99,7 +139,7 @@ void hexgpu_cpu_conv_forward_nhwc(const hexgpu_cpu_conv *conv, const float *in, 
     int kdim = conv->kernel * conv->kernel * conv->in;
     int pixels = so * so;
     if (conv_is_pointwise(conv)) {
-        conv_gemm(conv, batch * pixels, kdim, in, beta, out);
+        conv_gemm(conv, batch * pixels, kdim, in, beta, out, scratch->helper);
         return;
     }
     size_t per_board = hexgpu_cpu_conv_col_per_board(conv, side);
@@ -108,7 +148,8 @@ void hexgpu_cpu_conv_forward_nhwc(const hexgpu_cpu_conv *conv, const float *in, 
     for (int b0 = 0; b0 < batch; b0 += chunk) {
         int boards = batch - b0 < chunk ? batch - b0 : chunk;
         im2col_nhwc(conv, in + (size_t)b0 * side * side * conv->in, boards, side, scratch->col);
-        conv_gemm(conv, boards * pixels, kdim, scratch->col, beta, out + (size_t)b0 * pixels * conv->out);
+        conv_gemm(conv, boards * pixels, kdim, scratch->col, beta, out + (size_t)b0 * pixels * conv->out,
+                  scratch->helper);
     }
 }
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hexgpu.h"
+#include "runtime/cpu/cpu_helper.h"
 
 /* A convolution with BN folded, weights repacked for the im2col GEMM. */
 typedef struct hexgpu_cpu_conv {
@@ -27,7 +28,18 @@ typedef struct hexgpu_cpu_conv {
 typedef struct hexgpu_cpu_scratch {
     float *col;          /* im2col of a chunk of boards, plus room for small-GEMM padding rows */
     size_t col_capacity; /* floats; at least one board's worth and hexgpu_cpu_gemm_pad_floats */
+    /* Set only while a lone board is evaluated: large GEMMs hand it half their columns. */
+    hexgpu_cpu_helper *helper;
 } hexgpu_cpu_scratch;
+
+/* GEMMs of at least this many multiply-adds are split by columns over the helper when
+ * it is set: each half stays a blocked (not small-matrix) call, and every element is
+ * summed exactly as without the split, since OpenBLAS's blocked kernels compute each
+ * column from its own row of B. */
+#define HEXGPU_CPU_SPLIT_GEMM_MNK 4000000.0
+
+/* Whether an m x n x k GEMM (of a convolution without weight_t) is split over the helper. */
+int hexgpu_cpu_gemm_splits(int m, int n, int k);
 
 /* OpenBLAS 0.3 (SkylakeX/Cooperlake kernels, picked on AVX-512 machines) sends sgemm
  * calls with M*N*K <= 1e6 to small-matrix kernels that sum in another order than the

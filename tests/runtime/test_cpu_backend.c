@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "runtime/backend.h"
+#include "runtime/cpu/cpu_ops.h"
 #include "runtime/model_file.h"
 #include "runtime/network.h"
 #include "runtime/reference_layout.h"
@@ -413,6 +414,58 @@ Test(cpu_backend, any_thread_split_gives_the_same_bits) {
             cr_assert(memcmp(logits, want_logits, sizeof logits) == 0, "%d threads: logits differ", threads[t]);
             cr_assert(memcmp(policy, want_policy, sizeof policy) == 0, "%d threads: policy differs", threads[t]);
             cr_assert(memcmp(value, want_value, sizeof value) == 0, "%d threads: values differ", threads[t]);
+        }
+        hexgpu_backend_cpu.slot_destroy(slot);
+        hexgpu_backend_cpu.destroy(ctx);
+    }
+    hexgpu_network_free(&net);
+    hexgpu_tensor_map_free(&map);
+}
+
+/* A lone board with two threads splits its large GEMMs by output columns over the slot's
+ * helper thread (80 columns: 48 + 32; 96: 48 + 48); its answers are the bits of the
+ * same board inside a batch on one thread, and within 1e-5 of the direct reference. */
+Test(cpu_backend, lone_board_split_over_two_threads_gives_the_same_bits) {
+    hexgpu_layout_dims dims = {.board_size = 13, .widths = {40, 80, 96, 96, 96}, .value_channels = 8,
+                               .value_hidden = 16};
+    cr_assert(hexgpu_cpu_gemm_splits(13 * 13, 80, 9 * 80), "layer1's conv2 must take the split path");
+    cr_assert(hexgpu_cpu_gemm_splits(7 * 7, 96, 9 * 96), "layer2's conv2 must take the split path");
+    hexgpu_tensor_map map = {0};
+    hexgpu_network net;
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_layout_random_model(&dims, 3, 1, &map, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_OK, "%s", err.message);
+    enum { COUNT = 3, CELLS = 169 };
+    uint64_t rng = 5;
+    hexgpu_position pos[COUNT];
+    for (int i = 0; i < COUNT; i++) pos[i] = random_position(13, 11 * i, &rng);
+    float want_logits[COUNT * CELLS], want_policy[COUNT * CELLS], want_value[COUNT];
+    for (int t = 0; t < 2; t++) {
+        /* t = 0: the whole batch on one thread; t = 1: each board alone, two threads. */
+        hexgpu_backend_config config = {.max_batch = t ? 1 : COUNT, .threads = t ? 2 : 1};
+        void *ctx, *slot;
+        cr_assert_eq(hexgpu_backend_cpu.create(&net, &config, &ctx, &err), HEXGPU_OK, "%s", err.message);
+        cr_assert_eq(hexgpu_backend_cpu.slot_create(ctx, &slot, &err), HEXGPU_OK, "%s", err.message);
+        for (int i = 0; i < (t ? COUNT : 1); i++) {
+            int count = t ? 1 : COUNT;
+            float logits[COUNT * CELLS], policy[COUNT * CELLS], value[COUNT];
+            cr_assert_eq(hexgpu_backend_evaluate(&hexgpu_backend_cpu, slot, count, 13, pos + i, count, policy, logits,
+                                                 value, &err),
+                         HEXGPU_OK, "%s", err.message);
+            if (!t) {
+                memcpy(want_logits, logits, sizeof logits), memcpy(want_policy, policy, sizeof policy);
+                memcpy(want_value, value, sizeof value);
+                continue;
+            }
+            cr_assert(memcmp(logits, want_logits + i * CELLS, CELLS * sizeof(float)) == 0, "board %d: logits", i);
+            cr_assert(memcmp(policy, want_policy + i * CELLS, CELLS * sizeof(float)) == 0, "board %d: policy", i);
+            cr_assert(memcmp(value, want_value + i, sizeof(float)) == 0, "board %d: value", i);
+            float ref_logits[CELLS], ref_value;
+            ref_forward(&map, &dims, &pos[i], ref_logits, &ref_value);
+            double rel = rel_error(logits, ref_logits, CELLS);
+            cr_assert(rel <= 1e-5, "board %d: logits relative error %.3g", i, rel);
+            cr_assert(fabsf(value[0] - ref_value) <= 1e-5f, "board %d: value %.8f, reference %.8f", i, value[0],
+                      ref_value);
         }
         hexgpu_backend_cpu.slot_destroy(slot);
         hexgpu_backend_cpu.destroy(ctx);

@@ -1,0 +1,26 @@
+/* A second thread kept per CPU slot that runs one job at a time for the thread that
+ * evaluates a lone board, so that a batch of one can use two cores. */
+#pragma once
+
+#include <pthread.h>
+
+typedef struct hexgpu_cpu_helper {
+    pthread_t thread;
+    pthread_mutex_t mutex;
+    pthread_cond_t wake, done;
+    int pending, quit;
+    void (*job)(void *arg);
+    void *arg;
+} hexgpu_cpu_helper;
+
+/* Starts the thread; NULL when it (or its memory) cannot be had, and then the caller
+ * does all the work itself: slower, never wrong. */
+hexgpu_cpu_helper *hexgpu_cpu_helper_start(void);
+
+/* Stops the thread and frees h (NULL allowed). */
+void hexgpu_cpu_helper_stop(hexgpu_cpu_helper *h);
+
+/* Hands job(arg) to the helper and returns at once; hexgpu_cpu_helper_wait returns when it
+ * is done. One job at a time. */
+void hexgpu_cpu_helper_post(hexgpu_cpu_helper *h, void (*job)(void *arg), void *arg);
+void hexgpu_cpu_helper_wait(hexgpu_cpu_helper *h);
