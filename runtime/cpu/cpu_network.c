@@ -35,10 +35,11 @@ static int repack_conv(const hexgpu_conv *src, int out_side, hexgpu_cpu_conv *ds
                     dst->weight[(((size_t)o * k + y) * k + x) * in + i] =
                         src->weight[(((size_t)o * in + i) * k + y) * k + x];
     size_t kdim = (size_t)k * k * in;
-    if ((double)out_side * out_side * out * kdim > HEXGPU_CPU_SMALL_CONV_MACS) return 1;
-    if (!(dst->weight_t = malloc(kdim * out * sizeof(float)))) return 0;
+    if ((double)out_side * out_side * out * kdim > HEXGPU_CPU_SMALL_GEMM_MNK) return 1;
+    size_t np = (size_t)hexgpu_cpu_small_columns(out);
+    if (!(dst->weight_t = calloc(kdim * np, sizeof(float)))) return 0;
     for (int o = 0; o < out; o++)
-        for (size_t j = 0; j < kdim; j++) dst->weight_t[j * out + o] = dst->weight[o * kdim + j];
+        for (size_t j = 0; j < kdim; j++) dst->weight_t[j * np + o] = dst->weight[o * kdim + j];
     return 1;
 }
 
@@ -116,11 +117,6 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
     /* The largest activation of one board and the largest im2col of one board. */
     size_t act = (size_t)n * n * cpu->widths[0];
     size_t col = hexgpu_cpu_conv_col_per_board(&cpu->input_conv, n);
-    size_t pad = 0; /* floats a padded small GEMM may run past its last row */
-    const hexgpu_cpu_conv *convs[3 * HEXGPU_NET_BLOCKS + 2];
-    int nconv = 0;
-    convs[nconv++] = &cpu->input_conv;
-    convs[nconv++] = &cpu->value_conv;
     for (int b = 0; b < HEXGPU_NET_BLOCKS; b++) {
         const hexgpu_cpu_block *block = &cpu->blocks[b];
         int in_side = b == 0 ? n : cpu->spatial[(b - 1) / HEXGPU_NET_BLOCKS_PER_STAGE + 1];
@@ -129,35 +125,26 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
         col = max_size(col, hexgpu_cpu_conv_col_per_board(&block->conv1, in_side));
         col = max_size(col, hexgpu_cpu_conv_col_per_board(&block->conv2, out_side));
         if (block->has_shortcut) col = max_size(col, hexgpu_cpu_conv_col_per_board(&block->shortcut, in_side));
-        convs[nconv++] = &block->conv1;
-        convs[nconv++] = &block->conv2;
-        if (block->has_shortcut) convs[nconv++] = &block->shortcut;
     }
-    for (int i = 0; i < nconv; i++) pad = max_size(pad, hexgpu_cpu_conv_pad_floats(convs[i]));
     int s4 = cpu->spatial[HEXGPU_NET_STAGES];
-    ws->part_boards = (max_batch + ws->parts - 1) / ws->parts;
-    size_t part_boards = (size_t)ws->part_boards, nparts = (size_t)ws->parts;
     ws->act_per_board = act;
     ws->value_act_per_board = (size_t)s4 * s4 * cpu->value_channels;
-    ws->act_part_stride = part_boards * act + pad;
-    ws->value_act_part_stride = part_boards * ws->value_act_per_board + pad;
-    int scratch_ok = (ws->scratch = calloc(nparts, sizeof *ws->scratch)) != NULL;
-    for (size_t p = 0; scratch_ok && p < nparts; p++) {
+    size_t part_boards = (mb + (size_t)ws->parts - 1) / (size_t)ws->parts;
+    int scratch_ok = (ws->scratch = calloc((size_t)ws->parts, sizeof *ws->scratch)) != NULL;
+    for (int p = 0; scratch_ok && p < ws->parts; p++) {
         hexgpu_cpu_scratch *sc = &ws->scratch[p];
         size_t chunk = col * part_boards < COL_CAPACITY_FLOATS ? col * part_boards : COL_CAPACITY_FLOATS;
-        sc->col_capacity = max_size(max_size(col, chunk), pad);
-        /* calloc: the padding rows a small GEMM reads before anything is written there
-         * must be finite (zero), and initialised for the memory checkers. */
-        sc->col = calloc(sc->col_capacity, sizeof(float));
+        sc->col_capacity = max_size(col, chunk);
+        sc->col = malloc(sc->col_capacity * sizeof(float));
         scratch_ok = sc->col != NULL;
     }
     /* No helper is no error: a lone board then runs on one core. Asked for by the
      * threads wanted, not ws->parts, so that a slot of max_batch 1 gets one too. */
     if (parts >= 2) ws->helper = hexgpu_cpu_helper_start();
     ws->planes = malloc(mb * n * n * 3 * sizeof(float));
-    for (int i = 0; i < 3; i++) ws->act[i] = calloc(nparts * ws->act_part_stride, sizeof(float));
+    for (int i = 0; i < 3; i++) ws->act[i] = malloc(mb * act * sizeof(float));
     ws->pooled = malloc(mb * cpu->widths[HEXGPU_NET_STAGES] * sizeof(float));
-    ws->value_act = calloc(nparts * ws->value_act_part_stride, sizeof(float));
+    ws->value_act = malloc(mb * ws->value_act_per_board * sizeof(float));
     ws->value_mean = malloc(mb * cpu->value_channels * sizeof(float));
     ws->hidden = malloc(mb * cpu->value_hidden * sizeof(float));
     if (!scratch_ok || !ws->planes || !ws->act[0] || !ws->act[1] || !ws->act[2] || !ws->pooled || !ws->value_act ||
@@ -273,11 +260,11 @@ void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_worksp
         f[p] = (forward_part){.cpu = cpu, .scratch = &ws->scratch[p], .positions = positions + b0,
                               .batch = (int)(b1 - b0), .planes = ws->planes + b0 * cells * 3,
                               .pooled = ws->pooled + b0 * cpu->widths[HEXGPU_NET_STAGES],
-                              .value_act = ws->value_act + (size_t)p * ws->value_act_part_stride,
+                              .value_act = ws->value_act + b0 * ws->value_act_per_board,
                               .value_mean = ws->value_mean + b0 * cpu->value_channels,
                               .hidden = ws->hidden + b0 * cpu->value_hidden, .logits = logits + b0 * cells,
                               .policy = policy + b0 * cells, .value = value + b0};
-        for (int i = 0; i < 3; i++) f[p].act[i] = ws->act[i] + (size_t)p * ws->act_part_stride;
+        for (int i = 0; i < 3; i++) f[p].act[i] = ws->act[i] + b0 * ws->act_per_board;
     }
     /* A lone board (parts >= 2 allowed but one board) shares its GEMMs with the helper. */
     hexgpu_cpu_scratch lone = ws->scratch[0];

@@ -28,19 +28,16 @@ void hexgpu_cpu_network_destroy(hexgpu_cpu_network *cpu);
 
 /* Everything a forward pass of up to max_batch boards writes besides the outputs. The
  * batch is split into up to `parts` ranges of boards computed by parallel threads, each
- * with its own scratch and its own stretch of the activation buffers (room for
- * part_boards boards plus the small-GEMM padding rows, see hexgpu_cpu_gemm_nt); the
- * other buffers are per board, so ranges never overlap. */
+ * with its own scratch; the other buffers are per board, so ranges never overlap. */
 typedef struct hexgpu_cpu_workspace {
-    int max_batch, parts, part_boards;
+    int max_batch, parts;
     size_t act_per_board, value_act_per_board;
-    size_t act_part_stride, value_act_part_stride; /* floats between two parts' stretches */
     float *planes;                /* [max_batch][n][n][3] */
     float *act[3];                /* trunk activations, rotated: block input, conv1 output, block output */
-    hexgpu_cpu_scratch *scratch;  /* [parts]: im2col chunk, room for small-GEMM padding rows */
+    hexgpu_cpu_scratch *scratch;  /* [parts]: im2col chunk */
     hexgpu_cpu_helper *helper;    /* parts asked >= 2: takes half of a lone board's large GEMMs (or NULL) */
     float *pooled;                /* [max_batch][C4] */
-    float *value_act;             /* [parts][part_boards][s4][s4][V] + padding room */
+    float *value_act;             /* [max_batch][s4][s4][V] */
     float *value_mean;            /* [max_batch][V] */
     float *hidden;                /* [max_batch][H] */
 } hexgpu_cpu_workspace;

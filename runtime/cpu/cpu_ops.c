@@ -1,27 +1,11 @@
-/* The CPU backend's primitive operations: im2col convolution through OpenBLAS, bias and
- * ReLU passes, pooling, small linear layers, the legal-cell softmax. */
+/* The CPU backend's primitive operations: im2col convolution through OpenBLAS (or an
+ * in-order vector loop for small layers), bias and ReLU passes, pooling, small linear
+ * layers, the legal-cell softmax. */
 #include "runtime/cpu/cpu_ops.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
-
-int hexgpu_cpu_gemm_rows(int m, int n, int k) {
-    double limit_rows = HEXGPU_CPU_SMALL_GEMM_MNK / ((double)n * k);
-    return (double)m > limit_rows ? m : (int)limit_rows + 1;
-}
-
-/* A padded call runs hexgpu_cpu_gemm_rows(1, n, k) rows whatever m, so its A and C are
- * at most that many rows long in all. */
-size_t hexgpu_cpu_gemm_pad_floats(int n, int k) {
-    size_t rows = (size_t)hexgpu_cpu_gemm_rows(1, n, k);
-    return rows * (size_t)(n > k ? n : k);
-}
-
-void hexgpu_cpu_gemm_nt(int m, int n, int k, const float *a, const float *b, float beta, float *c) {
-    int rows = hexgpu_cpu_gemm_rows(m, n, k);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, k, 1.0f, a, k, b, k, beta, c, n);
-}
 
 int hexgpu_cpu_conv_out_side(const hexgpu_cpu_conv *conv, int side) {
     return (side + 2 * conv->pad - conv->kernel) / conv->stride + 1;
@@ -33,10 +17,6 @@ size_t hexgpu_cpu_conv_col_per_board(const hexgpu_cpu_conv *conv, int side) {
     if (conv_is_pointwise(conv)) return 0;
     size_t so = (size_t)hexgpu_cpu_conv_out_side(conv, side);
     return so * so * (size_t)conv->kernel * conv->kernel * conv->in;
-}
-
-size_t hexgpu_cpu_conv_pad_floats(const hexgpu_cpu_conv *conv) {
-    return hexgpu_cpu_gemm_pad_floats(conv->out, conv->kernel * conv->kernel * conv->in);
 }
 
 /* col[boards][so][so][k][k][in] from in[boards][side][side][in]; zero outside the board
@@ -68,24 +48,54 @@ static void im2col_nhwc(const hexgpu_cpu_conv *c, const float *in, int boards, i
     }
 }
 
-/* C[m][n] = beta * C + A[m][k] * Bt[k][n], each element summed over k in order (so a
- * row's result does not depend on m), sixteen columns at a time so that the compiler
- * keeps them in vector registers. */
-static void gemm_small(int m, int n, int k, const float *a, const float *bt, float beta, float *c) {
-    enum { W = 16 };
-    for (int i = 0; i < m; i++, a += k, c += n)
-        for (int j0 = 0; j0 < n; j0 += W) {
-            float acc[W] = {0};
-            const float *b = bt + j0;
-            if (n - j0 >= W)
-                for (int kk = 0; kk < k; kk++, b += n)
-                    for (int j = 0; j < W; j++) acc[j] += a[kk] * b[j];
-            else
-                for (int kk = 0; kk < k; kk++, b += n)
-                    for (int j = 0; j < n - j0; j++) acc[j] += a[kk] * b[j];
-            int w = n - j0 < W ? n - j0 : W;
-            for (int j = 0; j < w; j++) c[j0 + j] = beta != 0.0f ? beta * c[j0 + j] + acc[j] : acc[j];
+/* Sixteen floats as one value: GCC/Clang vector extensions, so that the tiles below are
+ * vector registers in every instruction set the kernel is cloned for. */
+typedef float vec16 __attribute__((vector_size(16 * sizeof(float))));
+
+/* c[0..w) = beta * c + acc (acc alone where beta is 0, so C's old contents never matter). */
+#define STORE_TILE(c, acc, w, beta)                                                   \
+    do {                                                                              \
+        float tile_[16];                                                              \
+        memcpy(tile_, &(acc), sizeof tile_);                                          \
+        for (int j_ = 0; j_ < (w); j_++) (c)[j_] = (beta) != 0.0f ? (beta) * (c)[j_] + tile_[j_] : tile_[j_]; \
+    } while (0)
+
+/* C[m][n] = beta * C + A[m][k] * Bt[k][np] (the first n of np columns; np a multiple of
+ * 16, zero past n), each element summed over k in order by the same statement in every
+ * tile (so a row's result depends neither on m nor on the row's place), four rows by
+ * sixteen columns at a time. Cloned per instruction set: the clone is picked once per
+ * process, so every call sums the same way. */
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) static void
+gemm_small(int m, int n, int np, int k, const float *a, const float *bt, float beta, float *c) {
+    for (int j0 = 0; j0 < n; j0 += 16) {
+        int w = n - j0 < 16 ? n - j0 : 16;
+        int i = 0;
+        for (; i + 4 <= m; i += 4) {
+            const float *a0 = a + (size_t)i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k, *b = bt + j0;
+            vec16 acc0 = {0}, acc1 = {0}, acc2 = {0}, acc3 = {0}, bv;
+            for (int kk = 0; kk < k; kk++, b += np) {
+                memcpy(&bv, b, sizeof bv);
+                acc0 += a0[kk] * bv;
+                acc1 += a1[kk] * bv;
+                acc2 += a2[kk] * bv;
+                acc3 += a3[kk] * bv;
+            }
+            float *c0 = c + (size_t)i * n + j0;
+            STORE_TILE(c0, acc0, w, beta);
+            STORE_TILE(c0 + n, acc1, w, beta);
+            STORE_TILE(c0 + 2 * (size_t)n, acc2, w, beta);
+            STORE_TILE(c0 + 3 * (size_t)n, acc3, w, beta);
         }
+        for (; i < m; i++) {
+            const float *a0 = a + (size_t)i * k, *b = bt + j0;
+            vec16 acc0 = {0}, bv;
+            for (int kk = 0; kk < k; kk++, b += np) {
+                memcpy(&bv, b, sizeof bv);
+                acc0 += a0[kk] * bv;
+            }
+            STORE_TILE(c + (size_t)i * n + j0, acc0, w, beta);
+        }
+    }
 }
 
 /* Columns [n0, n1) of C = beta * C + A * B^T, C with row stride ldc. */
@@ -110,15 +120,15 @@ static int split_column(int n) {
 
 int hexgpu_cpu_gemm_splits(int m, int n, int k) {
     int n0 = split_column(n);
-    return (double)m * n * k >= HEXGPU_CPU_SPLIT_GEMM_MNK && n0 > 0 && hexgpu_cpu_gemm_rows(m, n0, k) == m &&
-           hexgpu_cpu_gemm_rows(m, n - n0, k) == m;
+    return (double)m * n * k >= HEXGPU_CPU_SPLIT_GEMM_MNK && (double)m * n0 * k > HEXGPU_CPU_SMALL_GEMM_MNK &&
+           (double)m * (n - n0) * k > HEXGPU_CPU_SMALL_GEMM_MNK;
 }
 
 static void conv_gemm(const hexgpu_cpu_conv *conv, int m, int kdim, const float *a, float beta, float *c,
                       hexgpu_cpu_helper *helper) {
     int n = conv->out;
     if (conv->weight_t) {
-        gemm_small(m, n, kdim, a, conv->weight_t, beta, c);
+        gemm_small(m, n, hexgpu_cpu_small_columns(n), kdim, a, conv->weight_t, beta, c);
     } else if (helper && hexgpu_cpu_gemm_splits(m, n, kdim)) {
         int n0 = split_column(n);
         column_gemm mine = {.m = m, .n0 = 0, .n1 = n0, .k = kdim, .ldc = n, .a = a, .b = conv->weight,
@@ -129,7 +139,9 @@ static void conv_gemm(const hexgpu_cpu_conv *conv, int m, int kdim, const float 
         column_gemm_run(&mine);
         hexgpu_cpu_helper_wait(helper);
     } else {
-        hexgpu_cpu_gemm_nt(m, n, kdim, a, conv->weight, beta, c);
+        column_gemm all = {.m = m, .n0 = 0, .n1 = n, .k = kdim, .ldc = n, .a = a, .b = conv->weight, .beta = beta,
+                           .c = c};
+        column_gemm_run(&all);
     }
 }
 
