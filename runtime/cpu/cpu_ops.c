@@ -53,20 +53,33 @@ static void im2col_nhwc(const hexgpu_cpu_conv *c, const float *in, int boards, i
 typedef float vec16 __attribute__((vector_size(16 * sizeof(float))));
 
 /* c[0..w) = beta * c + acc (acc alone where beta is 0, so C's old contents never matter). */
-#define STORE_TILE(c, acc, w, beta)                                                   \
-    do {                                                                              \
-        float tile_[16];                                                              \
-        memcpy(tile_, &(acc), sizeof tile_);                                          \
-        for (int j_ = 0; j_ < (w); j_++) (c)[j_] = (beta) != 0.0f ? (beta) * (c)[j_] + tile_[j_] : tile_[j_]; \
+#define STORE_TILE(c, acc, w, beta)                                                        \
+    do {                                                                                   \
+        float tile_[16];                                                                   \
+        memcpy(tile_, &(acc), sizeof tile_);                                               \
+        for (int j_ = 0; j_ < (w); j_++)                                                   \
+            (c)[j_] = (beta) != 0.0f ? (beta) * (c)[j_] + tile_[j_] : tile_[j_];           \
     } while (0)
+
+/* Multiply-adds are fused (FMA) where the clone's instruction set has it: C11 mode
+ * otherwise keeps a * b + c as two roundings. Either way every tile runs the same
+ * statement, so the choice is the same for every element. */
+#if defined(__clang__)
+#define CONTRACT_ATTRIBUTE
+#define CONTRACT_PRAGMA _Pragma("clang fp contract(fast)")
+#else
+#define CONTRACT_ATTRIBUTE __attribute__((optimize("fp-contract=fast")))
+#define CONTRACT_PRAGMA
+#endif
 
 /* C[m][n] = beta * C + A[m][k] * Bt[k][np] (the first n of np columns; np a multiple of
  * 16, zero past n), each element summed over k in order by the same statement in every
  * tile (so a row's result depends neither on m nor on the row's place), four rows by
  * sixteen columns at a time. Cloned per instruction set: the clone is picked once per
  * process, so every call sums the same way. */
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) static void
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) CONTRACT_ATTRIBUTE static void
 gemm_small(int m, int n, int np, int k, const float *a, const float *bt, float beta, float *c) {
+    CONTRACT_PRAGMA
     for (int j0 = 0; j0 < n; j0 += 16) {
         int w = n - j0 < 16 ? n - j0 : 16;
         int i = 0;
