@@ -1,5 +1,6 @@
 /* The CPU slot's helper thread: sleeps on a condition variable, runs the one job it is
- * handed, signals its end. */
+ * handed, signals its end; a job it has not started by the time the caller waits is
+ * run by the caller instead. */
 #include "runtime/cpu/cpu_helper.h"
 
 #include <stdlib.h>
@@ -10,10 +11,11 @@ static void *helper_main(void *arg) {
     for (;;) {
         while (!h->pending && !h->quit) pthread_cond_wait(&h->wake, &h->mutex);
         if (h->quit) break;
+        h->taken = 1;
         pthread_mutex_unlock(&h->mutex);
         h->job(h->arg); /* job and arg were set before pending, under the mutex */
         pthread_mutex_lock(&h->mutex);
-        h->pending = 0;
+        h->pending = h->taken = 0;
         pthread_cond_signal(&h->done);
     }
     pthread_mutex_unlock(&h->mutex);
@@ -63,6 +65,14 @@ void hexgpu_cpu_helper_post(hexgpu_cpu_helper *h, void (*job)(void *arg), void *
 
 void hexgpu_cpu_helper_wait(hexgpu_cpu_helper *h) {
     pthread_mutex_lock(&h->mutex);
+    if (h->pending && !h->taken) {
+        /* The helper has not woken yet (its core is busy elsewhere): waiting for it
+         * could cost more than the job, so the caller takes the job back. */
+        h->pending = 0;
+        pthread_mutex_unlock(&h->mutex);
+        h->job(h->arg);
+        return;
+    }
     while (h->pending) pthread_cond_wait(&h->done, &h->mutex);
     pthread_mutex_unlock(&h->mutex);
 }

@@ -8,7 +8,9 @@ typedef struct hexgpu_cpu_helper {
     pthread_t thread;
     pthread_mutex_t mutex;
     pthread_cond_t wake, done;
-    int pending, quit;
+    int pending; /* a job is posted and not finished */
+    int taken;   /* the helper has started it */
+    int quit;
     void (*job)(void *arg);
     void *arg;
 } hexgpu_cpu_helper;
@@ -21,6 +23,7 @@ hexgpu_cpu_helper *hexgpu_cpu_helper_start(void);
 void hexgpu_cpu_helper_stop(hexgpu_cpu_helper *h);
 
 /* Hands job(arg) to the helper and returns at once; hexgpu_cpu_helper_wait returns when it
- * is done. One job at a time. */
+ * is done, having run it on the caller's thread if the helper had not started it yet (so
+ * a busy machine costs at most the hand-over). One job at a time. */
 void hexgpu_cpu_helper_post(hexgpu_cpu_helper *h, void (*job)(void *arg), void *arg);
 void hexgpu_cpu_helper_wait(hexgpu_cpu_helper *h);

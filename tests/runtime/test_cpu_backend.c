@@ -473,3 +473,20 @@ Test(cpu_backend, lone_board_split_over_two_threads_gives_the_same_bits) {
     hexgpu_network_free(&net);
     hexgpu_tensor_map_free(&map);
 }
+
+static void count_job(void *arg) { (*(int *)arg)++; }
+
+/* Every job handed to the helper runs exactly once, whether the helper runs it or the
+ * waiting caller takes it back (both happen over many hand-overs on a busy machine). */
+Test(cpu_backend, helper_runs_every_job_exactly_once) {
+    hexgpu_cpu_helper *helper = hexgpu_cpu_helper_start();
+    cr_assert_not_null(helper);
+    int counts[2000] = {0};
+    for (int i = 0; i < 2000; i++) {
+        hexgpu_cpu_helper_post(helper, count_job, &counts[i]);
+        if (i % 2) count_job(&counts[i]); /* the caller's own share, as a split GEMM does */
+        hexgpu_cpu_helper_wait(helper);
+        cr_assert_eq(counts[i], 1 + i % 2, "job %d ran %d times", i, counts[i] - i % 2);
+    }
+    hexgpu_cpu_helper_stop(helper);
+}
