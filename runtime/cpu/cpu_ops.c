@@ -3,6 +3,8 @@
  * layers, the legal-cell softmax. */
 #include "runtime/cpu/cpu_ops.h"
 
+#include "runtime/cpu/cpu_small_gemm.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -48,69 +50,6 @@ static void im2col_nhwc(const hexgpu_cpu_conv *c, const float *in, int boards, i
     }
 }
 
-/* Sixteen floats as one value: GCC/Clang vector extensions, so that the tiles below are
- * vector registers in every instruction set the kernel is cloned for. */
-typedef float vec16 __attribute__((vector_size(16 * sizeof(float))));
-
-/* c[0..w) = beta * c + acc (acc alone where beta is 0, so C's old contents never matter). */
-#define STORE_TILE(c, acc, w, beta)                                                        \
-    do {                                                                                   \
-        float tile_[16];                                                                   \
-        memcpy(tile_, &(acc), sizeof tile_);                                               \
-        for (int j_ = 0; j_ < (w); j_++)                                                   \
-            (c)[j_] = (beta) != 0.0f ? (beta) * (c)[j_] + tile_[j_] : tile_[j_];           \
-    } while (0)
-
-/* Multiply-adds are fused (FMA) where the clone's instruction set has it: C11 mode
- * otherwise keeps a * b + c as two roundings. Either way every tile runs the same
- * statement, so the choice is the same for every element. */
-#if defined(__clang__)
-#define CONTRACT_ATTRIBUTE
-#define CONTRACT_PRAGMA _Pragma("clang fp contract(fast)")
-#else
-#define CONTRACT_ATTRIBUTE __attribute__((optimize("fp-contract=fast")))
-#define CONTRACT_PRAGMA
-#endif
-
-/* C[m][n] = beta * C + A[m][k] * Bt[k][np] (the first n of np columns; np a multiple of
- * 16, zero past n), each element summed over k in order by the same statement in every
- * tile (so a row's result depends neither on m nor on the row's place), four rows by
- * sixteen columns at a time. Cloned per instruction set: the clone is picked once per
- * process, so every call sums the same way. */
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) CONTRACT_ATTRIBUTE static void
-gemm_small(int m, int n, int np, int k, const float *a, const float *bt, float beta, float *c) {
-    CONTRACT_PRAGMA
-    for (int j0 = 0; j0 < n; j0 += 16) {
-        int w = n - j0 < 16 ? n - j0 : 16;
-        int i = 0;
-        for (; i + 4 <= m; i += 4) {
-            const float *a0 = a + (size_t)i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k, *b = bt + j0;
-            vec16 acc0 = {0}, acc1 = {0}, acc2 = {0}, acc3 = {0}, bv;
-            for (int kk = 0; kk < k; kk++, b += np) {
-                memcpy(&bv, b, sizeof bv);
-                acc0 += a0[kk] * bv;
-                acc1 += a1[kk] * bv;
-                acc2 += a2[kk] * bv;
-                acc3 += a3[kk] * bv;
-            }
-            float *c0 = c + (size_t)i * n + j0;
-            STORE_TILE(c0, acc0, w, beta);
-            STORE_TILE(c0 + n, acc1, w, beta);
-            STORE_TILE(c0 + 2 * (size_t)n, acc2, w, beta);
-            STORE_TILE(c0 + 3 * (size_t)n, acc3, w, beta);
-        }
-        for (; i < m; i++) {
-            const float *a0 = a + (size_t)i * k, *b = bt + j0;
-            vec16 acc0 = {0}, bv;
-            for (int kk = 0; kk < k; kk++, b += np) {
-                memcpy(&bv, b, sizeof bv);
-                acc0 += a0[kk] * bv;
-            }
-            STORE_TILE(c + (size_t)i * n + j0, acc0, w, beta);
-        }
-    }
-}
-
 /* Columns [n0, n1) of C = beta * C + A * B^T, C with row stride ldc. */
 typedef struct column_gemm {
     int m, n0, n1, k, ldc;
@@ -141,7 +80,7 @@ static void conv_gemm(const hexgpu_cpu_conv *conv, int m, int kdim, const float 
                       hexgpu_cpu_helper *helper) {
     int n = conv->out;
     if (conv->weight_t) {
-        gemm_small(m, n, hexgpu_cpu_small_columns(n), kdim, a, conv->weight_t, beta, c);
+        hexgpu_cpu_gemm_small(m, n, hexgpu_cpu_small_columns(n), kdim, a, conv->weight_t, beta, c);
     } else if (helper && hexgpu_cpu_gemm_splits(m, n, kdim)) {
         int n0 = split_column(n);
         column_gemm mine = {.m = m, .n0 = 0, .n1 = n0, .k = kdim, .ldc = n, .a = a, .b = conv->weight,
