@@ -159,12 +159,16 @@ void hexgpu_cpu_linear(const float *in, int batch, int in_features, const float 
 
 void hexgpu_cpu_legal_softmax(const hexgpu_position *pos, const float *logits, float *probs) {
     int cells = pos->size * pos->size;
+    /* Empty cells read once from the bit masks, not by a hexgpu_position_at call per
+     * cell in each pass. */
+    unsigned char empty[HEXGPU_MAX_CELLS];
+    for (int i = 0; i < cells; i++) empty[i] = !(((pos->red[i / 64] | pos->blue[i / 64]) >> (i % 64)) & 1);
     float max = -INFINITY;
     for (int i = 0; i < cells; i++)
-        if (hexgpu_position_at(pos, i) == HEXGPU_NONE && logits[i] > max) max = logits[i];
+        if (empty[i] && logits[i] > max) max = logits[i];
     double sum = 0.0;
     for (int i = 0; i < cells; i++) {
-        probs[i] = hexgpu_position_at(pos, i) == HEXGPU_NONE ? expf(logits[i] - max) : 0.0f;
+        probs[i] = empty[i] ? expf(logits[i] - max) : 0.0f;
         sum += probs[i];
     }
     if (sum <= 0.0) return; /* full board: no legal cell, all zeros */
