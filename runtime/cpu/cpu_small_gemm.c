@@ -31,12 +31,56 @@ typedef float vec16 __attribute__((vector_size(16 * sizeof(float))));
 #endif
 
 /* Each element summed over k in order by the same statement in every tile (so a row's
- * result depends neither on m nor on the row's place), four rows by sixteen columns at
+ * result depends neither on m nor on the row's place), four rows by 32 or 16 columns at
  * a time. Inlined into one function per instruction set below. */
 __attribute__((always_inline)) CONTRACT_ATTRIBUTE static inline void
 gemm_small_body(int m, int n, int np, int k, const float *a, const float *bt, float beta, float *c) {
     CONTRACT_PRAGMA
-    for (int j0 = 0; j0 < n; j0 += 16) {
+    int j0 = 0;
+    /* Pairs of column tiles first while 32 columns remain: eight accumulators hide the
+     * multiply-add latency better and share each load of A. */
+    for (; j0 + 32 <= n; j0 += 32) {
+        int i = 0;
+        for (; i + 4 <= m; i += 4) {
+            const float *a0 = a + (size_t)i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k, *b = bt + j0;
+            vec16 acc0 = {0}, acc1 = {0}, acc2 = {0}, acc3 = {0}, acc4 = {0}, acc5 = {0}, acc6 = {0}, acc7 = {0};
+            vec16 bv0, bv1;
+            for (int kk = 0; kk < k; kk++, b += np) {
+                memcpy(&bv0, b, sizeof bv0);
+                memcpy(&bv1, b + 16, sizeof bv1);
+                acc0 += a0[kk] * bv0;
+                acc1 += a0[kk] * bv1;
+                acc2 += a1[kk] * bv0;
+                acc3 += a1[kk] * bv1;
+                acc4 += a2[kk] * bv0;
+                acc5 += a2[kk] * bv1;
+                acc6 += a3[kk] * bv0;
+                acc7 += a3[kk] * bv1;
+            }
+            float *c0 = c + (size_t)i * n + j0, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;
+            STORE_TILE(c0, acc0, 16, beta);
+            STORE_TILE(c0 + 16, acc1, 16, beta);
+            STORE_TILE(c1, acc2, 16, beta);
+            STORE_TILE(c1 + 16, acc3, 16, beta);
+            STORE_TILE(c2, acc4, 16, beta);
+            STORE_TILE(c2 + 16, acc5, 16, beta);
+            STORE_TILE(c3, acc6, 16, beta);
+            STORE_TILE(c3 + 16, acc7, 16, beta);
+        }
+        for (; i < m; i++) {
+            const float *a0 = a + (size_t)i * k, *b = bt + j0;
+            vec16 acc0 = {0}, acc1 = {0}, bv0, bv1;
+            for (int kk = 0; kk < k; kk++, b += np) {
+                memcpy(&bv0, b, sizeof bv0);
+                memcpy(&bv1, b + 16, sizeof bv1);
+                acc0 += a0[kk] * bv0;
+                acc1 += a0[kk] * bv1;
+            }
+            STORE_TILE(c + (size_t)i * n + j0, acc0, 16, beta);
+            STORE_TILE(c + (size_t)i * n + j0 + 16, acc1, 16, beta);
+        }
+    }
+    for (; j0 < n; j0 += 16) {
         int w = n - j0 < 16 ? n - j0 : 16;
         int i = 0;
         for (; i + 4 <= m; i += 4) {
