@@ -114,6 +114,12 @@ gemm_small_body(int m, int n, int np, int k, const float *a, const float *bt, fl
 /* One function per instruction set. Not target_clones: its ifunc resolver runs before
  * ThreadSanitizer's runtime is set up and crashes every TSan build at start-up. */
 #define GEMM_SMALL_ARGS int m, int n, int np, int k, const float *a, const float *bt, float beta, float *c
+CONTRACT_ATTRIBUTE static void gemm_small_baseline(GEMM_SMALL_ARGS) { gemm_small_body(m, n, np, k, a, bt, beta, c); }
+
+static void (*gemm_small_chosen)(GEMM_SMALL_ARGS);
+static pthread_once_t gemm_small_once = PTHREAD_ONCE_INIT;
+
+#if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) CONTRACT_ATTRIBUTE static void
 gemm_small_avx512(GEMM_SMALL_ARGS) {
     gemm_small_body(m, n, np, k, a, bt, beta, c);
@@ -121,10 +127,6 @@ gemm_small_avx512(GEMM_SMALL_ARGS) {
 __attribute__((target("avx2,fma"))) CONTRACT_ATTRIBUTE static void gemm_small_avx2(GEMM_SMALL_ARGS) {
     gemm_small_body(m, n, np, k, a, bt, beta, c);
 }
-CONTRACT_ATTRIBUTE static void gemm_small_baseline(GEMM_SMALL_ARGS) { gemm_small_body(m, n, np, k, a, bt, beta, c); }
-
-static void (*gemm_small_chosen)(GEMM_SMALL_ARGS);
-static pthread_once_t gemm_small_once = PTHREAD_ONCE_INIT;
 
 static void gemm_small_choose(void) {
     __builtin_cpu_init();
@@ -133,6 +135,11 @@ static void gemm_small_choose(void) {
                  __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
     gemm_small_chosen = avx512 ? gemm_small_avx512 : avx2 ? gemm_small_avx2 : gemm_small_baseline;
 }
+#else
+/* Other architectures (e.g. aarch64 hosts of Grace-Hopper): the compiler's own vector
+ * width for the generic vector type. */
+static void gemm_small_choose(void) { gemm_small_chosen = gemm_small_baseline; }
+#endif
 
 void hexgpu_cpu_gemm_small(GEMM_SMALL_ARGS) {
     pthread_once(&gemm_small_once, gemm_small_choose);
