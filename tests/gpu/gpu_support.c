@@ -9,6 +9,7 @@
 #include "runtime/rng.h"
 #include "runtime/status.h"
 #include "support/fixtures.h"
+#include "support/positions.h"
 
 float hexgpu_gpu_test_uniform(uint64_t *state, float lo, float hi) {
     return hexgpu_splitmix64_uniform(state, lo, hi);
@@ -35,23 +36,9 @@ hexgpu_status hexgpu_gpu_test_random_network(const hexgpu_layout_dims *dims, uin
 
 void hexgpu_gpu_test_random_positions(hexgpu_position *out, size_t count, int n, uint64_t seed) {
     uint64_t state = seed;
-    int cells = n * n;
-    int order[HEXGPU_MAX_CELLS];
-    for (size_t p = 0; p < count; p++) {
-        hexgpu_position_init(&out[p], n);
-        int stones = (int)hexgpu_gpu_test_uniform(&state, 0.0f, (float)cells); /* 0 .. cells-1 */
-        if (stones > cells - 1) stones = cells - 1;
-        for (int i = 0; i < cells; i++) order[i] = i;
-        for (int i = 0; i < stones; i++) { /* partial Fisher-Yates: the first `stones` cells */
-            int j = i + (int)hexgpu_gpu_test_uniform(&state, 0.0f, (float)(cells - i));
-            if (j >= cells) j = cells - 1;
-            int tmp = order[i];
-            order[i] = order[j];
-            order[j] = tmp;
-            uint64_t *mask = (i % 2 == 0) ? out[p].blue : out[p].red;
-            mask[order[i] / 64] |= 1ull << (order[i] % 64);
-        }
-        out[p].to_move = stones % 2 == 0 ? HEXGPU_BLUE : HEXGPU_RED;
+    for (size_t p = 0; p < count; p++) { /* 0 .. cells-1 stones: at least one legal cell */
+        int stones = (int)(hexgpu_splitmix64_next(&state) % (uint64_t)(n * n));
+        out[p] = hexgpu_test_position(n, stones, hexgpu_splitmix64_next(&state));
     }
 }
 

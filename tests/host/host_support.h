@@ -1,15 +1,12 @@
-/* Shared by the host suites: random valid positions and an engine on the synthetic
- * backend. */
+/* Shared by the host suites: an engine on the synthetic backend (random positions come
+ * from support/positions.h). */
 #pragma once
 
 #include <stdint.h>
 
 #include "hexgpu.h"
 #include "host/synthetic_backend.h"
-
-/* A valid position of `stones` random alternating moves (Blue first) on an n x n board,
- * a function of seed only. */
-hexgpu_position host_test_position(int n, int stones, uint64_t seed);
+#include "support/positions.h"
 
 /* An engine on the synthetic backend; *ctx (may be NULL) gets the backend context (valid
  * until close). Fails the test on error. */

@@ -14,6 +14,7 @@
 #include "runtime/network.h"
 #include "runtime/reference_layout.h"
 #include "support/fixtures.h"
+#include "support/positions.h"
 #include "support/golden.h"
 
 typedef struct cpu_run {
@@ -216,24 +217,6 @@ static void ref_forward(const hexgpu_tensor_map *map, const hexgpu_layout_dims *
     *value = (float)tanh(out[0]);
 }
 
-/* A legal position with `stones` stones, Blue and Red alternating, at random cells
- * (a 64-bit LCG: only needs to be repeatable). */
-static hexgpu_position random_position(int n, int stones, uint64_t *rng) {
-    hexgpu_position pos;
-    hexgpu_position_init(&pos, n);
-    for (int s = 0; s < stones; s++) {
-        int cell;
-        do {
-            *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
-            cell = (int)((*rng >> 33) % (uint64_t)(n * n));
-        } while (hexgpu_position_at(&pos, cell) != HEXGPU_NONE);
-        uint64_t *mask = s % 2 ? pos.red : pos.blue;
-        mask[cell / 64] |= 1ull << (cell % 64);
-    }
-    pos.to_move = stones % 2 ? HEXGPU_RED : HEXGPU_BLUE;
-    return pos;
-}
-
 static void check_against_reference(hexgpu_layout_dims dims, int count) {
     hexgpu_tensor_map map = {0};
     hexgpu_error err;
@@ -241,9 +224,8 @@ static void check_against_reference(hexgpu_layout_dims dims, int count) {
     cpu_run run;
     run_open(&map, count, &run);
     int cells = dims.board_size * dims.board_size;
-    uint64_t rng = 99;
     hexgpu_position pos[16];
-    for (int i = 0; i < count; i++) pos[i] = random_position(dims.board_size, (i * 7) % cells, &rng);
+    for (int i = 0; i < count; i++) pos[i] = hexgpu_test_position(dims.board_size, (i * 7) % cells, 99 + (uint64_t)i);
     float *policy = malloc(count * cells * sizeof(float)), *logits = malloc(count * cells * sizeof(float));
     float value[16], want_logits[HEXGPU_MAX_CELLS], want_value;
     run_eval(&run, pos, count, policy, logits, value);
@@ -280,8 +262,7 @@ Test(cpu_backend, one_legal_cell_gets_probability_one) {
     cr_assert_eq(hexgpu_layout_random_model(&dims, 5, 1, &map, &err), HEXGPU_OK, "%s", err.message);
     cpu_run run;
     run_open(&map, 4, &run);
-    uint64_t rng = 3;
-    hexgpu_position pos[2] = {random_position(5, 24, &rng), random_position(5, 25, &rng)};
+    hexgpu_position pos[2] = {hexgpu_test_position(5, 24, 3), hexgpu_test_position(5, 25, 4)};
     float policy[2 * 25], logits[2 * 25], value[2];
     run_eval(&run, pos, 2, policy, logits, value);
     for (int i = 0; i < 25; i++) {
@@ -394,9 +375,8 @@ Test(cpu_backend, any_thread_split_gives_the_same_bits) {
     hexgpu_error err;
     cr_assert_eq(hexgpu_layout_random_model(&dims, 8, 1, &map, &err), HEXGPU_OK, "%s", err.message);
     cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_OK, "%s", err.message);
-    uint64_t rng = 17;
     hexgpu_position pos[10];
-    for (int i = 0; i < 10; i++) pos[i] = random_position(9, 3 * i, &rng);
+    for (int i = 0; i < 10; i++) pos[i] = hexgpu_test_position(9, 3 * i, 17 + (uint64_t)i);
     float want_logits[10 * 81], want_value[10], want_policy[10 * 81];
     const int threads[] = {1, 2, 3, 7};
     for (int t = 0; t < 4; t++) {
@@ -436,9 +416,8 @@ Test(cpu_backend, lone_board_split_over_two_threads_gives_the_same_bits) {
     cr_assert_eq(hexgpu_layout_random_model(&dims, 3, 1, &map, &err), HEXGPU_OK, "%s", err.message);
     cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_OK, "%s", err.message);
     enum { COUNT = 3, CELLS = 169 };
-    uint64_t rng = 5;
     hexgpu_position pos[COUNT];
-    for (int i = 0; i < COUNT; i++) pos[i] = random_position(13, 11 * i, &rng);
+    for (int i = 0; i < COUNT; i++) pos[i] = hexgpu_test_position(13, 11 * i, 5 + (uint64_t)i);
     float want_logits[COUNT * CELLS], want_policy[COUNT * CELLS], want_value[COUNT];
     for (int t = 0; t < 2; t++) {
         /* t = 0: the whole batch on one thread; t = 1: each board alone, two threads. */

@@ -10,6 +10,7 @@
 #include "host/engine_impl.h"
 #include "host/synthetic_backend.h"
 #include "runtime/rng.h"
+#include "support/positions.h"
 
 #define BOARD 9
 #define CELLS (BOARD * BOARD)
@@ -26,21 +27,7 @@ static void check(int ok, const char *what) {
 }
 
 /* Position number k: k % 40 random alternating stones, a function of k only. */
-static hexgpu_position position_number(uint64_t k) {
-    hexgpu_position p;
-    hexgpu_position_init(&p, BOARD);
-    uint64_t s = k * 7919 + 1;
-    int stones = (int)(k % 40);
-    for (int i = 0; i < stones; i++) {
-        int cell;
-        do cell = (int)(hexgpu_splitmix64_next(&s) % CELLS);
-        while (hexgpu_position_at(&p, cell) != HEXGPU_NONE);
-        uint64_t *mask = i % 2 == 0 ? p.blue : p.red;
-        mask[cell / 64] |= 1ull << (cell % 64);
-        p.to_move = i % 2 == 0 ? HEXGPU_RED : HEXGPU_BLUE;
-    }
-    return p;
-}
+static hexgpu_position position_number(uint64_t k) { return hexgpu_test_position(BOARD, (int)(k % 40), k * 7919 + 1); }
 
 static hexgpu_engine *open_synthetic(size_t cache_entries, int64_t delay_ns) {
     hexgpu_error err = {0};
