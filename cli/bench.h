@@ -36,12 +36,14 @@ typedef struct hexgpu_bench_raw {
     char chosen[384];      /* how the backend was chosen */
     char device[384];      /* the CUDA card, or the CPU, OpenBLAS kernels and threads */
     const char *precision; /* the precision the backend runs */
+    double create_ms;      /* the backend context's creation (weights, plans), wall time */
 } hexgpu_bench_raw;
 
 /* Median boards/s and median latency of one batch over the timed repeats. */
 typedef struct hexgpu_bench_figure {
     double boards_per_s, latency_us;
     long launches;
+    double first_ms; /* the first batch of this size on the slot: includes CUDA's bucket warm-up and graph capture */
 } hexgpu_bench_figure;
 
 /* Selects the backend (o->backend, device, precision, threads), makes its context and
@@ -49,7 +51,9 @@ typedef struct hexgpu_bench_figure {
  * backend was chosen. Returns an exit code; on failure the error is printed and
  * nothing stays allocated. */
 int hexgpu_bench_raw_start(const hexgpu_bench_options *o, const hexgpu_network *net, hexgpu_bench_raw *raw);
-/* A warm-up (min(seconds, 0.5) s), then o->repeats timed repeats of o->seconds. */
+/* One timed first batch (first_ms), a warm-up (min(seconds, 0.5) s), then o->repeats
+ * timed repeats of o->seconds. Batches ask for policy and value only, as self-play and
+ * the PyTorch baseline do (no logits copied back). */
 hexgpu_status hexgpu_bench_raw_measure(hexgpu_bench_raw *raw, const hexgpu_bench_options *o, int batch,
                                        hexgpu_bench_figure *out, hexgpu_error *err);
 void hexgpu_bench_raw_close(hexgpu_bench_raw *raw);

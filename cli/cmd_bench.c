@@ -120,9 +120,10 @@ static int run_bench(const hexgpu_bench_options *o, const hexgpu_network *net, c
     if (code != HEXGPU_EXIT_OK) return code;
     double mflop = 2.0 * (double)hexgpu_network_macs(net) * 1e-6;
     if (!o->json)
-        printf("model %s (%dx%d, %.1f MFLOP/board)\nbackend %s, %s, %s\n%7s %12s %14s %10s %9s\n", model_name,
-               net->board_size, net->board_size, mflop, raw.ops->name, raw.precision, raw.device, "batch",
-               "boards/s", "latency_us", "GFLOP/s", "launches");
+        printf("model %s (%dx%d, %.1f MFLOP/board)\nbackend %s, %s, %s, context created in %.1f ms\n"
+               "%7s %12s %14s %10s %9s %10s\n",
+               model_name, net->board_size, net->board_size, mflop, raw.ops->name, raw.precision, raw.device,
+               raw.create_ms, "batch", "boards/s", "latency_us", "GFLOP/s", "launches", "first_ms");
     hexgpu_status st = HEXGPU_OK;
     for (int i = 0; i < o->batch_count && !st; i++) {
         int batch = o->batches[i];
@@ -131,13 +132,14 @@ static int run_bench(const hexgpu_bench_options *o, const hexgpu_network *net, c
         if (o->json)
             printf("{\"backend\":\"%s\",\"device\":\"%s\",\"precision\":\"%s\",\"model\":\"%s\",\"board_size\":%d,"
                    "\"batch\":%d,\"boards_per_s\":%.1f,\"latency_us\":%.1f,\"gflops\":%.2f,\"repeats\":%d,"
-                   "\"seconds\":%g,\"launches\":%ld}\n",
+                   "\"seconds\":%g,\"launches\":%ld,\"create_ms\":%.1f,\"first_launch_ms\":%.2f}\n",
                    raw.ops->name, hexgpu_bench_json_escape(raw.device, (char[768]){0}, 768), raw.precision,
                    hexgpu_bench_json_escape(model_name, (char[8192]){0}, 8192), net->board_size, batch,
-                   f.boards_per_s, f.latency_us, f.boards_per_s * mflop * 1e-3, o->repeats, o->seconds, f.launches);
+                   f.boards_per_s, f.latency_us, f.boards_per_s * mflop * 1e-3, o->repeats, o->seconds, f.launches,
+                   raw.create_ms, f.first_ms);
         else
-            printf("%7d %12.1f %14.1f %10.2f %9ld\n", batch, f.boards_per_s, f.latency_us,
-                   f.boards_per_s * mflop * 1e-3, f.launches);
+            printf("%7d %12.1f %14.1f %10.2f %9ld %10.2f\n", batch, f.boards_per_s, f.latency_us,
+                   f.boards_per_s * mflop * 1e-3, f.launches, f.first_ms);
         fflush(stdout);
     }
     hexgpu_bench_raw_close(&raw);

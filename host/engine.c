@@ -191,6 +191,11 @@ void hexgpu_engine_stats_read(hexgpu_engine *engine, hexgpu_engine_stats *stats)
         stats->overlap_fraction = hexgpu_timeline_overlap(entries, n);
         free(entries);
     }
+    hexgpu_backend_counters counters;
+    hexgpu_backend_counters_read(engine->ops, engine->ctx, &counters);
+    stats->graphs_captured = counters.graphs_captured;
+    stats->graphs_refused = counters.graphs_refused;
+    stats->conv_fallbacks = counters.conv_fallbacks;
     if (!engine->cache) return;
     hexgpu_cache_stats c;
     hexgpu_cache_stats_read(engine->cache, &c);

@@ -235,6 +235,11 @@ typedef struct hexgpu_engine_stats {
                                       in the timeline) during which another slot's h2d or d2h copy
                                       ran; -1 when not measured (timeline off, no batch yet, or a
                                       backend that does not time its phases) */
+    /* Where the backend departs from its plan (CUDA; zero elsewhere): (slot, bucket) pairs
+     * replayed from a CUDA graph and those whose capture was refused (they run the layers
+     * directly: same answers, more launch overhead), and (layer, bucket) pairs whose fused
+     * convolution fell back to cuDNN's IMPLICIT_PRECOMP_GEMM algorithm. */
+    uint64_t graphs_captured, graphs_refused, conv_fallbacks;
 } hexgpu_engine_stats;
 
 void hexgpu_engine_stats_read(hexgpu_engine *engine, hexgpu_engine_stats *stats);

@@ -128,13 +128,15 @@ size_t hexgpu_engine_stats_json(const hexgpu_engine_stats *s, char *buf, size_t 
                      "\"batch_histogram_pow2\":[%s],\"queue_wait_us\":{\"p50\":%.1f,\"p99\":%.1f},"
                      "\"batch_latency_us\":{\"p50\":%.1f,\"p99\":%.1f},\"busy_fraction\":%.4f,"
                      "\"cache\":{\"hits\":%llu,\"misses\":%llu,\"hit_rate\":%.4f,\"evictions\":%llu,"
-                     "\"size\":%llu,\"capacity\":%llu},\"overlap_fraction\":%s}",
+                     "\"size\":%llu,\"capacity\":%llu},\"overlap_fraction\":%s,"
+                     "\"backend\":{\"graphs_captured\":%llu,\"graphs_refused\":%llu,\"conv_fallbacks\":%llu}}",
                      s->wall_seconds, (unsigned long long)s->requests, (unsigned long long)s->completed,
                      (unsigned long long)s->failed, (unsigned long long)s->evaluated, s->boards_per_second,
                      (unsigned long long)s->batches, s->mean_batch, hist, s->queue_wait_p50_us,
                      s->queue_wait_p99_us, s->batch_latency_p50_us, s->batch_latency_p99_us, s->busy_fraction,
                      (unsigned long long)s->cache_hits, (unsigned long long)s->cache_misses, s->cache_hit_rate,
                      (unsigned long long)s->cache_evictions, (unsigned long long)s->cache_size,
-                     (unsigned long long)s->cache_capacity, overlap);
+                     (unsigned long long)s->cache_capacity, overlap, (unsigned long long)s->graphs_captured,
+                     (unsigned long long)s->graphs_refused, (unsigned long long)s->conv_fallbacks);
     return n < 0 ? 0 : (size_t)n;
 }

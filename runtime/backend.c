@@ -57,6 +57,11 @@ hexgpu_slot_timing_fn hexgpu_backend_slot_timing(const hexgpu_backend_ops *ops) 
     return ops && ops->abi_version >= 2 ? ops->slot_timing : NULL;
 }
 
+void hexgpu_backend_counters_read(const hexgpu_backend_ops *ops, void *ctx, hexgpu_backend_counters *out) {
+    *out = (hexgpu_backend_counters){0};
+    if (ops && ops->abi_version >= 3 && ops->counters && ctx) ops->counters(ctx, out);
+}
+
 hexgpu_status hexgpu_slot_buffers_alloc(hexgpu_slot_buffers *buf, int max_batch, int cells, hexgpu_error *err) {
     size_t n = (size_t)max_batch;
     buf->input = calloc(n, sizeof *buf->input);

@@ -6,9 +6,10 @@
 #include "hexgpu.h"
 #include "runtime/network.h"
 
-/* 2: the optional slot_timing entry. A table of an older version has no such entry;
- * hexgpu_backend_slot_timing (backend.c) is the one place that checks. */
-#define HEXGPU_BACKEND_ABI_VERSION 2
+/* 2: the optional slot_timing entry. 3: the optional counters entry. A table of an
+ * older version has no such entry; hexgpu_backend_slot_timing and
+ * hexgpu_backend_counters_read (backend.c) are the places that check. */
+#define HEXGPU_BACKEND_ABI_VERSION 3
 
 typedef struct hexgpu_backend_config {
     int device;                 /* CUDA device ordinal */
@@ -35,6 +36,15 @@ typedef struct hexgpu_slot_timing {
     int64_t compute_start, compute_end; /* the network (graph launch or direct) */
     int64_t d2h_start, d2h_end;         /* outputs back to host memory */
 } hexgpu_slot_timing;
+
+/* What a backend did differently from its plan, since its context was created: slots
+ * whose bucket runs without a CUDA graph, and (layer, bucket) pairs whose fused
+ * convolution fell back to another algorithm. All zero for a backend without them. */
+typedef struct hexgpu_backend_counters {
+    uint64_t graphs_captured; /* (slot, bucket) pairs replayed from a CUDA graph */
+    uint64_t graphs_refused;  /* (slot, bucket) pairs whose capture was refused: run directly */
+    uint64_t conv_fallbacks;  /* (layer, bucket) pairs running the fallback algorithm */
+} hexgpu_backend_counters;
 
 typedef hexgpu_status (*hexgpu_slot_timing_fn)(void *slot, hexgpu_slot_timing *out, hexgpu_error *err);
 
@@ -72,6 +82,10 @@ typedef struct hexgpu_backend_ops {
      * slot's own thread. HEXGPU_ERR_INVALID_ARGUMENT when no batch was waited on since
      * the last launch; a failure leaves *out unchanged and never affects the batch. */
     hexgpu_slot_timing_fn slot_timing;
+
+    /* Since ABI 3, OPTIONAL (NULL = nothing to count; call through
+     * hexgpu_backend_counters_read). Thread safe: any thread, any time while ctx lives. */
+    void (*counters)(void *ctx, hexgpu_backend_counters *out);
 } hexgpu_backend_ops;
 
 /* The backends built into this binary, in order of preference for AUTO. */
@@ -89,6 +103,9 @@ hexgpu_status hexgpu_backend_select(hexgpu_backend_kind kind, int device, const 
 /* The optional slot_timing entry of ops, or NULL when the table predates it (ABI < 2)
  * or the backend does not measure its phases. */
 hexgpu_slot_timing_fn hexgpu_backend_slot_timing(const hexgpu_backend_ops *ops);
+
+/* The backend's counters, all zero when its table predates them (ABI < 3) or it has none. */
+void hexgpu_backend_counters_read(const hexgpu_backend_ops *ops, void *ctx, hexgpu_backend_counters *out);
 
 /* Host-memory slot buffers for backends that compute on the host (cpu, synthetic):
  * zeroed, input [max_batch], policy/logits [max_batch][cells], value [max_batch].

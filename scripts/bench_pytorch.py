@@ -4,6 +4,11 @@ in ../shared/spec/performance.md (compact boards in pinned host memory -> device
 input -> network -> softmax over legal cells -> pinned host memory), fp32 eager and fp16
 NHWC + CUDA graph. Prints one JSON object per (mode, batch) on stdout.
 
+fp32 modes run true fp32 (TF32 off for cuDNN and matmul, as hexgpu's fp32 runs);
+"fp32-tf32-eager" is the same with TF32 allowed (PyTorch's default for convolutions),
+labelled as such. cuDNN's autotuner (cudnn.benchmark) is on in every mode: the best
+PyTorch can do, not its default.
+
   bench_pytorch.py --model full.safetensors --batch 1,64,256,4096,16384
   bench_pytorch.py --make-model full.safetensors   # random full-size weights (13x13, 64/128/256/512)
 """
@@ -188,8 +193,12 @@ def main():
     base.eval().cuda()
     gen = torch.Generator().manual_seed(1)
     device = torch.cuda.get_device_name(0)
+    torch.backends.cudnn.benchmark = True
     for mode in args.modes.split(","):
         half = mode.startswith("fp16")
+        tf32 = "tf32" in mode
+        torch.backends.cudnn.allow_tf32 = tf32
+        torch.backends.cuda.matmul.allow_tf32 = tf32
         net = base
         if half:
             net = TwoHeadedResNet(n, widths, v, h)
@@ -200,7 +209,8 @@ def main():
                 e2e = EndToEnd(net, n, batch, half, mode.endswith("graph"), gen)
                 rate, latency = measure(e2e, args.seconds, args.repeats)
             print(json.dumps({"engine": "pytorch " + torch.__version__, "mode": mode, "device": device,
-                              "batch": batch, "boards_per_s": round(rate, 1), "batch_latency_us": round(latency * 1e6, 1)}),
+                              "batch": batch, "boards_per_s": round(rate, 1), "batch_latency_us": round(latency * 1e6, 1),
+                              "tf32": tf32, "cudnn_benchmark": True}),
                   flush=True)
             del e2e
             torch.cuda.empty_cache()

@@ -1,8 +1,10 @@
 /* The CUDA backend's entry points: context create/destroy (weights uploaded once, plans
  * per batch bucket) and the ops table that runtime/backend.c dispatches to. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiling/timer.h"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
 #include "runtime/status.h"
@@ -12,6 +14,7 @@ static void cuda_destroy(void *ctx_ptr) {
     if (!ctx) return;
     cudaSetDevice(ctx->device);
     hexgpu_cuda_timing_destroy(ctx);
+    if (ctx->life_lock_made) pthread_mutex_destroy(&ctx->life_lock);
     hexgpu_cuda_plan_destroy(ctx);
     hexgpu_cuda_weights_free(ctx);
     free(ctx);
@@ -60,8 +63,16 @@ static hexgpu_status cuda_create(const hexgpu_network *net, const hexgpu_backend
     ctx->max_batch = config->max_batch;
     const char *graphs = getenv("HEXGPU_CUDA_GRAPHS");
     ctx->use_graphs = !(graphs && strcmp(graphs, "0") == 0);
+    const char *verbose = getenv("HEXGPU_CUDA_VERBOSE");
+    ctx->verbose = verbose && strcmp(verbose, "1") == 0;
     make_buckets(ctx);
+    if (pthread_mutex_init(&ctx->life_lock, NULL) != 0) {
+        free(ctx);
+        return hexgpu_error_set(err, HEXGPU_ERR_INTERNAL, "cuda backend: pthread_mutex_init failed");
+    }
+    ctx->life_lock_made = 1;
 
+    int64_t start = hexgpu_timer_now_ns();
     st = hexgpu_cuda_weights_upload(ctx, net, err);
     if (st == HEXGPU_OK) st = hexgpu_cuda_plan_create(ctx, err);
     if (st == HEXGPU_OK) st = hexgpu_cuda_timing_create(ctx, err);
@@ -69,8 +80,19 @@ static hexgpu_status cuda_create(const hexgpu_network *net, const hexgpu_backend
         cuda_destroy(ctx);
         return st;
     }
+    if (ctx->verbose)
+        fprintf(stderr, "hexgpu cuda: context for device %d, %s, max batch %d, %d buckets: created in %.1f ms\n",
+                ctx->device, fp16 ? "fp16" : "fp32", ctx->max_batch, ctx->bucket_count,
+                (double)(hexgpu_timer_now_ns() - start) * 1e-6);
     *out = ctx;
     return HEXGPU_OK;
+}
+
+void hexgpu_cuda_counters(void *ctx_ptr, hexgpu_backend_counters *out) {
+    hexgpu_cuda_context *ctx = ctx_ptr;
+    *out = (hexgpu_backend_counters){.graphs_captured = atomic_load(&ctx->graphs_captured),
+                                     .graphs_refused = atomic_load(&ctx->graphs_refused),
+                                     .conv_fallbacks = atomic_load(&ctx->conv_fallbacks)};
 }
 
 static hexgpu_precision cuda_precision(void *ctx) { return ((hexgpu_cuda_context *)ctx)->precision; }
@@ -88,4 +110,5 @@ const hexgpu_backend_ops hexgpu_backend_cuda = {
     .slot_launch = hexgpu_cuda_slot_launch,
     .slot_wait = hexgpu_cuda_slot_wait,
     .slot_timing = hexgpu_cuda_slot_timing,
+    .counters = hexgpu_cuda_counters,
 };

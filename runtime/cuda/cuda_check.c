@@ -29,9 +29,21 @@ hexgpu_status hexgpu_cuda_check(cudaError_t code, const char *call, const char *
     return report(status, "CUDA", cudaGetErrorName(code), cudaGetErrorString(code), call, layer, err);
 }
 
+int hexgpu_cudnn_is_refusal(cudnnStatus_t code) {
+    return CUDNN_STATUS_CATEGORY(code) == CUDNN_STATUS_NOT_SUPPORTED;
+}
+
+int hexgpu_cudnn_is_allocation_failure(cudnnStatus_t code) {
+    /* cuDNN 9 files allocation failures under INTERNAL_ERROR (whose category also holds
+     * compilation failures and unexpected values), so the sub-codes are named one by one;
+     * the deprecated CUDNN_STATUS_ALLOC_FAILED is the host one. */
+    return code == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED ||
+           code == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED;
+}
+
 hexgpu_status hexgpu_cudnn_check(cudnnStatus_t code, const char *call, const char *layer, hexgpu_error *err) {
     if (code == CUDNN_STATUS_SUCCESS) return HEXGPU_OK;
-    hexgpu_status status = code == CUDNN_STATUS_ALLOC_FAILED ? HEXGPU_ERR_OUT_OF_MEMORY : HEXGPU_ERR_CUDA;
+    hexgpu_status status = hexgpu_cudnn_is_allocation_failure(code) ? HEXGPU_ERR_OUT_OF_MEMORY : HEXGPU_ERR_CUDA;
     char last[256] = "";
     cudnnGetLastErrorString(last, sizeof last);
     return report(status, "cuDNN", cudnnGetErrorString(code), last[0] ? last : "no further detail", call, layer,

@@ -24,6 +24,11 @@
     } while (0)
 
 hexgpu_status hexgpu_cuda_check(cudaError_t code, const char *call, const char *layer, hexgpu_error *err);
+/* 1 when cuDNN refused a configuration (CUDNN_STATUS_NOT_SUPPORTED or one of cuDNN 9's
+ * NOT_SUPPORTED_* sub-codes): nothing was enqueued, another algorithm may be accepted. */
+int hexgpu_cudnn_is_refusal(cudnnStatus_t code);
+/* 1 for cuDNN's host and device allocation failures (reported as HEXGPU_ERR_OUT_OF_MEMORY). */
+int hexgpu_cudnn_is_allocation_failure(cudnnStatus_t code);
 hexgpu_status hexgpu_cudnn_check(cudnnStatus_t code, const char *call, const char *layer, hexgpu_error *err);
 hexgpu_status hexgpu_cublas_check(cublasStatus_t code, const char *call, const char *layer, hexgpu_error *err);
 

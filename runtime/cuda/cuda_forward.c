@@ -1,9 +1,37 @@
 /* The forward pass of the CUDA backend as one sequence of stream operations (kernels,
  * fused cuDNN convolutions, one cuBLAS GEMM) with no host synchronisation, so the same
  * code runs directly or is captured once per bucket into a CUDA graph. */
+#include <stdio.h>
+
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
 #include "runtime/status.h"
+
+/* The fused call y = relu(conv(x) + alpha2 * z + bias) with algorithm algo; without a
+ * residual z is y itself, scaled by 0. */
+static cudnnStatus_t fused_conv(hexgpu_cuda_slot *slot, const hexgpu_cuda_conv *c, int b,
+                                cudnnConvolutionFwdAlgo_t algo, const void *x, void *y, const void *z) {
+    const float one = 1.0f, zero = 0.0f;
+    int residual = c->kind == HEXGPU_CUDA_CONV_RELU_RESIDUAL;
+    return cudnnConvolutionBiasActivationForward(slot->cudnn, &one, c->x_desc[b], x, c->filter_desc, c->weight,
+                                                 c->conv_desc[b], algo, slot->d_workspace,
+                                                 slot->ctx->workspace_bytes, residual ? &one : &zero,
+                                                 c->y_desc[b], residual ? z : y, c->bias_desc, c->bias,
+                                                 slot->ctx->relu, c->y_desc[b], y);
+}
+
+/* Remembers that conv c at bucket b runs the fallback algorithm; the first slot to find
+ * out says so once on stderr (the run goes on: same answers, maybe slower). */
+static void note_fallback(hexgpu_cuda_slot *slot, const hexgpu_cuda_conv *c, int b, cudnnStatus_t refusal) {
+    hexgpu_cuda_context *ctx = slot->ctx;
+    atomic_uchar *flag = &ctx->fused_refused[c - ctx->convs][b];
+    if (atomic_exchange(flag, 1)) return;
+    atomic_fetch_add(&ctx->conv_fallbacks, 1);
+    fprintf(stderr,
+            "hexgpu cuda: %s, batch bucket %d: the fused convolution refused algorithm %d (%s); "
+            "running IMPLICIT_PRECOMP_GEMM\n",
+            c->name, ctx->buckets[b], (int)c->algo[b], cudnnGetErrorString(refusal));
+}
 
 /* One convolution of bucket b: x -> y, with z the residual for RELU_RESIDUAL. */
 static hexgpu_status run_conv(hexgpu_cuda_slot *slot, const hexgpu_cuda_conv *c, int b, const void *x, void *y,
@@ -15,22 +43,18 @@ static hexgpu_status run_conv(hexgpu_cuda_slot *slot, const hexgpu_cuda_conv *c,
                                  cudnnConvolutionForward(slot->cudnn, &one, c->x_desc[b], x, c->filter_desc,
                                                          c->weight, c->conv_desc[b], c->algo[b], slot->d_workspace,
                                                          ctx->workspace_bytes, &zero, c->y_desc[b], y));
-    /* y = relu(conv(x) + alpha2 * z + bias); without a residual z is y itself, scaled by 0. */
-    int residual = c->kind == HEXGPU_CUDA_CONV_RELU_RESIDUAL;
-    cudnnConvolutionFwdAlgo_t algo = c->algo[b];
-    cudnnStatus_t code = cudnnConvolutionBiasActivationForward(
-        slot->cudnn, &one, c->x_desc[b], x, c->filter_desc, c->weight, c->conv_desc[b], algo, slot->d_workspace,
-        ctx->workspace_bytes, residual ? &one : &zero, c->y_desc[b], residual ? z : y, c->bias_desc, c->bias,
-        ctx->relu, c->y_desc[b], y);
     /* The algorithms are ranked for the plain convolution; the fused call may refuse one
-     * (a host-side check: nothing was enqueued). IMPLICIT_PRECOMP_GEMM supports every fused
-     * configuration and its workspace is part of workspace_bytes (cuda_plan.c). */
-    if (code == CUDNN_STATUS_NOT_SUPPORTED && algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM) {
-        algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
-        code = cudnnConvolutionBiasActivationForward(
-            slot->cudnn, &one, c->x_desc[b], x, c->filter_desc, c->weight, c->conv_desc[b], algo, slot->d_workspace,
-            ctx->workspace_bytes, residual ? &one : &zero, c->y_desc[b], residual ? z : y, c->bias_desc, c->bias,
-            ctx->relu, c->y_desc[b], y);
+     * (a host-side check: nothing was enqueued), with CUDNN_STATUS_NOT_SUPPORTED or one of
+     * cuDNN 9's sub-codes (NOT_SUPPORTED_SHAPE, ..._LAYOUT, ...: the same category).
+     * IMPLICIT_PRECOMP_GEMM supports every fused configuration and its workspace is part
+     * of workspace_bytes (cuda_plan.c). A refusal is remembered per (conv, bucket). */
+    const cudnnConvolutionFwdAlgo_t precomp = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+    cudnnConvolutionFwdAlgo_t algo = c->algo[b];
+    if (atomic_load(&slot->ctx->fused_refused[c - ctx->convs][b])) algo = precomp;
+    cudnnStatus_t code = fused_conv(slot, c, b, algo, x, y, z);
+    if (hexgpu_cudnn_is_refusal(code) && algo != precomp) {
+        note_fallback(slot, c, b, code);
+        code = fused_conv(slot, c, b, precomp, x, y, z);
     }
     return HEXGPU_CUDNN_CALL(err, c->name, code);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <cublas_v2.h>
@@ -70,6 +71,18 @@ typedef struct hexgpu_cuda_context {
     int anchor_lock_made;
     cudaEvent_t anchor, anchor_next; /* timing events; anchor_next is the spare for re-anchoring */
     int64_t anchor_ns;
+    /* Graph capture and slot life: cublasDestroy and cudaFree synchronise the device,
+     * which would break another thread's capture in progress, so slot create/destroy
+     * and each capture (begin..instantiate) hold this lock. */
+    pthread_mutex_t life_lock;
+    int life_lock_made;
+    int verbose;                      /* HEXGPU_CUDA_VERBOSE=1: plan and first-use times on stderr */
+    int64_t plan_ns[HEXGPU_CUDA_MAX_BUCKETS]; /* time spent planning each bucket, all convs */
+    /* Per (conv, bucket): 1 once the fused call refused the planned algorithm and ran
+     * IMPLICIT_PRECOMP_GEMM; set (and said on stderr) by the first slot that saw it. */
+    atomic_uchar fused_refused[HEXGPU_CUDA_CONV_COUNT][HEXGPU_CUDA_MAX_BUCKETS];
+    atomic_uint_fast64_t graphs_captured, graphs_refused, conv_fallbacks; /* hexgpu_backend_counters */
+    atomic_int slots_made;            /* numbers the slots in messages */
 } hexgpu_cuda_context;
 
 enum {
@@ -83,6 +96,7 @@ enum {
 
 typedef struct hexgpu_cuda_slot {
     hexgpu_cuda_context *ctx;
+    int index;                        /* 0, 1, ... in order of creation, for messages */
     cudaStream_t stream;
     cudaEvent_t done;
     cudnnHandle_t cudnn;
@@ -132,6 +146,9 @@ hexgpu_status hexgpu_cuda_slot_wait(void *slot, hexgpu_error *err);
 hexgpu_status hexgpu_cuda_timing_create(hexgpu_cuda_context *ctx, hexgpu_error *err);
 void hexgpu_cuda_timing_destroy(hexgpu_cuda_context *ctx);
 hexgpu_status hexgpu_cuda_slot_timing(void *slot, hexgpu_slot_timing *out, hexgpu_error *err);
+
+/* cuda_backend.c: the backend's counters (graphs captured and refused, fused fallbacks). */
+void hexgpu_cuda_counters(void *ctx, hexgpu_backend_counters *out);
 
 /* cuda_device.c */
 int hexgpu_cuda_available(int device, char *why, size_t why_len);

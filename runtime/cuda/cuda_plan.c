@@ -1,9 +1,11 @@
 /* cuDNN plans of the CUDA backend: descriptors for every convolution and, per batch
  * bucket, an algorithm chosen once (cuDNN's heuristics, filtered by workspace and math)
  * so that evaluation never searches, allocates or re-plans. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiling/timer.h"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
 #include "runtime/status.h"
@@ -87,6 +89,7 @@ static hexgpu_status plan_conv(hexgpu_cuda_context *ctx, cudnnHandle_t handle, h
     }
     for (int b = 0; b < nb; b++) {
         int batch = ctx->buckets[b];
+        int64_t bucket_start = hexgpu_timer_now_ns();
         if ((st = HEXGPU_CUDNN_CALL(err, c->name, cudnnCreateTensorDescriptor(&c->x_desc[b])))) return st;
         if ((st = HEXGPU_CUDNN_CALL(err, c->name, cudnnCreateTensorDescriptor(&c->y_desc[b])))) return st;
         if ((st = HEXGPU_CUDNN_CALL(err, c->name, cudnnCreateConvolutionDescriptor(&c->conv_desc[b])))) return st;
@@ -116,15 +119,17 @@ static hexgpu_status plan_conv(hexgpu_cuda_context *ctx, cudnnHandle_t handle, h
         if (c->workspace[b] > ctx->workspace_bytes) ctx->workspace_bytes = c->workspace[b];
         if (c->kind != HEXGPU_CUDA_CONV_PLAIN) {
             /* Room for the fallback of cuda_forward.c when the fused call refuses the
-             * chosen algorithm. */
+             * chosen algorithm. Best effort: a configuration whose fallback cannot even be
+             * sized still runs its chosen algorithm; should the fused call then refuse
+             * that too, the batch fails with cuDNN's message naming the layer. */
             size_t precomp = 0;
-            if ((st = HEXGPU_CUDNN_CALL(err, c->name,
-                                        cudnnGetConvolutionForwardWorkspaceSize(
-                                            handle, c->x_desc[b], c->filter_desc, c->conv_desc[b], c->y_desc[b],
-                                            CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, &precomp))))
-                return st;
-            if (precomp > ctx->workspace_bytes) ctx->workspace_bytes = precomp;
+            if (cudnnGetConvolutionForwardWorkspaceSize(handle, c->x_desc[b], c->filter_desc, c->conv_desc[b],
+                                                        c->y_desc[b], CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM,
+                                                        &precomp) == CUDNN_STATUS_SUCCESS &&
+                precomp <= WORKSPACE_LIMIT && precomp > ctx->workspace_bytes)
+                ctx->workspace_bytes = precomp;
         }
+        ctx->plan_ns[b] += hexgpu_timer_now_ns() - bucket_start;
     }
     return HEXGPU_OK;
 }
@@ -141,6 +146,20 @@ hexgpu_status hexgpu_cuda_plan_create(hexgpu_cuda_context *ctx, hexgpu_error *er
     for (int i = 0; i < HEXGPU_CUDA_CONV_COUNT && st == HEXGPU_OK; i++)
         if (conv_used(ctx, i)) st = plan_conv(ctx, handle, &ctx->convs[i], err);
     cudnnDestroy(handle);
+    if (st == HEXGPU_OK && ctx->verbose) {
+        fprintf(stderr, "hexgpu cuda: plan per batch bucket (all layers):");
+        for (int b = 0; b < ctx->bucket_count; b++)
+            fprintf(stderr, " %d: %.1f ms%s", ctx->buckets[b], (double)ctx->plan_ns[b] * 1e-6,
+                    b + 1 < ctx->bucket_count ? "," : "");
+        fprintf(stderr, "; workspace %.1f MiB per slot\n", (double)ctx->workspace_bytes / 1048576.0);
+        for (int i = 0; i < HEXGPU_CUDA_CONV_COUNT; i++) {
+            if (!conv_used(ctx, i)) continue;
+            fprintf(stderr, "hexgpu cuda: algorithm of %s per bucket:", ctx->convs[i].name);
+            for (int b = 0; b < ctx->bucket_count; b++)
+                fprintf(stderr, " %d:%d", ctx->buckets[b], (int)ctx->convs[i].algo[b]);
+            fputc('\n', stderr);
+        }
+    }
     return st;
 }
 

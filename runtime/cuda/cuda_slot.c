@@ -1,9 +1,11 @@
 /* Slots of the CUDA backend: one stream, events, cuDNN and cuBLAS handle, pinned host
  * buffers and device buffers per slot, all sized for max_batch at creation; a CUDA graph
  * per batch bucket captured at the bucket's first use and replayed after that. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiling/timer.h"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
 #include "runtime/status.h"
@@ -18,14 +20,16 @@ static int bucket_for(const hexgpu_cuda_context *ctx, int batch) {
     return ctx->bucket_count - 1; /* not reached: batch <= max_batch, the last bucket */
 }
 
-hexgpu_status hexgpu_cuda_slot_create(void *ctx_ptr, void **out, hexgpu_error *err) {
-    hexgpu_cuda_context *ctx = ctx_ptr;
+static void slot_free_locked(hexgpu_cuda_slot *slot);
+
+/* Called with ctx->life_lock held. */
+static hexgpu_status slot_create_locked(hexgpu_cuda_context *ctx, void **out, hexgpu_error *err) {
     hexgpu_status st;
-    *out = NULL;
     if ((st = HEXGPU_CUDA_CALL(err, "slot create", cudaSetDevice(ctx->device)))) return st;
     hexgpu_cuda_slot *slot = calloc(1, sizeof *slot);
     if (!slot) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "slot create: %zu bytes", sizeof *slot);
     slot->ctx = ctx;
+    slot->index = atomic_fetch_add(&ctx->slots_made, 1);
     size_t mb = (size_t)ctx->max_batch, cells = (size_t)ctx->cells;
 
     HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create", cudaStreamCreateWithFlags(&slot->stream, cudaStreamNonBlocking)));
@@ -71,13 +75,30 @@ hexgpu_status hexgpu_cuda_slot_create(void *ctx_ptr, void **out, hexgpu_error *e
     *out = slot;
     return HEXGPU_OK;
 fail:
-    hexgpu_cuda_slot_destroy(slot);
+    slot_free_locked(slot);
+    return st;
+}
+
+hexgpu_status hexgpu_cuda_slot_create(void *ctx_ptr, void **out, hexgpu_error *err) {
+    hexgpu_cuda_context *ctx = ctx_ptr;
+    *out = NULL;
+    pthread_mutex_lock(&ctx->life_lock);
+    hexgpu_status st = slot_create_locked(ctx, out, err);
+    pthread_mutex_unlock(&ctx->life_lock);
     return st;
 }
 
 void hexgpu_cuda_slot_destroy(void *slot_ptr) {
     hexgpu_cuda_slot *slot = slot_ptr;
     if (!slot) return;
+    hexgpu_cuda_context *ctx = slot->ctx;
+    pthread_mutex_lock(&ctx->life_lock);
+    slot_free_locked(slot);
+    pthread_mutex_unlock(&ctx->life_lock);
+}
+
+/* Called with ctx->life_lock held (cublasDestroy and cudaFree synchronise the device). */
+static void slot_free_locked(hexgpu_cuda_slot *slot) {
     cudaSetDevice(slot->ctx->device);
     if (slot->stream) cudaStreamSynchronize(slot->stream); /* nothing may still write the buffers */
     for (int b = 0; b < HEXGPU_CUDA_MAX_BUCKETS; b++)
@@ -99,31 +120,70 @@ void hexgpu_cuda_slot_destroy(void *slot_ptr) {
 
 hexgpu_slot_buffers hexgpu_cuda_slot_buffers(void *slot_ptr) { return ((hexgpu_cuda_slot *)slot_ptr)->host; }
 
-/* First use of a bucket: one direct run (loads cuDNN's kernels, proves every call works
- * outside a graph, where errors are easiest to read), then the capture. A capture that
- * cuDNN or cuBLAS refuses leaves the bucket running directly: slower, same answers. */
-static hexgpu_status prepare_bucket(hexgpu_cuda_slot *slot, int b, hexgpu_error *err) {
-    hexgpu_status st = hexgpu_cuda_forward_enqueue(slot, b, err);
-    if (st == HEXGPU_OK) st = HEXGPU_CUDA_CALL(err, "warm-up run", cudaStreamSynchronize(slot->stream));
-    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, "batch bucket %d", slot->ctx->buckets[b]);
-    slot->prepared[b] = 1;
-    if (!slot->ctx->use_graphs) return HEXGPU_OK;
-
-    /* A refused capture is not an error of this batch: it runs directly like the warm-up. */
-    if (cudaStreamBeginCapture(slot->stream, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
+/* Captures bucket b's forward pass into slot->graphs[b]. On a refusal returns 0 and
+ * says why in why (the CUDA error's name or cuDNN/cuBLAS's message); the refused
+ * capture's error is cleared (not sticky). */
+static int capture_bucket(hexgpu_cuda_slot *slot, int b, char *why, size_t why_len) {
+    cudaError_t code = cudaStreamBeginCapture(slot->stream, cudaStreamCaptureModeThreadLocal);
+    if (code != cudaSuccess) {
+        snprintf(why, why_len, "cudaStreamBeginCapture: %s", cudaGetErrorName(code));
         cudaGetLastError();
-        return HEXGPU_OK;
+        return 0;
     }
     hexgpu_error capture_err = {0};
     hexgpu_status captured = hexgpu_cuda_forward_enqueue(slot, b, &capture_err);
     cudaGraph_t graph = NULL;
     cudaError_t ended = cudaStreamEndCapture(slot->stream, &graph);
     cudaGraphExec_t exec = NULL;
-    if (captured == HEXGPU_OK && ended == cudaSuccess && graph &&
-        cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess)
+    if (captured != HEXGPU_OK)
+        snprintf(why, why_len, "%s", capture_err.message);
+    else if (ended != cudaSuccess || !graph)
+        snprintf(why, why_len, "cudaStreamEndCapture: %s", cudaGetErrorName(ended));
+    else if ((code = cudaGraphInstantiate(&exec, graph, 0)) != cudaSuccess)
+        snprintf(why, why_len, "cudaGraphInstantiate: %s", cudaGetErrorName(code));
+    else
         slot->graphs[b] = exec;
     if (graph) cudaGraphDestroy(graph);
-    if (!slot->graphs[b]) cudaGetLastError(); /* the refused capture's error is not sticky */
+    if (!slot->graphs[b]) cudaGetLastError();
+    return slot->graphs[b] != NULL;
+}
+
+/* First use of a bucket: one direct run (loads cuDNN's kernels, proves every call works
+ * outside a graph, where errors are easiest to read), then the capture. A capture that
+ * cuDNN or cuBLAS refuses leaves the bucket running directly: slower, same answers; the
+ * reason is said once (per slot and bucket) on stderr and counted. The whole first use
+ * holds the context's life lock: no other slot is created or destroyed meanwhile (both
+ * synchronise the device), and no other first use loads kernels during the capture. */
+static hexgpu_status prepare_bucket(hexgpu_cuda_slot *slot, int b, hexgpu_error *err) {
+    hexgpu_cuda_context *ctx = slot->ctx;
+    pthread_mutex_lock(&ctx->life_lock);
+    int64_t start = hexgpu_timer_now_ns();
+    hexgpu_status st = hexgpu_cuda_forward_enqueue(slot, b, err);
+    if (st == HEXGPU_OK) st = HEXGPU_CUDA_CALL(err, "warm-up run", cudaStreamSynchronize(slot->stream));
+    int64_t warm = hexgpu_timer_now_ns();
+    if (st != HEXGPU_OK) {
+        pthread_mutex_unlock(&ctx->life_lock);
+        return hexgpu_error_prefix(err, "batch bucket %d", ctx->buckets[b]);
+    }
+    slot->prepared[b] = 1;
+    char why[HEXGPU_ERROR_MESSAGE_MAX] = "graphs off (HEXGPU_CUDA_GRAPHS=0)";
+    if (ctx->use_graphs) {
+        if (capture_bucket(slot, b, why, sizeof why)) {
+            atomic_fetch_add(&ctx->graphs_captured, 1);
+        } else {
+            atomic_fetch_add(&ctx->graphs_refused, 1);
+            fprintf(stderr, "hexgpu cuda: slot %d, batch bucket %d: graph capture refused (%s); running the layers "
+                            "directly\n", slot->index, ctx->buckets[b], why);
+        }
+    }
+    pthread_mutex_unlock(&ctx->life_lock);
+    if (ctx->verbose) {
+        int64_t end = hexgpu_timer_now_ns();
+        fprintf(stderr, "hexgpu cuda: slot %d, batch bucket %d: first use %.1f ms (warm-up run %.1f ms, capture %.1f "
+                        "ms, %s)\n", slot->index, ctx->buckets[b], (double)(end - start) * 1e-6,
+                (double)(warm - start) * 1e-6, (double)(end - warm) * 1e-6,
+                slot->graphs[b] ? "graph" : "direct");
+    }
     return HEXGPU_OK;
 }
 

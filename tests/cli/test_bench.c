@@ -19,6 +19,7 @@ Test(cli_bench, json_line_per_batch_size) {
     cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
     cr_assert(strstr(r.err, "bench: backend cpu (asked for)"), "stderr: %s", r.err);
     const int batches[] = {1, 5};
+    double first_create_ms = 0;
     char *line = r.out;
     for (int i = 0; i < 2; i++) {
         char *end = strchr(line, '\n');
@@ -37,6 +38,13 @@ Test(cli_bench, json_line_per_batch_size) {
         double implied = batches[i] / (us * 1e-6);
         cr_assert(implied > 0.5 * boards && implied < 2.0 * boards, "implied %g vs %g", implied, boards);
         cr_assert(hexgpu_json_get(&obj, "launches")->integer >= 3);
+        /* the context is made once (same figure on every line); a first batch takes time */
+        double create_ms = hexgpu_json_get(&obj, "create_ms")->number;
+        cr_assert(create_ms > 0 && create_ms < 60000, "create_ms %g", create_ms);
+        if (i == 0) first_create_ms = create_ms;
+        cr_assert_eq(create_ms, first_create_ms);
+        double first_ms = hexgpu_json_get(&obj, "first_launch_ms")->number;
+        cr_assert(first_ms > 0 && first_ms < 60000, "first_launch_ms %g", first_ms);
         hexgpu_json_free(&obj);
         line = end + 1;
     }
