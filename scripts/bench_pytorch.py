@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch baseline for hexgpu on the GPU machine: the same TwoHeadedResNet, end to end as
-in ../shared/spec/performance.md (compact boards in pinned host memory -> device -> 3-plane
+in docs/performance.md (compact boards in pinned host memory -> device -> 3-plane
 input -> network -> softmax over legal cells -> pinned host memory), fp32 eager and fp16
 NHWC + CUDA graph. Prints one JSON object per (mode, batch) on stdout.
 

@@ -7,7 +7,7 @@ set -euo pipefail
 build=${1:?usage: scripts/fuzz.sh BUILD_DIR SECONDS}
 seconds=${2:?usage: scripts/fuzz.sh BUILD_DIR SECONDS}
 root=$(cd "$(dirname "$0")/.." && pwd)
-fixtures=${HEXGPU_FIXTURES:-$root/../shared/fixtures}
+fixtures=${HEXGPU_FIXTURES:-$root/tests/fixtures}
 seeds=$build/fuzz-seeds
 artifacts=$build/fuzz-artifacts
 mkdir -p "$seeds"/{safetensors,torch_zip,pickle,gzip} "$artifacts"

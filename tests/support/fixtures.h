@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 /* $HEXGPU_FIXTURES if set (the GPU machine gets a copy in its bundle), else the
- * ../shared/fixtures configured at build time. */
+ * tests/fixtures (HEXGPU_FIXTURES_DIR) configured at build time. */
 const char *hexgpu_test_fixtures_dir(void);
 
 /* "<fixtures>/<relative>" into a static buffer (one per thread is not needed: tests
