@@ -30,6 +30,12 @@ budget=${HEXGPU_CHECK_BUDGET:-420}
 batches=${HEXGPU_CHECK_BATCHES:-1,64,256,4096,16384}
 failures=0
 
+# NVIDIA's tools where the toolkit puts them, if not on PATH already.
+for d in /usr/local/cuda/bin /usr/local/cuda/compute-sanitizer /usr/local/cuda/nsight-systems-*/bin \
+  /opt/nvidia/nsight-systems/*/bin; do
+  [ -d "$d" ] && PATH=$PATH:$d
+done
+
 # Library path for our binaries only (python3 and compute-sanitizer keep their own): the
 # bundle's libraries (Criterion, OpenBLAS...), then the toolkit's (cuBLAS).
 libpath="$bundle/lib:/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib:/usr/local/cuda/lib"
@@ -141,11 +147,11 @@ figures_from bench_timeline
 # 5. Nsight Systems, when at least 90 s are left: one short bench at 4096 with the NVTX
 # domain hexgpu, CUDA, cuDNN and cuBLAS traced; the kernel summary goes to the logs.
 if command -v nsys >/dev/null && [ $((budget - SECONDS)) -ge 90 ]; then
-  step nsys_profile 50 nsys profile --trace=cuda,nvtx,cudnn,cublas --sample=none --cpuctxsw=none --force-overwrite=true \
-    -o "$logs/bench_4096" "${hexgpu[@]}" bench "${model_args[@]}" --backend cuda --batch 4096 --seconds 0.3 --repeats 1
-  step nsys_stats 30 nsys stats --report cuda_gpu_kern_sum,nvtx_sum --format csv --output "$logs/bench_4096" \
-    "$logs/bench_4096.nsys-rep"
-  [ "$(stat -c %s "$logs/bench_4096.nsys-rep" 2>/dev/null || echo 0)" -gt 8000000 ] && rm -f "$logs/bench_4096.nsys-rep"
+  step nsys_profile 70 bash scripts/profile.sh nsys "$logs/nsys_bench_4096" -- "${hexgpu[@]}" bench "${model_args[@]}" \
+    --backend cuda --batch 4096 --seconds 0.3 --repeats 1
+  grep -A12 '== cuda_gpu_kern_sum' "$logs/nsys_profile.txt" | cut -c1-160 | indent
+  [ "$(stat -c %s "$logs/nsys_bench_4096.nsys-rep" 2>/dev/null || echo 0)" -gt 8000000 ] &&
+    rm -f "$logs/nsys_bench_4096.nsys-rep"
 else
   say "nsys_profile: skipped (no nsys, or under 90 s left)"
 fi

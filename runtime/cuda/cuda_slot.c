@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "profiling/timer.h"
+#include "profiling/trace.h"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
 #include "runtime/status.h"
@@ -148,23 +149,14 @@ static int capture_bucket(hexgpu_cuda_slot *slot, int b, char *why, size_t why_l
     return slot->graphs[b] != NULL;
 }
 
-/* First use of a bucket: one direct run (loads cuDNN's kernels, proves every call works
- * outside a graph, where errors are easiest to read), then the capture. A capture that
- * cuDNN or cuBLAS refuses leaves the bucket running directly: slower, same answers; the
- * reason is said once (per slot and bucket) on stderr and counted. The whole first use
- * holds the context's life lock: no other slot is created or destroyed meanwhile (both
- * synchronise the device), and no other first use loads kernels during the capture. */
-static hexgpu_status prepare_bucket(hexgpu_cuda_slot *slot, int b, hexgpu_error *err) {
+/* Called with ctx->life_lock held (see prepare_bucket). */
+static hexgpu_status prepare_bucket_locked(hexgpu_cuda_slot *slot, int b, hexgpu_error *err) {
     hexgpu_cuda_context *ctx = slot->ctx;
-    pthread_mutex_lock(&ctx->life_lock);
     int64_t start = hexgpu_timer_now_ns();
     hexgpu_status st = hexgpu_cuda_forward_enqueue(slot, b, err);
     if (st == HEXGPU_OK) st = HEXGPU_CUDA_CALL(err, "warm-up run", cudaStreamSynchronize(slot->stream));
     int64_t warm = hexgpu_timer_now_ns();
-    if (st != HEXGPU_OK) {
-        pthread_mutex_unlock(&ctx->life_lock);
-        return hexgpu_error_prefix(err, "batch bucket %d", ctx->buckets[b]);
-    }
+    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, "batch bucket %d", ctx->buckets[b]);
     slot->prepared[b] = 1;
     char why[HEXGPU_ERROR_MESSAGE_MAX] = "graphs off (HEXGPU_CUDA_GRAPHS=0)";
     if (ctx->use_graphs) {
@@ -176,7 +168,6 @@ static hexgpu_status prepare_bucket(hexgpu_cuda_slot *slot, int b, hexgpu_error 
                             "directly\n", slot->index, ctx->buckets[b], why);
         }
     }
-    pthread_mutex_unlock(&ctx->life_lock);
     if (ctx->verbose) {
         int64_t end = hexgpu_timer_now_ns();
         fprintf(stderr, "hexgpu cuda: slot %d, batch bucket %d: first use %.1f ms (warm-up run %.1f ms, capture %.1f "
@@ -185,6 +176,22 @@ static hexgpu_status prepare_bucket(hexgpu_cuda_slot *slot, int b, hexgpu_error 
                 slot->graphs[b] ? "graph" : "direct");
     }
     return HEXGPU_OK;
+}
+
+/* First use of a bucket: one direct run (loads cuDNN's kernels, proves every call works
+ * outside a graph, where errors are easiest to read), then the capture. A capture that
+ * cuDNN or cuBLAS refuses leaves the bucket running directly: slower, same answers; the
+ * reason is said once (per slot and bucket) on stderr and counted. The whole first use
+ * holds the context's life lock: no other slot is created or destroyed meanwhile (both
+ * synchronise the device), and no other first use loads kernels during the capture. */
+static hexgpu_status prepare_bucket(hexgpu_cuda_slot *slot, int b, hexgpu_error *err) {
+    hexgpu_cuda_context *ctx = slot->ctx;
+    hexgpu_trace_push("cuda first use of a bucket (warm-up run, graph capture)");
+    pthread_mutex_lock(&ctx->life_lock);
+    hexgpu_status st = prepare_bucket_locked(slot, b, err);
+    pthread_mutex_unlock(&ctx->life_lock);
+    hexgpu_trace_pop();
+    return st;
 }
 
 static hexgpu_status check_inputs(const hexgpu_cuda_slot *slot, int batch, hexgpu_error *err) {
@@ -209,8 +216,17 @@ static hexgpu_status phase_mark(hexgpu_cuda_slot *slot, int i, hexgpu_error *err
     return HEXGPU_CUDA_CALL(err, "timeline event", cudaEventRecord(slot->phase[i], slot->stream));
 }
 
+static hexgpu_status slot_launch(hexgpu_cuda_slot *slot, int batch, int want_logits, hexgpu_error *err);
+
+/* NVTX "cuda launch": the host time to enqueue a batch (copies, graph or layers). */
 hexgpu_status hexgpu_cuda_slot_launch(void *slot_ptr, int batch, int want_logits, hexgpu_error *err) {
-    hexgpu_cuda_slot *slot = slot_ptr;
+    hexgpu_trace_push("cuda launch");
+    hexgpu_status st = slot_launch(slot_ptr, batch, want_logits, err);
+    hexgpu_trace_pop();
+    return st;
+}
+
+static hexgpu_status slot_launch(hexgpu_cuda_slot *slot, int batch, int want_logits, hexgpu_error *err) {
     const hexgpu_cuda_context *ctx = slot->ctx;
     hexgpu_status st = check_inputs(slot, batch, err);
     if (st != HEXGPU_OK) return st;
@@ -259,7 +275,9 @@ hexgpu_status hexgpu_cuda_slot_wait(void *slot_ptr, hexgpu_error *err) {
     if (slot->launched_batch <= 0)
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "cuda slot_wait: no batch was launched");
     hexgpu_status st = HEXGPU_CUDA_CALL(err, "slot wait", cudaSetDevice(slot->ctx->device));
+    hexgpu_trace_push("cuda wait");
     if (st == HEXGPU_OK) st = HEXGPU_CUDA_CALL(err, "slot wait (batch results)", cudaEventSynchronize(slot->done));
+    hexgpu_trace_pop();
     slot->launched_batch = 0;
     slot->timed = st == HEXGPU_OK; /* every phase event precedes `done` on the stream */
     return st;
