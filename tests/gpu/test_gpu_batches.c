@@ -99,6 +99,13 @@ Test(gpu_batches, graphs_replay_the_direct_run_exactly) {
     int captured = slot->graphs[bucket] != NULL;
     cr_log_info("CUDA graph for bucket 256: %s", captured ? "captured" : "refused (direct runs)");
     if (slot->ctx->use_graphs) cr_expect(captured, "graph capture failed: every batch runs without a graph");
+    /* One bucket used on one slot: the counters say exactly what happened to it. */
+    hexgpu_backend_counters counters;
+    hexgpu_backend_counters_read(&hexgpu_backend_cuda, s.ctx, &counters);
+    cr_assert_eq(counters.graphs_captured, (uint64_t)captured);
+    cr_assert_eq(counters.graphs_refused, (uint64_t)(slot->ctx->use_graphs && !captured));
+    cr_log_info("fused convolutions on the fallback algorithm: %llu (layer, bucket) pairs",
+                (unsigned long long)counters.conv_fallbacks);
     float *graph_logits = malloc(200 * cells * sizeof(float)), graph_value[200];
     memcpy(graph_logits, s.buf.logits, 200 * cells * sizeof(float));
     memcpy(graph_value, s.buf.value, sizeof graph_value);
