@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages hexgpu's build and tests need (run as root).
+# Installs the Debian packages hexgpu's build and tests need: as root directly, else
+# through sudo.
 # The CUDA toolkit (nvcc, cuDNN, cuBLAS, NVTX headers) is expected in /usr/local/cuda;
 # without it the build is CPU-only.
 set -euo pipefail
@@ -7,9 +8,16 @@ pkgs=(build-essential cmake pkg-config zlib1g-dev libopenblas-dev libcriterion-d
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
-  if [ "$(id -u)" != 0 ]; then echo "error: run as root to install: ${missing[*]}" >&2; exit 1; fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # As root: apt-get itself (a fresh container has no sudo). Otherwise through sudo.
+  as_root=()
+  if [ "$(id -u)" != 0 ]; then
+    if ! command -v sudo >/dev/null; then
+      echo "error: not root and no sudo: run as root to install: ${missing[*]}" >&2
+      exit 1
+    fi
+    as_root=(sudo)
+  fi
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 echo "dependencies present: ${pkgs[*]}"
