@@ -61,6 +61,8 @@ static void engine_free(hexgpu_engine *e) {
     if (e->timeline) hexgpu_timeline_destroy(e->timeline);
     free(e->timeline);
     hexgpu_ring_free(&e->pending);
+    hexgpu_inflight_free(&e->inflight);
+    pthread_mutex_destroy(&e->inflight_lock);
     hexgpu_stats_destroy(&e->stats);
     pthread_cond_destroy(&e->work);
     pthread_mutex_destroy(&e->lock);
@@ -99,6 +101,7 @@ hexgpu_status hexgpu_engine_open_backend(const hexgpu_backend_ops *ops, void *ct
     e->borrowed = borrowed;
     e->borrowed_free = borrowed_free;
     pthread_mutex_init(&e->lock, NULL);
+    pthread_mutex_init(&e->inflight_lock, NULL);
     hexgpu_timer_cond_init(&e->work);
     hexgpu_status st = hexgpu_stats_init(&e->stats, err);
     if (st == HEXGPU_OK) st = hexgpu_engine_options_resolve(options, ops, &e->options, err);

@@ -6,21 +6,12 @@
 
 #include "hexgpu.h"
 #include "host/cache.h"
+#include "host/inflight.h"
+#include "host/pending.h"
 #include "host/ring.h"
 #include "host/timeline.h"
 #include "profiling/stats.h"
 #include "runtime/backend.h"
-
-/* A submitted request waiting for (or in) a batch: everything the scheduler needs,
- * copied at submit so the caller's request array can be reused. */
-typedef struct hexgpu_pending {
-    hexgpu_position pos;
-    float *value, *policy, *logits; /* caller-owned, any may be NULL */
-    uint64_t tag;
-    hexgpu_queue *queue;
-    uint64_t hash;      /* hexgpu_position_hash when the cache is on, else 0 */
-    int64_t enqueue_ns; /* for the queue-wait statistic */
-} hexgpu_pending;
 
 /* One slot in flight: a backend slot driven by its own thread. */
 typedef struct hexgpu_worker {
@@ -48,6 +39,11 @@ struct hexgpu_engine {
     hexgpu_timeline *timeline; /* NULL when off */
     hexgpu_slot_timing_fn slot_timing;
     hexgpu_stats stats;
+    /* Requests queued or in a batch, by position, for coalescing (only with the cache on:
+     * the hash is computed for it). Its own lock: submit and batch completion take it
+     * once per chunk / batch. */
+    pthread_mutex_t inflight_lock;
+    hexgpu_inflight inflight;
 
     pthread_mutex_t lock; /* guards the pending ring and closing */
     pthread_cond_t work;  /* requests queued, or closing */

@@ -96,6 +96,18 @@ hexgpu_status hexgpu_engine_submit(hexgpu_engine *e, hexgpu_queue *q, const hexg
                                                .logits = r->logits, .tag = r->tag, .queue = q, .hash = hash,
                                                .enqueue_ns = now};
         }
+        /* A miss whose position is already queued or in a batch joins that evaluation. */
+        size_t joined = 0;
+        if (e->cache && misses > 0) {
+            size_t kept = 0;
+            pthread_mutex_lock(&e->inflight_lock);
+            for (size_t i = 0; i < misses; i++)
+                if (hexgpu_inflight_join_or_lead(&e->inflight, &chunk[i]) == 1) joined++;
+                else chunk[kept++] = chunk[i];
+            pthread_mutex_unlock(&e->inflight_lock);
+            misses = kept;
+            if (joined) hexgpu_stats_add_coalesced(&e->stats, joined);
+        }
         pthread_mutex_lock(&e->lock);
         hexgpu_ring_push(&e->pending, chunk, misses);
         e->ring_reserved -= len;
@@ -110,6 +122,35 @@ hexgpu_status hexgpu_engine_submit(hexgpu_engine *e, hexgpu_queue *q, const hexg
     }
     hexgpu_trace_pop();
     return HEXGPU_OK;
+}
+
+/* Takes the followers of items[0..n) out of the in-flight table (their leaders are
+ * done), as one list, oldest first per leader, each with its leader's index in items.
+ * NULL without the cache (nothing joins). */
+static hexgpu_follower *take_followers(hexgpu_engine *e, const hexgpu_pending *items, size_t n) {
+    if (!e->cache) return NULL;
+    hexgpu_follower *all = NULL, **tail = &all;
+    pthread_mutex_lock(&e->inflight_lock);
+    for (size_t i = 0; i < n; i++) {
+        *tail = hexgpu_inflight_finish(&e->inflight, &items[i].pos, items[i].hash);
+        for (; *tail; tail = &(*tail)->next) (*tail)->leader_index = i;
+    }
+    pthread_mutex_unlock(&e->inflight_lock);
+    return all;
+}
+
+/* Completes followers with their leader's status; frees the list. */
+static void complete_followers(hexgpu_engine *e, hexgpu_follower *list, hexgpu_status status,
+                               const hexgpu_error *failure) {
+    uint64_t count = 0;
+    for (hexgpu_follower *f = list; f; f = f->next) count++;
+    /* Counted before completing, as the batch's own requests are. */
+    if (count) hexgpu_stats_add_outcomes(&e->stats, status == HEXGPU_OK ? count : 0, status == HEXGPU_OK ? 0 : count);
+    for (hexgpu_follower *f = list; f; f = f->next) {
+        hexgpu_completion done = {.tag = f->request.tag, .status = status};
+        hexgpu_queue_push(f->request.queue, &done, 1, status == HEXGPU_OK ? NULL : failure);
+    }
+    hexgpu_follower_free_all(list);
 }
 
 /* Runs one batch through the worker's slot and completes its requests. */
@@ -157,6 +198,21 @@ static void run_batch(hexgpu_worker *w, size_t n) {
                 if (e->cache) hexgpu_cache_insert(e->cache, &p->pos, p->hash, buf.value[i], policy, logits);
             }
         }
+    }
+    /* After the cache inserts: a request that misses the in-flight table from here on
+     * finds the results in the cache (or, evicted meanwhile, is evaluated again). */
+    hexgpu_follower *followers = take_followers(e, w->batch, n);
+    if (st == HEXGPU_OK) {
+        HEXGPU_TRACE_RANGE("distribute to coalesced") {
+            for (hexgpu_follower *f = followers; f; f = f->next) {
+                const hexgpu_pending *p = &f->request;
+                size_t i = f->leader_index;
+                if (p->value) *p->value = buf.value[i];
+                if (p->policy) memcpy(p->policy, buf.policy + i * cells, cells * sizeof(float));
+                /* a follower asks for logits only when the engine keeps them: need_logits */
+                if (p->logits) memcpy(p->logits, buf.logits + i * cells, cells * sizeof(float));
+            }
+        }
     } else {
         if (berr.status == HEXGPU_OK) hexgpu_error_set(&berr, st, "backend %s failed without a message", ops->name);
         hexgpu_error_prefix(&berr, "batch of %zu on backend %s", n, ops->name);
@@ -166,6 +222,7 @@ static void run_batch(hexgpu_worker *w, size_t n) {
     int64_t t1 = hexgpu_timer_now_ns();
     hexgpu_stats_slot_end(&e->stats, t1, (int)n, st == HEXGPU_OK, t1 - t0, w->waits_ns);
     complete_runs(w->batch, w->done, n, st == HEXGPU_OK ? NULL : &berr);
+    complete_followers(e, followers, st, &berr);
 }
 
 void *hexgpu_worker_main(void *arg) {
@@ -209,6 +266,7 @@ void hexgpu_scheduler_fail_queued(hexgpu_engine *e) {
         for (size_t i = 0; i < n; i++) done[i] = (hexgpu_completion){.tag = items[i].tag, .status = HEXGPU_ERR_CLOSED};
         hexgpu_stats_add_outcomes(&e->stats, 0, n);
         complete_runs(items, done, n, &closed);
+        complete_followers(e, take_followers(e, items, n), HEXGPU_ERR_CLOSED, &closed);
     }
 }
 

@@ -222,6 +222,9 @@ typedef struct hexgpu_engine_stats {
     uint64_t completed;            /* completed OK */
     uint64_t failed;               /* completed with an error (backend or closed) */
     uint64_t evaluated;            /* positions run through the backend */
+    uint64_t coalesced;            /* requests answered by an evaluation of the same position
+                                      that was already queued or running (cache on only):
+                                      completed with it, never evaluated themselves, not cache hits */
     double boards_per_second;      /* evaluated / wall_seconds */
     uint64_t batches;
     double mean_batch;

@@ -63,6 +63,12 @@ void hexgpu_stats_add_outcomes(hexgpu_stats *stats, uint64_t completed, uint64_t
     pthread_mutex_unlock(&stats->lock);
 }
 
+void hexgpu_stats_add_coalesced(hexgpu_stats *stats, uint64_t n) {
+    pthread_mutex_lock(&stats->lock);
+    stats->coalesced += n;
+    pthread_mutex_unlock(&stats->lock);
+}
+
 void hexgpu_stats_slot_begin(hexgpu_stats *stats, int64_t now_ns) {
     pthread_mutex_lock(&stats->lock);
     if (stats->launched++ == 0) stats->busy_since_ns = now_ns;
@@ -103,6 +109,7 @@ void hexgpu_stats_read(hexgpu_stats *stats, hexgpu_engine_stats *out) {
     out->evaluated = stats->evaluated;
     out->boards_per_second = wall > 0 ? (double)stats->evaluated / wall : 0.0;
     out->batches = stats->batches;
+    out->coalesced = stats->coalesced;
     out->mean_batch = stats->batches ? (double)stats->batched / (double)stats->batches : 0.0;
     memcpy(out->batch_histogram, stats->batch_histogram, sizeof out->batch_histogram);
     out->queue_wait_p50_us = hexgpu_log_histogram_quantile(&stats->queue_wait_ns, 0.50) * 1e-3;
@@ -124,14 +131,15 @@ size_t hexgpu_engine_stats_json(const hexgpu_engine_stats *s, char *buf, size_t 
     if (s->overlap_fraction >= 0) snprintf(overlap, sizeof overlap, "%.4f", s->overlap_fraction);
     int n = snprintf(buf, len,
                      "{\"wall_seconds\":%.6f,\"requests\":%llu,\"completed\":%llu,\"failed\":%llu,"
-                     "\"evaluated\":%llu,\"boards_per_second\":%.1f,\"batches\":%llu,\"mean_batch\":%.3f,"
+                     "\"evaluated\":%llu,\"coalesced\":%llu,\"boards_per_second\":%.1f,\"batches\":%llu,\"mean_batch\":%.3f,"
                      "\"batch_histogram_pow2\":[%s],\"queue_wait_us\":{\"p50\":%.1f,\"p99\":%.1f},"
                      "\"batch_latency_us\":{\"p50\":%.1f,\"p99\":%.1f},\"busy_fraction\":%.4f,"
                      "\"cache\":{\"hits\":%llu,\"misses\":%llu,\"hit_rate\":%.4f,\"evictions\":%llu,"
                      "\"size\":%llu,\"capacity\":%llu},\"overlap_fraction\":%s,"
                      "\"backend\":{\"graphs_captured\":%llu,\"graphs_refused\":%llu,\"conv_fallbacks\":%llu}}",
                      s->wall_seconds, (unsigned long long)s->requests, (unsigned long long)s->completed,
-                     (unsigned long long)s->failed, (unsigned long long)s->evaluated, s->boards_per_second,
+                     (unsigned long long)s->failed, (unsigned long long)s->evaluated, (unsigned long long)s->coalesced,
+                     s->boards_per_second,
                      (unsigned long long)s->batches, s->mean_batch, hist, s->queue_wait_p50_us,
                      s->queue_wait_p99_us, s->batch_latency_p50_us, s->batch_latency_p99_us, s->busy_fraction,
                      (unsigned long long)s->cache_hits, (unsigned long long)s->cache_misses, s->cache_hit_rate,

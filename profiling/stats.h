@@ -27,6 +27,7 @@ typedef struct hexgpu_stats {
     int64_t start_ns;
     uint64_t requests, completed, failed, evaluated, batches;
     uint64_t batched; /* positions in batches, failed ones included */
+    uint64_t coalesced; /* requests that joined an evaluation already queued or running */
     uint64_t batch_histogram[HEXGPU_STATS_BATCH_BUCKETS];
     hexgpu_log_histogram queue_wait_ns, batch_latency_ns;
     int launched;          /* slots between launch and the end of their batch */
@@ -40,6 +41,8 @@ void hexgpu_stats_destroy(hexgpu_stats *stats);
 void hexgpu_stats_add_requests(hexgpu_stats *stats, uint64_t submitted);
 /* Requests that ended without a batch (failed at close, or answered from the cache). */
 void hexgpu_stats_add_outcomes(hexgpu_stats *stats, uint64_t completed, uint64_t failed);
+/* n requests joined an evaluation in flight (their outcomes come through add_outcomes). */
+void hexgpu_stats_add_coalesced(hexgpu_stats *stats, uint64_t n);
 /* A slot starts / ends a batch: the busy fraction counts time with >= 1 slot launched. */
 void hexgpu_stats_slot_begin(hexgpu_stats *stats, int64_t now_ns);
 /* Ends the slot's batch of `batch` positions: ok or failed as a whole, latency from
