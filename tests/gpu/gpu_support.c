@@ -9,7 +9,6 @@
 #include "runtime/rng.h"
 #include "runtime/status.h"
 #include "support/fixtures.h"
-#include "support/positions.h"
 
 float hexgpu_gpu_test_uniform(uint64_t *state, float lo, float hi) {
     return hexgpu_splitmix64_uniform(state, lo, hi);
@@ -32,14 +31,6 @@ hexgpu_status hexgpu_gpu_test_random_network(const hexgpu_layout_dims *dims, uin
     if (st == HEXGPU_OK) st = hexgpu_network_build(&map, net, err);
     hexgpu_tensor_map_free(&map);
     return st;
-}
-
-void hexgpu_gpu_test_random_positions(hexgpu_position *out, size_t count, int n, uint64_t seed) {
-    uint64_t state = seed;
-    for (size_t p = 0; p < count; p++) { /* 0 .. cells-1 stones: at least one legal cell */
-        int stones = (int)(hexgpu_splitmix64_next(&state) % (uint64_t)(n * n));
-        out[p] = hexgpu_test_position(n, stones, hexgpu_splitmix64_next(&state));
-    }
 }
 
 hexgpu_status hexgpu_gpu_test_run(const hexgpu_backend_ops *ops, const hexgpu_network *net, hexgpu_precision precision,
@@ -119,7 +110,7 @@ double hexgpu_gpu_test_max_abs(const float *x, size_t count) {
 void hexgpu_gpu_test_fp16_vs_fp32(const hexgpu_network *net, size_t count, int max_batch, uint64_t seed) {
     hexgpu_error err = {0};
     hexgpu_position *pos = calloc(count, sizeof *pos);
-    hexgpu_gpu_test_random_positions(pos, count, net->board_size, seed);
+    hexgpu_position_random_batch(pos, count, net->board_size, seed);
     hexgpu_gpu_test_outputs half, full;
     HEXGPU_GPU_ASSERT_OK(hexgpu_gpu_test_run(&hexgpu_backend_cuda, net, HEXGPU_PRECISION_FP32, max_batch, pos, count,
                                              &full, &err),

@@ -1,5 +1,5 @@
 /* GPU test support: skipping cleanly without a device, networks (fixtures and seeded
- * random ones of any size), seeded random positions, running a backend over positions,
+ * random ones of any size), running a backend over positions,
  * and the error measures the CUDA tests assert on. */
 #pragma once
 
@@ -12,6 +12,7 @@
 #include "hexgpu.h"
 #include "runtime/backend.h"
 #include "runtime/network.h"
+#include "runtime/position_random.h"
 #include "runtime/reference_layout.h"
 
 /* Skips the calling test where this machine has no CUDA device at all. A device that
@@ -42,10 +43,6 @@ hexgpu_status hexgpu_gpu_test_fixture_network(const char *name, hexgpu_network *
 /* A network of the reference layout with seeded random weights and batch norms. */
 hexgpu_status hexgpu_gpu_test_random_network(const hexgpu_layout_dims *dims, uint64_t seed, hexgpu_network *net,
                                              hexgpu_error *err);
-
-/* count valid positions of an n x n board: stone counts from 0 to n*n - 1 (so at least
- * one empty cell), Blue and Red alternating, side to move from the counts. */
-void hexgpu_gpu_test_random_positions(hexgpu_position *out, size_t count, int n, uint64_t seed);
 
 /* Outputs of one backend run: policy, logits [count][n*n], value [count]. */
 typedef struct hexgpu_gpu_test_outputs {

@@ -12,9 +12,9 @@
 #include "runtime/cpu/cpu_ops.h"
 #include "runtime/model_file.h"
 #include "runtime/network.h"
+#include "runtime/position_random.h"
 #include "runtime/reference_layout.h"
 #include "support/fixtures.h"
-#include "support/positions.h"
 #include "support/golden.h"
 
 typedef struct cpu_run {
@@ -225,7 +225,7 @@ static void check_against_reference(hexgpu_layout_dims dims, int count) {
     run_open(&map, count, &run);
     int cells = dims.board_size * dims.board_size;
     hexgpu_position pos[16];
-    for (int i = 0; i < count; i++) pos[i] = hexgpu_test_position(dims.board_size, (i * 7) % cells, 99 + (uint64_t)i);
+    for (int i = 0; i < count; i++) pos[i] = hexgpu_position_random(dims.board_size, (i * 7) % cells, 99 + (uint64_t)i);
     float *policy = malloc(count * cells * sizeof(float)), *logits = malloc(count * cells * sizeof(float));
     float value[16], want_logits[HEXGPU_MAX_CELLS], want_value;
     run_eval(&run, pos, count, policy, logits, value);
@@ -262,7 +262,7 @@ Test(cpu_backend, one_legal_cell_gets_probability_one) {
     cr_assert_eq(hexgpu_layout_random_model(&dims, 5, 1, &map, &err), HEXGPU_OK, "%s", err.message);
     cpu_run run;
     run_open(&map, 4, &run);
-    hexgpu_position pos[2] = {hexgpu_test_position(5, 24, 3), hexgpu_test_position(5, 25, 4)};
+    hexgpu_position pos[2] = {hexgpu_position_random(5, 24, 3), hexgpu_position_random(5, 25, 4)};
     float policy[2 * 25], logits[2 * 25], value[2];
     run_eval(&run, pos, 2, policy, logits, value);
     for (int i = 0; i < 25; i++) {
@@ -376,7 +376,7 @@ Test(cpu_backend, any_thread_split_gives_the_same_bits) {
     cr_assert_eq(hexgpu_layout_random_model(&dims, 8, 1, &map, &err), HEXGPU_OK, "%s", err.message);
     cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_OK, "%s", err.message);
     hexgpu_position pos[10];
-    for (int i = 0; i < 10; i++) pos[i] = hexgpu_test_position(9, 3 * i, 17 + (uint64_t)i);
+    for (int i = 0; i < 10; i++) pos[i] = hexgpu_position_random(9, 3 * i, 17 + (uint64_t)i);
     float want_logits[10 * 81], want_value[10], want_policy[10 * 81];
     const int threads[] = {1, 2, 3, 7};
     for (int t = 0; t < 4; t++) {
@@ -417,7 +417,7 @@ Test(cpu_backend, lone_board_split_over_two_threads_gives_the_same_bits) {
     cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_OK, "%s", err.message);
     enum { COUNT = 3, CELLS = 169 };
     hexgpu_position pos[COUNT];
-    for (int i = 0; i < COUNT; i++) pos[i] = hexgpu_test_position(13, 11 * i, 5 + (uint64_t)i);
+    for (int i = 0; i < COUNT; i++) pos[i] = hexgpu_position_random(13, 11 * i, 5 + (uint64_t)i);
     float want_logits[COUNT * CELLS], want_policy[COUNT * CELLS], want_value[COUNT];
     for (int t = 0; t < 2; t++) {
         /* t = 0: the whole batch on one thread; t = 1: each board alone, two threads. */
