@@ -5,8 +5,8 @@
 #include <stdlib.h>
 
 #include "gpu/gpu_support.h"
+#include "selfplay/golden.h"
 #include "support/fixtures.h"
-#include "support/golden.h"
 
 TestSuite(gpu_fixtures, .init = NULL);
 

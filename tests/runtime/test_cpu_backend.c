@@ -14,8 +14,8 @@
 #include "runtime/network.h"
 #include "runtime/position_random.h"
 #include "runtime/reference_layout.h"
+#include "selfplay/golden.h"
 #include "support/fixtures.h"
-#include "support/golden.h"
 
 typedef struct cpu_run {
     hexgpu_network net;
