@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "runtime/accuracy.h"
 #include "runtime/model_file.h"
 #include "runtime/rng.h"
 #include "runtime/status.h"
@@ -67,15 +68,8 @@ void hexgpu_gpu_test_outputs_free(hexgpu_gpu_test_outputs *out) {
 double hexgpu_gpu_test_logits_rel_err(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref) {
     double worst = 0.0;
     size_t cells = (size_t)ref->cells;
-    for (size_t b = 0; b < ref->count; b++) {
-        const float *x = a->logits + b * cells, *y = ref->logits + b * cells;
-        double diff = 0.0, scale = 1e-12;
-        for (size_t i = 0; i < cells; i++) {
-            diff = fmax(diff, fabs((double)x[i] - (double)y[i]));
-            scale = fmax(scale, fabs((double)y[i]));
-        }
-        worst = fmax(worst, diff / scale);
-    }
+    for (size_t b = 0; b < ref->count; b++)
+        worst = fmax(worst, hexgpu_accuracy_logits_error(a->logits + b * cells, ref->logits + b * cells, ref->cells));
     return worst;
 }
 
@@ -88,15 +82,8 @@ double hexgpu_gpu_test_max_abs_diff(const float *a, const float *b, size_t count
 double hexgpu_gpu_test_same_best(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref,
                                  double tie_tol) {
     size_t cells = (size_t)ref->cells, same = 0;
-    for (size_t b = 0; b < ref->count; b++) {
-        const float *x = a->policy + b * cells, *y = ref->policy + b * cells;
-        size_t ba = 0, br = 0;
-        for (size_t i = 1; i < cells; i++) {
-            if (x[i] > x[ba]) ba = i;
-            if (y[i] > y[br]) br = i;
-        }
-        if (ba == br || (double)y[ba] >= (double)y[br] * (1.0 - tie_tol)) same++;
-    }
+    for (size_t b = 0; b < ref->count; b++)
+        same += (size_t)hexgpu_accuracy_same_best(a->policy + b * cells, ref->policy + b * cells, ref->cells, tie_tol);
     return ref->count ? (double)same / (double)ref->count : 1.0;
 }
 

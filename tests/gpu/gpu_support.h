@@ -63,12 +63,13 @@ void hexgpu_gpu_test_outputs_free(hexgpu_gpu_test_outputs *out);
  * within 1e-3 counts as the same). Both precisions on the CUDA backend. */
 void hexgpu_gpu_test_fp16_vs_fp32(const hexgpu_network *net, size_t count, int max_batch, uint64_t seed);
 
-/* Largest per-board relative error of the logits: max |a - b| over a row divided by
- * max |b| over the row (the scale of that board's logits). */
+/* Largest per-board relative error of the logits (hexgpu_accuracy_logits_error: max
+ * |a - b| over a row divided by max |b| over the row; a NaN counts as infinite). */
 double hexgpu_gpu_test_logits_rel_err(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref);
 double hexgpu_gpu_test_max_abs_diff(const float *a, const float *b, size_t count);
 /* Fraction of boards whose most probable move under a is also ref's, counting a near tie
- * (ref's probability of a's move within tie_tol of ref's best, relatively) as agreement. */
+ * (ref's probability of a's move within tie_tol of ref's best, relatively) as agreement
+ * (hexgpu_accuracy_same_best per board). */
 double hexgpu_gpu_test_same_best(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref,
                                  double tie_tol);
 /* Largest |x| in the outputs: the guard that a comparison did not pass on all zeros. */
