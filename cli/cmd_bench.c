@@ -10,6 +10,7 @@
 
 #include "cli/bench.h"
 #include "cli/cli.h"
+#include "cli/describe.h"
 #include "runtime/model_file.h"
 #include "runtime/reference_layout.h"
 #include "runtime/safetensors_write.h"
@@ -132,8 +133,8 @@ static int run_bench(const hexgpu_bench_options *o, const hexgpu_network *net, c
             printf("{\"backend\":\"%s\",\"device\":\"%s\",\"precision\":\"%s\",\"model\":\"%s\",\"board_size\":%d,"
                    "\"batch\":%d,\"boards_per_s\":%.1f,\"latency_us\":%.1f,\"gflops\":%.2f,\"repeats\":%d,"
                    "\"seconds\":%g,\"launches\":%ld}\n",
-                   raw.ops->name, hexgpu_bench_json_escape(raw.device, (char[768]){0}, 768), raw.precision,
-                   hexgpu_bench_json_escape(model_name, (char[8192]){0}, 8192), net->board_size, batch,
+                   raw.ops->name, hexgpu_cli_json_escape(raw.device, (char[768]){0}, 768), raw.precision,
+                   hexgpu_cli_json_escape(model_name, (char[8192]){0}, 8192), net->board_size, batch,
                    f.boards_per_s, f.latency_us, f.boards_per_s * mflop * 1e-3, o->repeats, o->seconds, f.launches);
         else
             printf("%7d %12.1f %14.1f %10.2f %9ld\n", batch, f.boards_per_s, f.latency_us,

@@ -68,7 +68,7 @@ static void mean_pool(const double *in, int channels, int pixels, double *out) {
     }
 }
 
-static void legal_softmax(const hexgpu_position *pos, const double *logits, float *policy) {
+void hexgpu_reference_softmax(const hexgpu_position *pos, const double *logits, float *policy) {
     int cells = pos->size * pos->size;
     double max = -INFINITY, sum = 0;
     for (int i = 0; i < cells; i++)
@@ -104,7 +104,7 @@ void hexgpu_reference_forward(const hexgpu_network *net, const hexgpu_position *
     linear(&net->policy, pooled, 0, out);
     if (logits)
         for (int i = 0; i < cells; i++) logits[i] = (float)out[i];
-    if (policy) legal_softmax(pos, out, policy);
+    if (policy) hexgpu_reference_softmax(pos, out, policy);
     conv(&net->value_conv, x, side, 1, t);
     mean_pool(t, net->value_channels, side * side, value_pooled);
     linear(&net->value_fc1, value_pooled, 1, hidden);

@@ -21,3 +21,7 @@ size_t hexgpu_reference_workspace_size(const hexgpu_network *net);
  * on different workspaces may run at once from several threads. Cannot fail. */
 void hexgpu_reference_forward(const hexgpu_network *net, const hexgpu_position *pos, double *workspace,
                               float *logits, float *policy, float *value);
+
+/* policy [n*n] = softmax of logits [n*n] over the empty cells of pos, in double; exactly
+ * 0 on stones, all 0 on a full board. */
+void hexgpu_reference_softmax(const hexgpu_position *pos, const double *logits, float *policy);
