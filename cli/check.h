@@ -10,7 +10,7 @@
 #include "runtime/network.h"
 
 #define HEXGPU_CHECK_MAX_GOLDEN 8
-#define HEXGPU_CHECK_DEFAULT_POSITIONS 400 /* the full-size network: ~25 s of reference on 2 cores */
+#define HEXGPU_CHECK_DEFAULT_POSITIONS 400 /* the full-size network: ~20 s of reference on 2 idle cores */
 #define HEXGPU_CHECK_DEFAULT_BATCH 256
 
 typedef struct hexgpu_check_options {

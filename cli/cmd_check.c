@@ -22,7 +22,7 @@ static void usage(FILE *out) {
             "same (a near tie within 1e-3 counts), then PASS or FAIL against the limits: fp32 1e-4,\n"
             "fp16 2e-3, and the same best move on >= 99.5%% of boards. The first thing to run on a\n"
             "new GPU. The reference takes ~0.1 s per full-size board and core: the default %d\n"
-            "positions of a full-size network take ~25 s on 2 cores, ~3 s on 16.\n\n"
+            "positions of a full-size network take ~20 s on 2 idle cores, ~3 s on 16.\n\n"
             "  --model PATH          .pt, .pt.gz or .safetensors checkpoint (required)\n"
             "  --backend B           cpu, cuda or auto (default auto: cuda when usable)\n"
             "  --precision P         fp16, fp32 or auto (default auto; the cpu backend is fp32)\n"
