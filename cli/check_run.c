@@ -34,7 +34,9 @@ static void outputs_free(outputs *o) {
     *o = (outputs){0};
 }
 
-static hexgpu_accuracy_outputs view(const outputs *o) { return (hexgpu_accuracy_outputs){o->policy, o->logits, o->value}; }
+static hexgpu_accuracy_outputs view(const outputs *o) {
+    return (hexgpu_accuracy_outputs){o->policy, o->logits, o->value};
+}
 
 /* The empty board, then random stone counts, then a board with one empty cell. */
 static void check_positions(hexgpu_position *pos, size_t count, int n, uint64_t seed) {
