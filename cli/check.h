@@ -14,7 +14,8 @@
 #define HEXGPU_CHECK_DEFAULT_BATCH 256
 
 typedef struct hexgpu_check_options {
-    const char *model;
+    const char *model; /* NULL with random_init */
+    int random_init;   /* a full-size network with random weights of seed */
     hexgpu_backend_kind backend;
     hexgpu_precision precision;
     int device;
@@ -22,7 +23,7 @@ typedef struct hexgpu_check_options {
     int positions; /* random positions */
     int batch;     /* the backend's max_batch: positions go through in batches of this */
     int json;
-    uint64_t seed;
+    uint64_t seed; /* the positions' (and --random-init's weights') */
     const char *golden[HEXGPU_CHECK_MAX_GOLDEN];
     int golden_count;
 } hexgpu_check_options;

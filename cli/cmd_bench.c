@@ -11,8 +11,7 @@
 #include "cli/bench.h"
 #include "cli/cli.h"
 #include "cli/describe.h"
-#include "runtime/model_file.h"
-#include "runtime/reference_layout.h"
+#include "cli/model_output.h"
 #include "runtime/safetensors_write.h"
 
 static void usage(FILE *out) {
@@ -174,20 +173,11 @@ int hexgpu_cmd_bench(int argc, char **argv) {
     hexgpu_bench_options o;
     int code = parse_args(argc, argv, &o);
     if (code >= 0) return code;
-    hexgpu_tensor_map map = {0};
-    hexgpu_error err = {0};
-    hexgpu_status st;
-    if (o.random_init) {
-        hexgpu_layout_dims dims = hexgpu_layout_full_size();
-        st = hexgpu_layout_random_model(&dims, o.seed, 1, &map, &err);
-    } else
-        st = hexgpu_model_file_load(o.model, &map, NULL, &err);
+    hexgpu_tensor_map map;
     hexgpu_network net;
-    if (!st) st = hexgpu_network_build(&map, &net, &err);
-    if (st) {
-        hexgpu_tensor_map_free(&map);
+    hexgpu_error err = {0};
+    if (hexgpu_cli_network_open(o.random_init ? NULL : o.model, o.seed, &map, &net, &err))
         return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
-    }
     const char *name = o.random_init ? "random-init (full size)" : o.model;
     if (!o.engine) code = run_bench(&o, &net, name);
     else if (o.random_init) code = engine_bench_random(&o, &net, &map, name);

@@ -9,11 +9,10 @@
 #include "cli/cli.h"
 #include "cli/describe.h"
 #include "cli/model_output.h"
-#include "runtime/model_file.h"
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: hexgpu check --model PATH [options]\n\n"
+            "usage: hexgpu check (--model PATH | --random-init) [options]\n\n"
             "Runs the chosen backend and precision on seeded random positions of the model's board\n"
             "(the empty board, random stone counts, a board with one empty cell) and compares it\n"
             "with a plain reference: direct convolution with double accumulation. Reports the value\n"
@@ -23,7 +22,9 @@ static void usage(FILE *out) {
             "fp16 2e-3, and the same best move on >= 99.5%% of boards. The first thing to run on a\n"
             "new GPU. The reference takes ~0.1 s per full-size board and core: the default %d\n"
             "positions of a full-size network take ~20 s on 2 idle cores, ~3 s on 16.\n\n"
-            "  --model PATH          .pt, .pt.gz or .safetensors checkpoint (required)\n"
+            "  --model PATH          .pt, .pt.gz or .safetensors checkpoint\n"
+            "  --random-init         a full-size reference network (13x13, 64/128/256/512) with\n"
+            "                        random weights of --seed instead of a file\n"
             "  --backend B           cpu, cuda or auto (default auto: cuda when usable)\n"
             "  --precision P         fp16, fp32 or auto (default auto; the cpu backend is fp32)\n"
             "  --positions N         random positions (default %d)\n"
@@ -33,7 +34,7 @@ static void usage(FILE *out) {
             "                        {trmph, to_move, policy_logits, value} per line); up to %d times\n"
             "  --device D            CUDA device (default 0)\n"
             "  --threads T           cpu backend and reference threads (default 0: all cores)\n"
-            "  --json                one JSON object instead of the report\n"
+            "  --json                one JSON object instead of the report (PASS or FAIL on stderr)\n"
             "Exit codes: 0 PASS, 1 FAIL or a failure (no GPU, I/O), 2 bad usage, model or golden file.\n",
             HEXGPU_CHECK_DEFAULT_POSITIONS, HEXGPU_CHECK_DEFAULT_POSITIONS, HEXGPU_CHECK_DEFAULT_BATCH,
             HEXGPU_CHECK_MAX_GOLDEN);
@@ -47,6 +48,7 @@ static int parse_args(int argc, char **argv, hexgpu_check_options *o) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int n;
         if (strcmp(a, "--json") == 0) o->json = 1;
+        else if (strcmp(a, "--random-init") == 0) o->random_init = 1;
         else if (!v)
             return hexgpu_cli_fail(HEXGPU_EXIT_USAGE,
                                    "unknown option or missing value: '%s' (try 'hexgpu check --help')", a);
@@ -67,7 +69,8 @@ static int parse_args(int argc, char **argv, hexgpu_check_options *o) {
             return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "bad option or value: '%s %s' (try 'hexgpu check --help')", a, v);
     }
     if (rc != HEXGPU_EXIT_OK) return rc;
-    if (!o->model) return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "check needs --model PATH");
+    if (!o->model == !o->random_init)
+        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "check needs exactly one of --model PATH and --random-init");
     return -1;
 }
 
@@ -149,24 +152,25 @@ int hexgpu_cmd_check(int argc, char **argv) {
     hexgpu_check_options o;
     int code = parse_args(argc, argv, &o);
     if (code >= 0) return code;
-    hexgpu_tensor_map map = {0};
+    hexgpu_tensor_map map;
     hexgpu_network net;
     hexgpu_error err = {0};
-    hexgpu_status st = hexgpu_model_file_load(o.model, &map, NULL, &err);
-    if (!st) st = hexgpu_network_build(&map, &net, &err);
-    hexgpu_tensor_map_free(&map);
+    hexgpu_status st = hexgpu_cli_network_open(o.random_init ? NULL : o.model, o.seed, &map, &net, &err);
     if (st) return hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s", err.message);
+    hexgpu_tensor_map_free(&map);
+    if (o.random_init) o.model = "random-init (full size)";
     hexgpu_check_report report;
     code = hexgpu_check_run(&o, &net, &report);
     if (code == HEXGPU_EXIT_OK) {
         char buf[8400];
         const char *failed = first_failure(&report, buf, sizeof buf);
+        /* The verdict is the last line of the report; with --json, stdout stays one
+         * object and the verdict goes to stderr, for logs that keep both. */
         if (o.json) print_json(&o, &net, &report, failed);
-        else {
-            print_text(&o, &net, &report);
-            if (failed) printf("FAIL: %s\n", failed);
-            else printf("PASS\n");
-        }
+        else print_text(&o, &net, &report);
+        FILE *verdict = o.json ? stderr : stdout;
+        if (failed) fprintf(verdict, "FAIL: %s\n", failed);
+        else fprintf(verdict, "PASS\n");
         code = failed ? HEXGPU_EXIT_FAILURE : HEXGPU_EXIT_OK;
     }
     hexgpu_network_free(&net);

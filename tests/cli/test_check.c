@@ -32,6 +32,7 @@ Test(cli_check, cpu_backend_passes_with_real_figures) {
     cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
     cr_assert_eq(r.exit_code, 0, "stdout: %s\nstderr: %s", r.out, r.err);
     cr_assert(strstr(r.err, "check: backend cpu (asked for)"), "stderr: %s", r.err);
+    cr_assert_str_eq(hexgpu_cli_last_line(r.err), "PASS", "the verdict goes to stderr with --json");
     char *end = strchr(r.out, '\n');
     cr_assert(end && end[1] == '\0', "exactly one line: %s", r.out);
     hexgpu_json obj;
@@ -102,6 +103,7 @@ Test(cli_check, usage_model_and_golden_errors) {
         {"check", "--model", model, "--precision", "fp8", NULL},
         {"check", "--model", model, "--bogus", "1", NULL},
         {"check", "--model", model, "--json", "--frob", NULL},
+        {"check", "--model", model, "--random-init", NULL},
     };
     for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) expect_error(usage[i], 2, "");
     const char *missing[] = {"check", "--model", "/nonexistent/model.safetensors", NULL};
