@@ -63,9 +63,5 @@ void hexgpu_bench_raw_close(hexgpu_bench_raw *raw);
 int hexgpu_bench_engine(const hexgpu_bench_options *o, const hexgpu_network *net, const char *model_path,
                         const char *model_name);
 
-/* "fp16", "fp32" or "auto". */
-const char *hexgpu_bench_precision_name(hexgpu_precision precision);
 /* Median of v[0..n) (sorts v). */
 double hexgpu_bench_median(double *v, int n);
-/* text as a JSON string body (quotes, backslashes, control characters escaped) in out. */
-const char *hexgpu_bench_json_escape(const char *text, char *out, size_t len);

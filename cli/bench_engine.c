@@ -10,6 +10,7 @@
 
 #include "cli/bench.h"
 #include "cli/cli.h"
+#include "cli/describe.h"
 #include "profiling/timer.h"
 #include "runtime/status.h"
 
@@ -162,8 +163,8 @@ static void print_figure(const hexgpu_bench_options *o, const hexgpu_bench_raw *
                "\"mean_batch\":%.2f,\"batches\":%llu,\"busy_fraction\":%.4f,"
                "\"queue_wait_us\":{\"p50\":%.1f,\"p99\":%.1f},\"batch_latency_us\":{\"p50\":%.1f,\"p99\":%.1f},"
                "\"overlap_fraction\":%s,\"repeats\":%d,\"seconds\":%g}\n",
-               backend, hexgpu_bench_json_escape(raw->device, (char[768]){0}, 768), precision,
-               hexgpu_bench_json_escape(model_name, (char[8192]){0}, 8192), board_size, batch, o->submitters, k,
+               backend, hexgpu_cli_json_escape(raw->device, (char[768]){0}, 768), precision,
+               hexgpu_cli_json_escape(model_name, (char[8192]){0}, 8192), board_size, batch, o->submitters, k,
                o->slots, ef->boards_per_s, rf->boards_per_s, rf->latency_us, ratio, ef->mean_batch,
                (unsigned long long)ef->batches, ef->busy_fraction, s->queue_wait_p50_us, s->queue_wait_p99_us,
                s->batch_latency_p50_us, s->batch_latency_p99_us, overlap, o->repeats, o->seconds);
@@ -205,7 +206,7 @@ int hexgpu_bench_engine(const hexgpu_bench_options *o, const hexgpu_network *net
         if ((st = hexgpu_bench_raw_measure(&raw, o, batch, &rf, &err))) break;
         if ((st = hexgpu_engine_open(model_path, &eo, &engine, &err))) break;
         const char *backend = hexgpu_engine_backend_name(engine);
-        const char *precision = hexgpu_bench_precision_name(hexgpu_engine_options_used(engine).precision);
+        const char *precision = hexgpu_cli_precision_name(hexgpu_engine_options_used(engine).precision);
         /* a ratio between two different backends or precisions would mean nothing */
         if (strcmp(backend, raw.ops->name) != 0 || strcmp(precision, raw.precision) != 0)
             st = hexgpu_error_set(&err, HEXGPU_ERR_INTERNAL, "bench: the engine runs %s %s, the raw backend %s %s",

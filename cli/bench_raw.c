@@ -1,16 +1,13 @@
 /* hexgpu bench, raw backend measurement: the seeded pool of distinct random legal
- * positions, the device description, and timed batches straight through the backend
- * vtable (no cache, no scheduler). Shared by the raw and the engine mode. */
-#include <cblas.h>
+ * positions and timed batches straight through the backend vtable (no cache, no
+ * scheduler). Shared by the raw and the engine mode. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef HEXGPU_HAVE_CUDA
-#include <cuda_runtime_api.h>
-#endif
 
 #include "cli/bench.h"
 #include "cli/cli.h"
+#include "cli/describe.h"
 #include "profiling/timer.h"
 #include "runtime/status.h"
 #include "selfplay/board.h"
@@ -52,36 +49,6 @@ static hexgpu_status random_positions(int size, uint64_t seed, hexgpu_position *
     return st;
 }
 
-/* The CUDA card's name, or the CPU model, its cores, OpenBLAS's kernel family and the
- * threads a batch is split over (threads 0 = every core). */
-static void device_name(const hexgpu_backend_ops *ops, int device, int threads, char *name, size_t len) {
-    snprintf(name, len, "unknown");
-#ifdef HEXGPU_HAVE_CUDA
-    struct cudaDeviceProp prop;
-    if (strcmp(ops->name, "cuda") == 0) {
-        if (cudaGetDeviceProperties(&prop, device) == cudaSuccess) snprintf(name, len, "%s", prop.name);
-        return;
-    }
-#else
-    (void)device;
-#endif
-    (void)ops;
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512], model[256] = "CPU";
-    int cores = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "processor", 9) == 0) cores++;
-        char *colon = strchr(line, ':');
-        if (cores == 1 && colon && strncmp(line, "model name", 10) == 0) {
-            snprintf(model, sizeof model, "%s", colon + 2);
-            model[strcspn(model, "\n")] = '\0';
-        }
-    }
-    if (f) fclose(f);
-    snprintf(name, len, "%s, %d cores, OpenBLAS %s, %d threads", model, cores, openblas_get_corename(),
-             threads > 0 ? threads : cores);
-}
-
 static int compare_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -90,21 +57,6 @@ static int compare_double(const void *a, const void *b) {
 double hexgpu_bench_median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, compare_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-const char *hexgpu_bench_json_escape(const char *text, char *out, size_t len) {
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p && o + 7 < len; p++) {
-        if (*p == '"' || *p == '\\') o += (size_t)snprintf(out + o, len - o, "\\%c", *p);
-        else if (*p < 0x20) o += (size_t)snprintf(out + o, len - o, "\\u%04x", *p);
-        else out[o++] = (char)*p;
-    }
-    out[o] = '\0';
-    return out;
-}
-
-const char *hexgpu_bench_precision_name(hexgpu_precision precision) {
-    return precision == HEXGPU_PRECISION_FP16 ? "fp16" : precision == HEXGPU_PRECISION_FP32 ? "fp32" : "auto";
 }
 
 /* max_batch: the largest batch size measured. */
@@ -126,8 +78,8 @@ static hexgpu_status raw_open(const hexgpu_bench_options *o, const hexgpu_networ
         hexgpu_bench_raw_close(raw);
         return st;
     }
-    device_name(raw->ops, o->device, o->threads, raw->device, sizeof raw->device);
-    raw->precision = hexgpu_bench_precision_name(raw->ops->precision(raw->ctx));
+    hexgpu_cli_device_name(raw->ops, o->device, o->threads, raw->device, sizeof raw->device);
+    raw->precision = hexgpu_cli_precision_name(raw->ops->precision(raw->ctx));
     return HEXGPU_OK;
 }
 

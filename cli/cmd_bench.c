@@ -10,8 +10,8 @@
 
 #include "cli/bench.h"
 #include "cli/cli.h"
-#include "runtime/model_file.h"
-#include "runtime/reference_layout.h"
+#include "cli/describe.h"
+#include "cli/model_output.h"
 #include "runtime/safetensors_write.h"
 
 static void usage(FILE *out) {
@@ -133,8 +133,8 @@ static int run_bench(const hexgpu_bench_options *o, const hexgpu_network *net, c
             printf("{\"backend\":\"%s\",\"device\":\"%s\",\"precision\":\"%s\",\"model\":\"%s\",\"board_size\":%d,"
                    "\"batch\":%d,\"boards_per_s\":%.1f,\"latency_us\":%.1f,\"gflops\":%.2f,\"repeats\":%d,"
                    "\"seconds\":%g,\"launches\":%ld,\"create_ms\":%.1f,\"first_launch_ms\":%.2f}\n",
-                   raw.ops->name, hexgpu_bench_json_escape(raw.device, (char[768]){0}, 768), raw.precision,
-                   hexgpu_bench_json_escape(model_name, (char[8192]){0}, 8192), net->board_size, batch,
+                   raw.ops->name, hexgpu_cli_json_escape(raw.device, (char[768]){0}, 768), raw.precision,
+                   hexgpu_cli_json_escape(model_name, (char[8192]){0}, 8192), net->board_size, batch,
                    f.boards_per_s, f.latency_us, f.boards_per_s * mflop * 1e-3, o->repeats, o->seconds, f.launches,
                    raw.create_ms, f.first_ms);
         else
@@ -175,20 +175,11 @@ int hexgpu_cmd_bench(int argc, char **argv) {
     hexgpu_bench_options o;
     int code = parse_args(argc, argv, &o);
     if (code >= 0) return code;
-    hexgpu_tensor_map map = {0};
-    hexgpu_error err = {0};
-    hexgpu_status st;
-    if (o.random_init) {
-        hexgpu_layout_dims dims = hexgpu_layout_full_size();
-        st = hexgpu_layout_random_model(&dims, o.seed, 1, &map, &err);
-    } else
-        st = hexgpu_model_file_load(o.model, &map, NULL, &err);
+    hexgpu_tensor_map map;
     hexgpu_network net;
-    if (!st) st = hexgpu_network_build(&map, &net, &err);
-    if (st) {
-        hexgpu_tensor_map_free(&map);
+    hexgpu_error err = {0};
+    if (hexgpu_cli_network_open(o.random_init ? NULL : o.model, o.seed, &map, &net, &err))
         return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
-    }
     const char *name = o.random_init ? "random-init (full size)" : o.model;
     if (!o.engine) code = run_bench(&o, &net, name);
     else if (o.random_init) code = engine_bench_random(&o, &net, &map, name);

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"eval", hexgpu_cmd_eval, "evaluate positions with a model (JSON lines or a top-K table)"},
     {"selfplay", hexgpu_cmd_selfplay, "play self-play games with MCTS and write TRMPH records"},
     {"bench", hexgpu_cmd_bench, "measure network throughput (boards/s) and latency"},
+    {"check", hexgpu_cmd_check, "check a backend and precision against a direct double reference: PASS/FAIL"},
     {"convert", hexgpu_cmd_convert, "convert a .pt/.pt.gz/.safetensors checkpoint to .safetensors"},
     {"init-model", hexgpu_cmd_init_model, "write a randomly initialised network of the reference layout"},
 };

@@ -1,10 +1,12 @@
-/* Validating and writing a model file for `convert` and `init-model`. */
+/* Opening a model for the commands; validating and writing one for `convert` and `init-model`. */
 #include "cli/model_output.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "runtime/network.h"
+#include "runtime/reference_layout.h"
 #include "runtime/safetensors_write.h"
 
 int hexgpu_cli_exit_code(hexgpu_status status) {
@@ -33,4 +35,19 @@ int hexgpu_cli_write_model(const hexgpu_tensor_map *map, const char *output, con
     printf("wrote %s: %zu tensors, %lld parameters, board %dx%d (from %s)\n", output, map->count, (long long)params,
            board, board, source);
     return HEXGPU_EXIT_OK;
+}
+
+hexgpu_status hexgpu_cli_network_open(const char *path, uint64_t seed, hexgpu_tensor_map *map, hexgpu_network *net,
+                                      hexgpu_error *err) {
+    *map = (hexgpu_tensor_map){0};
+    memset(net, 0, sizeof *net);
+    hexgpu_status st;
+    if (!path) {
+        hexgpu_layout_dims dims = hexgpu_layout_full_size();
+        st = hexgpu_layout_random_model(&dims, seed, 1, map, err);
+    } else
+        st = hexgpu_model_file_load(path, map, NULL, err);
+    if (!st) st = hexgpu_network_build(map, net, err);
+    if (st) hexgpu_tensor_map_free(map);
+    return st;
 }

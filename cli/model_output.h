@@ -1,9 +1,11 @@
-/* Shared by `convert` and `init-model`: validate a tensor map by building the network,
- * then write it as safetensors with board_size/arch metadata. */
+/* Shared by the commands that read or write models: the network of a model file (or of
+ * --random-init), and validating and writing a tensor map as safetensors with
+ * board_size/arch metadata (`convert`, `init-model`). */
 #pragma once
 
 #include "hexgpu.h"
 #include "runtime/model_file.h"
+#include "runtime/network.h"
 #include "runtime/tensor_map.h"
 
 /* Exit code for a failed status: 1 for I/O and memory, 2 for bad input or a bad model. */
@@ -13,3 +15,9 @@ int hexgpu_cli_exit_code(hexgpu_status status);
  * already refused metadata that contradicts it), writes output atomically and prints a
  * one-line summary naming source. Returns the exit code (errors printed). */
 int hexgpu_cli_write_model(const hexgpu_tensor_map *map, const char *output, const char *source);
+
+/* The tensors and network of the model file at path, or with path NULL a full-size
+ * reference network (13x13, 64/64/128/256/512) with random weights and batch-norm
+ * statistics of seed (--random-init). On failure both are left empty. */
+hexgpu_status hexgpu_cli_network_open(const char *path, uint64_t seed, hexgpu_tensor_map *map, hexgpu_network *net,
+                                      hexgpu_error *err);

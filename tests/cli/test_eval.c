@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "runtime/json.h"
+#include "selfplay/golden.h"
 #include "support/fixtures.h"
-#include "support/golden.h"
 #include "support/run_cli.h"
 
 #define CELLS 169

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "runtime/accuracy.h"
 #include "runtime/model_file.h"
 #include "runtime/rng.h"
 #include "runtime/status.h"
 #include "support/fixtures.h"
-#include "support/positions.h"
 
 float hexgpu_gpu_test_uniform(uint64_t *state, float lo, float hi) {
     return hexgpu_splitmix64_uniform(state, lo, hi);
@@ -32,14 +32,6 @@ hexgpu_status hexgpu_gpu_test_random_network(const hexgpu_layout_dims *dims, uin
     if (st == HEXGPU_OK) st = hexgpu_network_build(&map, net, err);
     hexgpu_tensor_map_free(&map);
     return st;
-}
-
-void hexgpu_gpu_test_random_positions(hexgpu_position *out, size_t count, int n, uint64_t seed) {
-    uint64_t state = seed;
-    for (size_t p = 0; p < count; p++) { /* 0 .. cells-1 stones: at least one legal cell */
-        int stones = (int)(hexgpu_splitmix64_next(&state) % (uint64_t)(n * n));
-        out[p] = hexgpu_test_position(n, stones, hexgpu_splitmix64_next(&state));
-    }
 }
 
 hexgpu_status hexgpu_gpu_test_run(const hexgpu_backend_ops *ops, const hexgpu_network *net, hexgpu_precision precision,
@@ -76,15 +68,8 @@ void hexgpu_gpu_test_outputs_free(hexgpu_gpu_test_outputs *out) {
 double hexgpu_gpu_test_logits_rel_err(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref) {
     double worst = 0.0;
     size_t cells = (size_t)ref->cells;
-    for (size_t b = 0; b < ref->count; b++) {
-        const float *x = a->logits + b * cells, *y = ref->logits + b * cells;
-        double diff = 0.0, scale = 1e-12;
-        for (size_t i = 0; i < cells; i++) {
-            diff = fmax(diff, fabs((double)x[i] - (double)y[i]));
-            scale = fmax(scale, fabs((double)y[i]));
-        }
-        worst = fmax(worst, diff / scale);
-    }
+    for (size_t b = 0; b < ref->count; b++)
+        worst = fmax(worst, hexgpu_accuracy_logits_error(a->logits + b * cells, ref->logits + b * cells, ref->cells));
     return worst;
 }
 
@@ -97,15 +82,8 @@ double hexgpu_gpu_test_max_abs_diff(const float *a, const float *b, size_t count
 double hexgpu_gpu_test_same_best(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref,
                                  double tie_tol) {
     size_t cells = (size_t)ref->cells, same = 0;
-    for (size_t b = 0; b < ref->count; b++) {
-        const float *x = a->policy + b * cells, *y = ref->policy + b * cells;
-        size_t ba = 0, br = 0;
-        for (size_t i = 1; i < cells; i++) {
-            if (x[i] > x[ba]) ba = i;
-            if (y[i] > y[br]) br = i;
-        }
-        if (ba == br || (double)y[ba] >= (double)y[br] * (1.0 - tie_tol)) same++;
-    }
+    for (size_t b = 0; b < ref->count; b++)
+        same += (size_t)hexgpu_accuracy_same_best(a->policy + b * cells, ref->policy + b * cells, ref->cells, tie_tol);
     return ref->count ? (double)same / (double)ref->count : 1.0;
 }
 
@@ -119,7 +97,7 @@ double hexgpu_gpu_test_max_abs(const float *x, size_t count) {
 void hexgpu_gpu_test_fp16_vs_fp32(const hexgpu_network *net, size_t count, int max_batch, uint64_t seed) {
     hexgpu_error err = {0};
     hexgpu_position *pos = calloc(count, sizeof *pos);
-    hexgpu_gpu_test_random_positions(pos, count, net->board_size, seed);
+    hexgpu_position_random_batch(pos, count, net->board_size, seed);
     hexgpu_gpu_test_outputs half, full;
     HEXGPU_GPU_ASSERT_OK(hexgpu_gpu_test_run(&hexgpu_backend_cuda, net, HEXGPU_PRECISION_FP32, max_batch, pos, count,
                                              &full, &err),

@@ -1,5 +1,5 @@
 /* GPU test support: skipping cleanly without a device, networks (fixtures and seeded
- * random ones of any size), seeded random positions, running a backend over positions,
+ * random ones of any size), running a backend over positions,
  * and the error measures the CUDA tests assert on. */
 #pragma once
 
@@ -12,6 +12,7 @@
 #include "hexgpu.h"
 #include "runtime/backend.h"
 #include "runtime/network.h"
+#include "runtime/position_random.h"
 #include "runtime/reference_layout.h"
 
 /* Skips the calling test where this machine has no CUDA device at all. A device that
@@ -43,10 +44,6 @@ hexgpu_status hexgpu_gpu_test_fixture_network(const char *name, hexgpu_network *
 hexgpu_status hexgpu_gpu_test_random_network(const hexgpu_layout_dims *dims, uint64_t seed, hexgpu_network *net,
                                              hexgpu_error *err);
 
-/* count valid positions of an n x n board: stone counts from 0 to n*n - 1 (so at least
- * one empty cell), Blue and Red alternating, side to move from the counts. */
-void hexgpu_gpu_test_random_positions(hexgpu_position *out, size_t count, int n, uint64_t seed);
-
 /* Outputs of one backend run: policy, logits [count][n*n], value [count]. */
 typedef struct hexgpu_gpu_test_outputs {
     float *policy, *logits, *value;
@@ -66,12 +63,13 @@ void hexgpu_gpu_test_outputs_free(hexgpu_gpu_test_outputs *out);
  * within 1e-3 counts as the same). Both precisions on the CUDA backend. */
 void hexgpu_gpu_test_fp16_vs_fp32(const hexgpu_network *net, size_t count, int max_batch, uint64_t seed);
 
-/* Largest per-board relative error of the logits: max |a - b| over a row divided by
- * max |b| over the row (the scale of that board's logits). */
+/* Largest per-board relative error of the logits (hexgpu_accuracy_logits_error: max
+ * |a - b| over a row divided by max |b| over the row; a NaN counts as infinite). */
 double hexgpu_gpu_test_logits_rel_err(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref);
 double hexgpu_gpu_test_max_abs_diff(const float *a, const float *b, size_t count);
 /* Fraction of boards whose most probable move under a is also ref's, counting a near tie
- * (ref's probability of a's move within tie_tol of ref's best, relatively) as agreement. */
+ * (ref's probability of a's move within tie_tol of ref's best, relatively) as agreement
+ * (hexgpu_accuracy_same_best per board). */
 double hexgpu_gpu_test_same_best(const hexgpu_gpu_test_outputs *a, const hexgpu_gpu_test_outputs *ref,
                                  double tie_tol);
 /* Largest |x| in the outputs: the guard that a comparison did not pass on all zeros. */

@@ -48,7 +48,7 @@ static void every_batch_size(hexgpu_precision precision, double logits_tol, doub
     open_session(&s, precision, MAX_BATCH);
     size_t cells = (size_t)s.cells;
     hexgpu_position *pos = calloc(MAX_BATCH, sizeof *pos);
-    hexgpu_gpu_test_random_positions(pos, MAX_BATCH, s.net.board_size, 99);
+    hexgpu_position_random_batch(pos, MAX_BATCH, s.net.board_size, 99);
     float *alone_logits = calloc(MAX_BATCH * cells, sizeof(float)), *alone_value = calloc(MAX_BATCH, sizeof(float));
     for (int i = 0; i < MAX_BATCH; i++) {
         run(&s, &pos[i], 1);
@@ -89,7 +89,7 @@ Test(gpu_batches, graphs_replay_the_direct_run_exactly) {
     open_session(&s, HEXGPU_PRECISION_FP16, 256);
     size_t cells = (size_t)s.cells;
     hexgpu_position pos[200];
-    hexgpu_gpu_test_random_positions(pos, 200, s.net.board_size, 5);
+    hexgpu_position_random_batch(pos, 200, s.net.board_size, 5);
     run(&s, pos, 200); /* prepares bucket 256: warm-up, capture */
     run(&s, pos, 200); /* graph replay when captured */
     hexgpu_cuda_slot *slot = s.slot;
@@ -128,7 +128,7 @@ Test(gpu_batches, bad_arguments_are_reported) {
     session s;
     open_session(&s, HEXGPU_PRECISION_FP16, 16);
     hexgpu_error err = {0};
-    hexgpu_gpu_test_random_positions(s.buf.input, 16, s.net.board_size, 3);
+    hexgpu_position_random_batch(s.buf.input, 16, s.net.board_size, 3);
     cr_assert_eq(hexgpu_backend_cuda.slot_launch(s.slot, 0, 0, &err), HEXGPU_ERR_INVALID_ARGUMENT);
     cr_assert_eq(hexgpu_backend_cuda.slot_launch(s.slot, 17, 0, &err), HEXGPU_ERR_INVALID_ARGUMENT);
     cr_assert(strstr(err.message, "17"), "%s", err.message);

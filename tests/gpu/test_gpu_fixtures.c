@@ -5,8 +5,8 @@
 #include <stdlib.h>
 
 #include "gpu/gpu_support.h"
+#include "selfplay/golden.h"
 #include "support/fixtures.h"
-#include "support/golden.h"
 
 TestSuite(gpu_fixtures, .init = NULL);
 
@@ -55,7 +55,7 @@ static void fp32_matches_cpu(const char *name) {
     hexgpu_network net = {0};
     HEXGPU_GPU_ASSERT_OK(hexgpu_gpu_test_fixture_network(name, &net, &err), err);
     hexgpu_position *pos = calloc(COUNT, sizeof *pos);
-    hexgpu_gpu_test_random_positions(pos, COUNT, net.board_size, 42);
+    hexgpu_position_random_batch(pos, COUNT, net.board_size, 42);
     hexgpu_gpu_test_outputs gpu, cpu;
     HEXGPU_GPU_ASSERT_OK(hexgpu_gpu_test_run(&hexgpu_backend_cpu, &net, HEXGPU_PRECISION_FP32, 128, pos, COUNT, &cpu, &err),
                          err);

@@ -40,7 +40,7 @@ Test(gpu_kernels, board_to_input_matches_the_reference_planes) {
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         int n = sizes[s], cells = n * n;
         hexgpu_position pos[BATCH];
-        hexgpu_gpu_test_random_positions(pos, BATCH, n, 1000 + (uint64_t)n);
+        hexgpu_position_random_batch(pos, BATCH, n, 1000 + (uint64_t)n);
         hexgpu_position *d_pos = to_device(pos, sizeof pos);
         for (int layout = 0; layout < 2; layout++) {
             int stored = layout == HEXGPU_K_NHWC_F16 ? 8 : 3;
@@ -85,7 +85,7 @@ static void softmax_ref(const float *logits, const hexgpu_position *pos, int cel
 Test(gpu_kernels, policy_softmax_masks_occupied_cells) {
     enum { N = 13, CELLS = N * N, BATCH = 4 };
     hexgpu_position pos[BATCH];
-    hexgpu_gpu_test_random_positions(pos, BATCH, N, 77);
+    hexgpu_position_random_batch(pos, BATCH, N, 77);
     hexgpu_position_init(&pos[0], N); /* empty board */
     hexgpu_position_init(&pos[1], N); /* every cell but 77 taken */
     hexgpu_position_init(&pos[3], N); /* full board: no legal cell */

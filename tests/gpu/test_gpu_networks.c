@@ -26,7 +26,7 @@ static void fp32_matches_cpu(const hexgpu_layout_dims *dims, size_t count, uint6
     HEXGPU_GPU_ASSERT_OK(hexgpu_gpu_test_random_network(dims, seed, &net, &err), err);
     int n = dims->board_size, cells = n * n;
     hexgpu_position *pos = calloc(count, sizeof *pos);
-    hexgpu_gpu_test_random_positions(pos, count, n, seed + 1);
+    hexgpu_position_random_batch(pos, count, n, seed + 1);
     hexgpu_position_init(&pos[0], n);
     hexgpu_position *last = &pos[count - 1];
     hexgpu_position_init(last, n);

@@ -55,7 +55,7 @@ Test(gpu_slots, concurrent_slots_agree_with_one_slot) {
     float want_value[THREADS][BATCH];
     HEXGPU_GPU_ASSERT_OK(hexgpu_backend_cuda.slot_create(ctx, &slot, &err), err);
     for (int t = 0; t < THREADS; t++) {
-        hexgpu_gpu_test_random_positions(pos[t], BATCH, net.board_size, 1234 + (uint64_t)t);
+        hexgpu_position_random_batch(pos[t], BATCH, net.board_size, 1234 + (uint64_t)t);
         HEXGPU_GPU_ASSERT_OK(hexgpu_backend_evaluate(&hexgpu_backend_cuda, slot, BATCH, net.board_size, pos[t], BATCH,
                                                      want_policy + (size_t)t * BATCH * cells, NULL, want_value[t], &err),
                              err);

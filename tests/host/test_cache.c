@@ -44,7 +44,7 @@ static hexgpu_cache *make(size_t capacity) {
 
 Test(host_cache, counters_exact_for_a_known_sequence) {
     hexgpu_cache *c = make(4);
-    hexgpu_position a = hexgpu_test_position(N, 0, 1), b = hexgpu_test_position(N, 1, 2), d = hexgpu_test_position(N, 2, 3);
+    hexgpu_position a = hexgpu_position_random(N, 0, 1), b = hexgpu_position_random(N, 1, 2), d = hexgpu_position_random(N, 2, 3);
     cr_assert_not(get(c, &a));
     put(c, &a);
     cr_assert(get(c, &a));
@@ -67,7 +67,7 @@ Test(host_cache, counters_exact_for_a_known_sequence) {
 Test(host_cache, evicts_least_recently_used_first) {
     hexgpu_cache *c = make(3);
     hexgpu_position p[5];
-    for (int i = 0; i < 5; i++) p[i] = hexgpu_test_position(N, i, 100 + (uint64_t)i);
+    for (int i = 0; i < 5; i++) p[i] = hexgpu_position_random(N, i, 100 + (uint64_t)i);
     put(c, &p[0]), put(c, &p[1]), put(c, &p[2]);
     cr_assert(get(c, &p[0])); /* recency now 0, 2, 1: 1 is the oldest */
     put(c, &p[3]);
@@ -87,7 +87,7 @@ Test(host_cache, evicts_least_recently_used_first) {
 
 Test(host_cache, same_stones_on_another_board_size_is_another_entry) {
     hexgpu_cache *c = make(8);
-    hexgpu_position a = hexgpu_test_position(N, 0, 1), b = a;
+    hexgpu_position a = hexgpu_position_random(N, 0, 1), b = a;
     b.size = 4; /* the same (empty) stones on another board size */
     put(c, &a);
     float v, pol[CELLS];
@@ -102,7 +102,7 @@ Test(host_cache, sharded_capacity_is_filled_exactly) {
     size_t cap = 100000;
     hexgpu_cache *c = make(cap);
     for (uint64_t i = 0; i < 3 * cap; i++) {
-        hexgpu_position p = hexgpu_test_position(N, (int)(i % 12), i);
+        hexgpu_position p = hexgpu_position_random(N, (int)(i % 12), i);
         p.blue[1] = i; /* distinct beyond the board on purpose: the cache compares bytes, not validity */
         hexgpu_cache_insert(c, &p, hexgpu_position_hash(&p), 0.5f, (float[CELLS]){0}, NULL);
     }
@@ -130,7 +130,7 @@ typedef struct hammer_arg {
 static void *hammer(void *p) {
     hammer_arg *a = p;
     for (int i = 0; i < 20000; i++) {
-        hexgpu_position pos = hexgpu_test_position(N, i % 7, (a->seed + (uint64_t)i * 7) % 300);
+        hexgpu_position pos = hexgpu_position_random(N, i % 7, (a->seed + (uint64_t)i * 7) % 300);
         if (get(a->cache, &pos)) a->hits++;
         else put(a->cache, &pos);
     }

@@ -35,8 +35,8 @@ static outputs *submit_repeats(hexgpu_engine *e, hexgpu_queue **q) {
     hexgpu_error err = {0};
     cr_assert_eq(hexgpu_queue_create(q, &err), HEXGPU_OK);
     outputs *out = calloc(1, sizeof *out);
-    hexgpu_position same = hexgpu_test_position(N, 0, 1); /* the empty board, as every new game asks */
-    hexgpu_position other = hexgpu_test_position(N, 6, 2);
+    hexgpu_position same = hexgpu_position_random(N, 0, 1); /* the empty board, as every new game asks */
+    hexgpu_position other = hexgpu_position_random(N, 6, 2);
     for (int i = 0; i <= K; i++) {
         hexgpu_request r = {.position = i == K ? other : same, .value = &out->value[i], .policy = out->policy[i],
                             .logits = out->logits[i], .tag = (uint64_t)i};
@@ -61,7 +61,7 @@ Test(coalesce, repeats_in_flight_are_evaluated_once) {
     collect(q, out);
     for (size_t i = 0; i < out->got; i++) cr_assert_eq(out->done[i].status, HEXGPU_OK);
     float want_value, want_policy[CELLS], want_logits[CELLS];
-    hexgpu_position same = hexgpu_test_position(N, 0, 1);
+    hexgpu_position same = hexgpu_position_random(N, 0, 1);
     hexgpu_synthetic_outputs(&same, &want_value, want_policy, want_logits);
     for (int i = 0; i < K; i++) {
         cr_assert_eq(out->value[i], want_value, "request %d", i);
@@ -112,7 +112,7 @@ Test(coalesce, followers_share_the_failure_of_their_batch) {
 Test(coalesce, off_without_the_cache) {
     hexgpu_engine *e = open_engine(0, 0, 0, NULL);
     hexgpu_position same[4];
-    for (int i = 0; i < 4; i++) same[i] = hexgpu_test_position(N, 0, 1);
+    for (int i = 0; i < 4; i++) same[i] = hexgpu_position_random(N, 0, 1);
     cr_assert_eq(hexgpu_engine_evaluate(e, same, 4, NULL, NULL, NULL, NULL), HEXGPU_OK);
     hexgpu_engine_stats s;
     hexgpu_engine_stats_read(e, &s);
@@ -128,7 +128,7 @@ Test(coalesce, inflight_table_probing_and_deletion) {
     enum { M = 300 };
     hexgpu_pending p[M];
     for (int i = 0; i < M; i++) {
-        p[i] = (hexgpu_pending){.pos = hexgpu_test_position(N, 8 + i % 10, (uint64_t)i + 100), .tag = (uint64_t)i};
+        p[i] = (hexgpu_pending){.pos = hexgpu_position_random(N, 8 + i % 10, (uint64_t)i + 100), .tag = (uint64_t)i};
         p[i].hash = (uint64_t)(i % 7) << 40; /* collide: same home slot for every 7th */
     }
     for (int i = 0; i < M; i++) {

@@ -27,7 +27,7 @@ Test(host_engine, evaluate_returns_the_backend_answers) {
     cr_assert_str_eq(hexgpu_engine_backend_name(e), "synthetic");
     enum { COUNT = 100 };
     hexgpu_position pos[COUNT];
-    for (int i = 0; i < COUNT; i++) pos[i] = hexgpu_test_position(N, i % 30, (uint64_t)i);
+    for (int i = 0; i < COUNT; i++) pos[i] = hexgpu_position_random(N, i % 30, (uint64_t)i);
     float *value = malloc(COUNT * sizeof(float)), *policy = malloc(COUNT * CELLS * sizeof(float)),
           *logits = malloc(COUNT * CELLS * sizeof(float));
     hexgpu_error err;
@@ -102,7 +102,7 @@ static void *submit_all(void *p) {
 static void many_threads_match_one_thread(size_t cache) {
     enum { THREADS = 4, PER = 3000 };
     hexgpu_position pool[POOL];
-    for (int i = 0; i < POOL; i++) pool[i] = hexgpu_test_position(N, i % 40, 1000 + (uint64_t)i);
+    for (int i = 0; i < POOL; i++) pool[i] = hexgpu_position_random(N, i % 40, 1000 + (uint64_t)i);
     /* the single-threaded reference: one synchronous call, no cache */
     hexgpu_engine *ref = open_engine(0, 1, 64);
     float ref_value[POOL], *ref_policy = malloc(POOL * CELLS * sizeof(float));
@@ -151,7 +151,7 @@ Test(host_engine, many_threads_with_an_evicting_cache_match_one_thread) { many_t
 
 Test(host_engine, cache_counters_exact_through_the_engine) {
     hexgpu_engine *e = open_engine(2, 2, 8);
-    hexgpu_position a = hexgpu_test_position(N, 3, 1), b = hexgpu_test_position(N, 4, 2), c = hexgpu_test_position(N, 5, 3);
+    hexgpu_position a = hexgpu_position_random(N, 3, 1), b = hexgpu_position_random(N, 4, 2), c = hexgpu_position_random(N, 5, 3);
     float v1, v2;
     cr_assert_eq(hexgpu_engine_evaluate(e, &a, 1, &v1, NULL, NULL, NULL), HEXGPU_OK);
     cr_assert_eq(hexgpu_engine_evaluate(e, &b, 1, NULL, NULL, NULL, NULL), HEXGPU_OK);
@@ -175,7 +175,7 @@ Test(host_engine, cache_counters_exact_through_the_engine) {
 
 Test(host_engine, capacity_zero_means_no_cache) {
     hexgpu_engine *e = open_engine(0, 1, 8);
-    hexgpu_position a = hexgpu_test_position(N, 3, 1);
+    hexgpu_position a = hexgpu_position_random(N, 3, 1);
     for (int i = 0; i < 3; i++) cr_assert_eq(hexgpu_engine_evaluate(e, &a, 1, NULL, NULL, NULL, NULL), HEXGPU_OK);
     hexgpu_engine_stats s;
     hexgpu_engine_stats_read(e, &s);
@@ -201,7 +201,7 @@ Test(host_engine, async_queue_completes_in_bulk) {
     hexgpu_request *req = calloc(COUNT, sizeof *req);
     float value[COUNT];
     for (int i = 0; i < COUNT; i++)
-        req[i] = (hexgpu_request){.position = hexgpu_test_position(N, i % 20, (uint64_t)i), .value = &value[i],
+        req[i] = (hexgpu_request){.position = hexgpu_position_random(N, i % 20, (uint64_t)i), .value = &value[i],
                                   .tag = 5000 + (uint64_t)i};
     cr_assert_eq(hexgpu_engine_submit(e, q, req, COUNT, NULL), HEXGPU_OK);
     cr_assert_eq(hexgpu_queue_outstanding(q), COUNT);
@@ -238,15 +238,15 @@ Test(host_engine, invalid_requests_are_refused_at_submit) {
     hexgpu_queue *q;
     cr_assert_eq(hexgpu_queue_create(&q, NULL), HEXGPU_OK);
     hexgpu_request req[8];
-    for (int i = 0; i < 8; i++) req[i] = (hexgpu_request){.position = hexgpu_test_position(N, i, (uint64_t)i)};
+    for (int i = 0; i < 8; i++) req[i] = (hexgpu_request){.position = hexgpu_position_random(N, i, (uint64_t)i)};
     req[5].position.to_move ^= 1; /* the stone counts say otherwise */
     hexgpu_error err;
     cr_assert_eq(hexgpu_engine_submit(e, q, req, 8, &err), HEXGPU_ERR_INVALID_POSITION);
     cr_assert(strstr(err.message, "request 5"), "%s", err.message);
-    req[5].position = hexgpu_test_position(N + 2, 1, 0);
+    req[5].position = hexgpu_position_random(N + 2, 1, 0);
     cr_assert_eq(hexgpu_engine_submit(e, q, req, 8, &err), HEXGPU_ERR_INVALID_POSITION);
     cr_assert(strstr(err.message, "9x9 position for a 7x7 model"), "%s", err.message);
-    req[5].position = hexgpu_test_position(N, 1, 0);
+    req[5].position = hexgpu_position_random(N, 1, 0);
     float logits[CELLS];
     req[2].logits = logits;
     cr_assert_eq(hexgpu_engine_submit(e, q, req, 8, &err), HEXGPU_ERR_INVALID_ARGUMENT);
@@ -256,9 +256,9 @@ Test(host_engine, invalid_requests_are_refused_at_submit) {
     hexgpu_engine_stats_read(e, &s);
     cr_assert_eq(s.requests, 0);
     cr_assert_eq(s.batches, 0);
-    hexgpu_position bad = hexgpu_test_position(N, 2, 0);
+    hexgpu_position bad = hexgpu_position_random(N, 2, 0);
     bad.reserved[0] = 1;
-    hexgpu_position many[3] = {hexgpu_test_position(N, 1, 0), hexgpu_test_position(N, 1, 0), bad};
+    hexgpu_position many[3] = {hexgpu_position_random(N, 1, 0), hexgpu_position_random(N, 1, 0), bad};
     cr_assert_eq(hexgpu_engine_evaluate(e, many, 3, NULL, NULL, NULL, &err), HEXGPU_ERR_INVALID_POSITION);
     cr_assert(strstr(err.message, "request 2") && strstr(err.message, "reserved"), "%s", err.message);
     hexgpu_engine_stats_read(e, &s);
@@ -277,7 +277,7 @@ Test(host_engine, fill_window_gathers_a_fuller_batch) {
     hexgpu_queue *q;
     cr_assert_eq(hexgpu_queue_create(&q, NULL), HEXGPU_OK);
     for (int i = 0; i < 10; i++) {
-        hexgpu_request r = {.position = hexgpu_test_position(N, i, (uint64_t)i)};
+        hexgpu_request r = {.position = hexgpu_position_random(N, i, (uint64_t)i)};
         cr_assert_eq(hexgpu_engine_submit(e, q, &r, 1, NULL), HEXGPU_OK);
     }
     hexgpu_completion done[10];

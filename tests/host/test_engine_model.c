@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "selfplay/golden.h"
 #include "support/fixtures.h"
-#include "support/golden.h"
 
 static void golden_through_engine(const char *dir, size_t cache) {
     char model[4096], golden_path[4096];

@@ -31,10 +31,10 @@ static void failing_batch_fails_exactly_its_requests(int slots) {
     hexgpu_request *req = calloc(COUNT, sizeof *req);
     float *value = calloc(COUNT, sizeof(float));
     for (int i = 0; i < COUNT; i++) {
-        req[i] = (hexgpu_request){.position = hexgpu_test_position(N, i % 30, 77 + (uint64_t)i), .value = &value[i],
+        req[i] = (hexgpu_request){.position = hexgpu_position_random(N, i % 30, 77 + (uint64_t)i), .value = &value[i],
                                   .tag = (uint64_t)i};
         for (int j = 0; j < i; j++)
-            if (hexgpu_position_equal(&req[i].position, &req[j].position)) req[i].position = hexgpu_test_position(N, 31, (uint64_t)i);
+            if (hexgpu_position_equal(&req[i].position, &req[j].position)) req[i].position = hexgpu_position_random(N, 31, (uint64_t)i);
     }
     for (int base = 0; base < COUNT; base += 25) cr_assert_eq(hexgpu_engine_submit(e, q, req + base, 25, NULL), HEXGPU_OK);
     hexgpu_completion done[COUNT];
@@ -87,7 +87,7 @@ Test(host_faults, evaluate_reports_the_failed_batch) {
     hexgpu_engine_options o = options(1, 8, 0);
     hexgpu_engine *e = host_test_engine(&cfg, &o, NULL);
     hexgpu_position p[4];
-    for (int i = 0; i < 4; i++) p[i] = hexgpu_test_position(N, i, (uint64_t)i);
+    for (int i = 0; i < 4; i++) p[i] = hexgpu_position_random(N, i, (uint64_t)i);
     hexgpu_error err;
     cr_assert_eq(hexgpu_engine_evaluate(e, p, 4, NULL, NULL, NULL, &err), HEXGPU_ERR_CUDA);
     cr_assert(strstr(err.message, "backend synthetic") && strstr(err.message, "synthetic failure"), "%s", err.message);
@@ -104,7 +104,7 @@ Test(host_faults, close_with_requests_in_flight_loses_none) {
     hexgpu_request *req = calloc(COUNT, sizeof *req);
     float *value = calloc(COUNT, sizeof(float)), *policy = calloc((size_t)COUNT * CELLS, sizeof(float));
     for (int i = 0; i < COUNT; i++)
-        req[i] = (hexgpu_request){.position = hexgpu_test_position(N, i % 25, (uint64_t)i), .value = &value[i],
+        req[i] = (hexgpu_request){.position = hexgpu_position_random(N, i % 25, (uint64_t)i), .value = &value[i],
                                   .policy = policy + (size_t)i * CELLS, .tag = (uint64_t)i};
     for (int k = 0; k < 2; k++) {
         cr_assert_eq(hexgpu_queue_create(&q[k], NULL), HEXGPU_OK);

@@ -28,7 +28,7 @@ Test(host_stats, engine_counters_and_json) {
     hexgpu_engine *e = host_test_engine(&cfg, &o, NULL);
     hexgpu_position p[40];
     /* 40 distinct positions (8-17 stones): none joins another's evaluation */
-    for (int i = 0; i < 40; i++) p[i] = hexgpu_test_position(5, 8 + i % 10, (uint64_t)i);
+    for (int i = 0; i < 40; i++) p[i] = hexgpu_position_random(5, 8 + i % 10, (uint64_t)i);
     cr_assert_eq(hexgpu_engine_evaluate(e, p, 40, NULL, NULL, NULL, NULL), HEXGPU_OK); /* 16 + 16 + 8 */
     hexgpu_engine_stats s;
     hexgpu_engine_stats_read(e, &s);

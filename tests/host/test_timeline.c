@@ -129,7 +129,7 @@ static hexgpu_engine *open_engine(int timeline, int slots, int64_t delay_ns) {
 static void evaluate(hexgpu_engine *e, int count) {
     hexgpu_position pos[64];
     float value[64];
-    for (int i = 0; i < count; i++) pos[i] = hexgpu_test_position(5, i % 10, (uint64_t)i);
+    for (int i = 0; i < count; i++) pos[i] = hexgpu_position_random(5, i % 10, (uint64_t)i);
     hexgpu_error err;
     cr_assert_eq(hexgpu_engine_evaluate(e, pos, (size_t)count, value, NULL, NULL, &err), HEXGPU_OK, "%s",
                  err.message);
@@ -144,7 +144,7 @@ static void evaluate_staggered(hexgpu_engine *e) {
     hexgpu_request req[64];
     float value[64];
     for (int i = 0; i < 64; i++)
-        req[i] = (hexgpu_request){.position = hexgpu_test_position(5, i % 10, (uint64_t)i), .value = &value[i],
+        req[i] = (hexgpu_request){.position = hexgpu_position_random(5, i % 10, (uint64_t)i), .value = &value[i],
                                   .tag = (uint64_t)i};
     for (int b = 0; b < 8; b++) {
         cr_assert_eq(hexgpu_engine_submit(e, q, req + 8 * b, 8, &err), HEXGPU_OK, "%s", err.message);

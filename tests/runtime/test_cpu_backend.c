@@ -1,6 +1,6 @@
 /* The CPU backend against PyTorch's golden outputs (every fixture position, every model
- * file form), against a direct double-precision convolution reference on a network of
- * other sizes, and the softmax and batching invariants. */
+ * file form), against the direct double-precision reference (runtime/reference_forward.c)
+ * on networks of other sizes, and the softmax and batching invariants. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <pthread.h>
@@ -12,10 +12,11 @@
 #include "runtime/cpu/cpu_ops.h"
 #include "runtime/model_file.h"
 #include "runtime/network.h"
+#include "runtime/position_random.h"
+#include "runtime/reference_forward.h"
 #include "runtime/reference_layout.h"
+#include "selfplay/golden.h"
 #include "support/fixtures.h"
-#include "support/positions.h"
-#include "support/golden.h"
 
 typedef struct cpu_run {
     hexgpu_network net;
@@ -126,95 +127,12 @@ Test(cpu_backend, golden_tiny11_every_file_form) {
 
 /* ------------------------------------------------------------ direct reference */
 
-static const float *tensor(const hexgpu_tensor_map *map, const char *prefix, const char *suffix) {
-    char name[96];
-    snprintf(name, sizeof name, "%s.%s", prefix, suffix);
-    const hexgpu_tensor *t = hexgpu_tensor_map_find(map, name);
-    cr_assert_not_null(t, "%s", name);
-    return t->data;
-}
-
-/* out[co][y][x] = bn(conv(in[ci][y][x])), straight from the definition, in double and
- * NCHW, with batch norm applied as PyTorch does (not folded). */
-static void ref_conv_bn(const hexgpu_tensor_map *map, const char *conv, const char *bn, const double *in, int cin,
-                        int side, int cout, int k, int stride, int relu, double *out, int *out_side) {
-    const float *w = tensor(map, conv, "weight"), *gamma = tensor(map, bn, "weight"), *beta = tensor(map, bn, "bias");
-    const float *mean = tensor(map, bn, "running_mean"), *var = tensor(map, bn, "running_var");
-    int pad = k / 2, so = (side + 2 * pad - k) / stride + 1;
-    for (int co = 0; co < cout; co++)
-        for (int oy = 0; oy < so; oy++)
-            for (int ox = 0; ox < so; ox++) {
-                double s = 0;
-                for (int ci = 0; ci < cin; ci++)
-                    for (int ky = 0; ky < k; ky++)
-                        for (int kx = 0; kx < k; kx++) {
-                            int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
-                            if (iy < 0 || iy >= side || ix < 0 || ix >= side) continue;
-                            s += w[((co * cin + ci) * k + ky) * k + kx] * in[(ci * side + iy) * side + ix];
-                        }
-                s = (s - mean[co]) / sqrt(var[co] + 1e-5) * gamma[co] + beta[co];
-                out[(co * so + oy) * so + ox] = relu && s < 0 ? 0 : s;
-            }
-    *out_side = so;
-}
-
-static void ref_linear(const hexgpu_tensor_map *map, const char *name, const double *in, int nin, int nout,
-                       double *out) {
-    const float *w = tensor(map, name, "weight"), *b = tensor(map, name, "bias");
-    for (int o = 0; o < nout; o++) {
-        out[o] = b[o];
-        for (int i = 0; i < nin; i++) out[o] += (double)w[o * nin + i] * in[i];
-    }
-}
-
-#define REF_MAX 16384
-
-static void ref_forward(const hexgpu_tensor_map *map, const hexgpu_layout_dims *d, const hexgpu_position *pos,
-                        float *logits, float *value) {
-    static double x[REF_MAX], t[REF_MAX], y[REF_MAX], sc[REF_MAX];
-    float planes[3 * HEXGPU_MAX_CELLS];
-    int n = d->board_size, side = n, so;
-    hexgpu_position_to_planes(pos, planes);
-    for (int i = 0; i < 3 * n * n; i++) x[i] = planes[i];
-    ref_conv_bn(map, "input_conv", "input_bn", x, 3, n, d->widths[0], 5, 1, 1, t, &so);
-    memcpy(x, t, sizeof(double) * d->widths[0] * n * n);
-    for (int stage = 0; stage < 4; stage++)
-        for (int b = 0; b < 2; b++) {
-            int cin = b ? d->widths[stage + 1] : d->widths[stage], c = d->widths[stage + 1];
-            int stride = b == 0 && stage > 0 ? 2 : 1;
-            char conv[64], bn[64];
-            snprintf(conv, sizeof conv, "layer%d.%d.conv1", stage + 1, b);
-            snprintf(bn, sizeof bn, "layer%d.%d.bn1", stage + 1, b);
-            ref_conv_bn(map, conv, bn, x, cin, side, c, 3, stride, 1, t, &so);
-            snprintf(conv, sizeof conv, "layer%d.%d.conv2", stage + 1, b);
-            snprintf(bn, sizeof bn, "layer%d.%d.bn2", stage + 1, b);
-            ref_conv_bn(map, conv, bn, t, c, so, c, 3, 1, 0, y, &so);
-            if (hexgpu_layout_has_shortcut(d, stage, b)) {
-                snprintf(conv, sizeof conv, "layer%d.%d.shortcut.0", stage + 1, b);
-                snprintf(bn, sizeof bn, "layer%d.%d.shortcut.1", stage + 1, b);
-                ref_conv_bn(map, conv, bn, x, cin, side, c, 1, stride, 0, sc, &so);
-            } else
-                memcpy(sc, x, sizeof(double) * c * so * so);
-            for (int i = 0; i < c * so * so; i++) x[i] = y[i] + sc[i] > 0 ? y[i] + sc[i] : 0;
-            side = so;
-        }
-    int c4 = d->widths[4], v = d->value_channels, pixels = side * side;
-    double pooled[512], hidden[512], out[HEXGPU_MAX_CELLS];
-    for (int c = 0; c < c4; c++) {
-        pooled[c] = 0;
-        for (int p = 0; p < pixels; p++) pooled[c] += x[c * pixels + p] / pixels;
-    }
-    ref_linear(map, "policy_head", pooled, c4, n * n, out);
-    for (int i = 0; i < n * n; i++) logits[i] = (float)out[i];
-    ref_conv_bn(map, "value_pre.0", "value_pre.1", x, c4, side, v, 1, 1, 1, t, &so);
-    for (int c = 0; c < v; c++) {
-        pooled[c] = 0;
-        for (int p = 0; p < pixels; p++) pooled[c] += t[c * pixels + p] / pixels;
-    }
-    ref_linear(map, "value_head.0", pooled, v, d->value_hidden, hidden);
-    for (int i = 0; i < d->value_hidden; i++) hidden[i] = hidden[i] > 0 ? hidden[i] : 0;
-    ref_linear(map, "value_head.3", hidden, d->value_hidden, 1, out);
-    *value = (float)tanh(out[0]);
+/* The direct reference (runtime/reference_forward.c) on one position. */
+static void reference(const hexgpu_network *net, const hexgpu_position *pos, float *logits, float *value) {
+    double *workspace = malloc(hexgpu_reference_workspace_size(net));
+    cr_assert_not_null(workspace);
+    hexgpu_reference_forward(net, pos, workspace, logits, NULL, value);
+    free(workspace);
 }
 
 static void check_against_reference(hexgpu_layout_dims dims, int count) {
@@ -225,12 +143,12 @@ static void check_against_reference(hexgpu_layout_dims dims, int count) {
     run_open(&map, count, &run);
     int cells = dims.board_size * dims.board_size;
     hexgpu_position pos[16];
-    for (int i = 0; i < count; i++) pos[i] = hexgpu_test_position(dims.board_size, (i * 7) % cells, 99 + (uint64_t)i);
+    for (int i = 0; i < count; i++) pos[i] = hexgpu_position_random(dims.board_size, (i * 7) % cells, 99 + (uint64_t)i);
     float *policy = malloc(count * cells * sizeof(float)), *logits = malloc(count * cells * sizeof(float));
     float value[16], want_logits[HEXGPU_MAX_CELLS], want_value;
     run_eval(&run, pos, count, policy, logits, value);
     for (int i = 0; i < count; i++) {
-        ref_forward(&map, &dims, &pos[i], want_logits, &want_value);
+        reference(&run.net, &pos[i], want_logits, &want_value);
         double rel = rel_error(logits + i * cells, want_logits, cells);
         cr_assert(rel <= 1e-5, "n=%d position %d: logits relative error %.3g", dims.board_size, i, rel);
         cr_assert(fabsf(value[i] - want_value) <= 1e-5f, "value %.8f, reference %.8f", value[i], want_value);
@@ -262,7 +180,7 @@ Test(cpu_backend, one_legal_cell_gets_probability_one) {
     cr_assert_eq(hexgpu_layout_random_model(&dims, 5, 1, &map, &err), HEXGPU_OK, "%s", err.message);
     cpu_run run;
     run_open(&map, 4, &run);
-    hexgpu_position pos[2] = {hexgpu_test_position(5, 24, 3), hexgpu_test_position(5, 25, 4)};
+    hexgpu_position pos[2] = {hexgpu_position_random(5, 24, 3), hexgpu_position_random(5, 25, 4)};
     float policy[2 * 25], logits[2 * 25], value[2];
     run_eval(&run, pos, 2, policy, logits, value);
     for (int i = 0; i < 25; i++) {
@@ -376,7 +294,7 @@ Test(cpu_backend, any_thread_split_gives_the_same_bits) {
     cr_assert_eq(hexgpu_layout_random_model(&dims, 8, 1, &map, &err), HEXGPU_OK, "%s", err.message);
     cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_OK, "%s", err.message);
     hexgpu_position pos[10];
-    for (int i = 0; i < 10; i++) pos[i] = hexgpu_test_position(9, 3 * i, 17 + (uint64_t)i);
+    for (int i = 0; i < 10; i++) pos[i] = hexgpu_position_random(9, 3 * i, 17 + (uint64_t)i);
     float want_logits[10 * 81], want_value[10], want_policy[10 * 81];
     const int threads[] = {1, 2, 3, 7};
     for (int t = 0; t < 4; t++) {
@@ -417,7 +335,7 @@ Test(cpu_backend, lone_board_split_over_two_threads_gives_the_same_bits) {
     cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_OK, "%s", err.message);
     enum { COUNT = 3, CELLS = 169 };
     hexgpu_position pos[COUNT];
-    for (int i = 0; i < COUNT; i++) pos[i] = hexgpu_test_position(13, 11 * i, 5 + (uint64_t)i);
+    for (int i = 0; i < COUNT; i++) pos[i] = hexgpu_position_random(13, 11 * i, 5 + (uint64_t)i);
     float want_logits[COUNT * CELLS], want_policy[COUNT * CELLS], want_value[COUNT];
     for (int t = 0; t < 2; t++) {
         /* t = 0: the whole batch on one thread; t = 1: each board alone, two threads. */
@@ -440,7 +358,7 @@ Test(cpu_backend, lone_board_split_over_two_threads_gives_the_same_bits) {
             cr_assert(memcmp(policy, want_policy + i * CELLS, CELLS * sizeof(float)) == 0, "board %d: policy", i);
             cr_assert(memcmp(value, want_value + i, sizeof(float)) == 0, "board %d: value", i);
             float ref_logits[CELLS], ref_value;
-            ref_forward(&map, &dims, &pos[i], ref_logits, &ref_value);
+            reference(&net, &pos[i], ref_logits, &ref_value);
             double rel = rel_error(logits, ref_logits, CELLS);
             cr_assert(rel <= 1e-5, "board %d: logits relative error %.3g", i, rel);
             cr_assert(fabsf(value[0] - ref_value) <= 1e-5f, "board %d: value %.8f, reference %.8f", i, value[0],

@@ -9,8 +9,8 @@
 #include "hexgpu.h"
 #include "host/engine_impl.h"
 #include "host/synthetic_backend.h"
+#include "runtime/position_random.h"
 #include "runtime/rng.h"
-#include "support/positions.h"
 
 #define BOARD 9
 #define CELLS (BOARD * BOARD)
@@ -27,7 +27,7 @@ static void check(int ok, const char *what) {
 }
 
 /* Position number k: k % 40 random alternating stones, a function of k only. */
-static hexgpu_position position_number(uint64_t k) { return hexgpu_test_position(BOARD, (int)(k % 40), k * 7919 + 1); }
+static hexgpu_position position_number(uint64_t k) { return hexgpu_position_random(BOARD, (int)(k % 40), k * 7919 + 1); }
 
 static hexgpu_engine *open_synthetic(size_t cache_entries, int64_t delay_ns) {
     hexgpu_error err = {0};

@@ -1,5 +1,5 @@
-/* Test support: reading golden.jsonl fixtures (through the engine's JSON parser). */
-#include "support/golden.h"
+/* Reading golden.jsonl files (through the engine's JSON parser). */
+#include "selfplay/golden.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
-/* Test support: the golden.jsonl fixtures (PyTorch outputs per position), one JSON object
- * per line: {trmph, to_move, policy_logits[n*n], value}. */
+/* golden.jsonl files: the outputs PyTorch gave for positions (the test fixtures, and what
+ * `hexgpu check --golden` compares a backend with), one JSON object per line:
+ * {trmph, to_move, policy_logits[n*n], value}. */
 #pragma once
 
 #include <stddef.h>
