@@ -12,7 +12,8 @@
 
 void hexgpu_mcts_config_default(hexgpu_mcts_config *config) {
     *config = (hexgpu_mcts_config){.simulations = 500, .c_puct = 1.5f, .gumbel = 1, .dirichlet_alpha = 0.3f,
-                                   .dirichlet_epsilon = 0.25f, .temperature = 0.5f, .temperature_end = 0.01f};
+                                   .dirichlet_epsilon = 0.25f, .temperature = 0.5f, .temperature_end = 0.01f,
+                                   .tree_reuse = 1, .early_stop = 0.0f};
 }
 
 int hexgpu_mcts_uses_gumbel(const hexgpu_mcts_config *config) {
@@ -55,6 +56,8 @@ void hexgpu_mcts_begin(hexgpu_mcts *s, const hexgpu_board *board, hexgpu_rng *rn
     s->simulations_done = 0;
     s->in_flight = 0;
     s->root_value = 0.0f;
+    s->reused_visits = 0;
+    memset(s->base_visits, 0, sizeof s->base_visits);
 }
 
 /* Gives node its children, one per legal move of s->board (the node's position). Indices,
@@ -121,7 +124,7 @@ static int root_values(hexgpu_mcts *s) {
         const hexgpu_mcts_node *ch = &s->nodes[root->first_child + i];
         double q = ch->visits > 0 ? (double)ch->value_sum / ch->visits : s->root_value;
         s->q01[i] = (q + 1.0) / 2.0;
-        s->used[i] = ch->visits + ch->virtual_loss;
+        s->used[i] = ch->visits + ch->virtual_loss - s->base_visits[i];
         if (ch->visits > max_visits) max_visits = ch->visits;
     }
     return max_visits;
@@ -182,6 +185,17 @@ done:
     return outcome;
 }
 
+/* early_stop: the root's mean value for its side to move has passed the threshold after
+ * an eighth of the simulations (the position is decided; more search changes little). */
+static int stopped_early(const hexgpu_mcts *s) {
+    const hexgpu_mcts_node *root = &s->nodes[0];
+    if (s->config.early_stop <= 0.0f || root->visits == 0) return 0;
+    int floor = s->config.simulations / 8 > 0 ? s->config.simulations / 8 : 1;
+    if (s->simulations_done < floor) return 0;
+    double q = -(double)root->value_sum / root->visits; /* the sum is the other side's view */
+    return fabs(q) >= s->config.early_stop;
+}
+
 int hexgpu_mcts_gather(hexgpu_mcts *s, hexgpu_mcts_leaf *leaves, int max, hexgpu_error *err) {
     hexgpu_mcts_node *root = &s->nodes[0];
     if (root->state != HEXGPU_NODE_EXPANDED) {
@@ -194,7 +208,7 @@ int hexgpu_mcts_gather(hexgpu_mcts *s, hexgpu_mcts_leaf *leaves, int max, hexgpu
         return 1;
     }
     int count = 0;
-    while (count < max && s->simulations_done + s->in_flight < s->config.simulations) {
+    while (count < max && s->simulations_done + s->in_flight < s->config.simulations && !stopped_early(s)) {
         int outcome = descend(s, &leaves[count], err);
         if (outcome == DESCENT_ERROR) return -1;
         if (outcome == DESCENT_WAIT) break;
@@ -240,8 +254,78 @@ void hexgpu_mcts_apply(hexgpu_mcts *s, int32_t node, float value, const float *p
     s->simulations_done++;
 }
 
+/* Moves the subtree of old node `top` to the front of the pool, top at index 0, in
+ * breadth-first order (children stay contiguous); returns 0, or -1 when the scratch copy
+ * cannot be allocated (the pool is then unchanged). */
+static int keep_subtree(hexgpu_mcts *s, int32_t top) {
+    /* Breadth-first list of the subtree's old indices: every node with children brings
+     * all of them along. */
+    int32_t count = 1;
+    int32_t *order = malloc((size_t)s->node_count * sizeof *order);
+    hexgpu_mcts_node *copy = NULL;
+    if (!order) return -1;
+    order[0] = top;
+    for (int32_t head = 0; head < count; head++) {
+        const hexgpu_mcts_node *n = &s->nodes[order[head]];
+        for (int32_t c = 0; n->first_child >= 0 && c < n->child_count; c++) order[count++] = n->first_child + c;
+    }
+    copy = malloc((size_t)count * sizeof *copy);
+    if (!copy) {
+        free(order);
+        return -1;
+    }
+    /* New index of old node order[i] is i; a node's children are consecutive in order[],
+     * so its new first_child is the new index of its old first child. */
+    int32_t next = 1;
+    for (int32_t i = 0; i < count; i++) {
+        copy[i] = s->nodes[order[i]];
+        if (copy[i].first_child >= 0) {
+            copy[i].first_child = next;
+            next += copy[i].child_count;
+        }
+    }
+    for (int32_t i = 0; i < count; i++)
+        for (int32_t c = 0; copy[i].first_child >= 0 && c < copy[i].child_count; c++)
+            copy[copy[i].first_child + c].parent = i;
+    copy[0].parent = -1;
+    memcpy(s->nodes, copy, (size_t)count * sizeof *copy);
+    s->node_count = count;
+    free(copy);
+    free(order);
+    return 0;
+}
+
+int hexgpu_mcts_begin_after(hexgpu_mcts *s, int move, const hexgpu_board *board, hexgpu_rng *rng) {
+    int32_t child = -1;
+    const hexgpu_mcts_node *root = &s->nodes[0];
+    if (s->config.tree_reuse && root->state == HEXGPU_NODE_EXPANDED && s->in_flight == 0)
+        for (int32_t c = root->first_child; c < root->first_child + root->child_count; c++)
+            if (s->nodes[c].move == move) child = c;
+    if (child < 0 || s->nodes[child].state != HEXGPU_NODE_EXPANDED || s->nodes[child].visits < 1 ||
+        s->nodes[child].visits > HEXGPU_MCTS_REUSE_MAX_FACTOR * s->config.simulations || keep_subtree(s, child) != 0) {
+        hexgpu_mcts_begin(s, board, rng);
+        return 0;
+    }
+    hexgpu_board_copy(&s->board, board);
+    s->rng = rng;
+    s->simulations_done = 0;
+    s->in_flight = 0;
+    hexgpu_mcts_node *top = &s->nodes[0];
+    top->prior = 1.0f;
+    top->move = -1;
+    /* The root's value for its side to move: its mean so far (its sum is the other
+     * side's view); the network's own value of it is not kept. */
+    s->root_value = -top->value_sum / (float)top->visits;
+    s->reused_visits = top->visits;
+    memset(s->base_visits, 0, sizeof s->base_visits);
+    for (int i = 0; i < top->child_count; i++) s->base_visits[i] = s->nodes[top->first_child + i].visits;
+    prepare_root(s); /* fresh Dirichlet noise or Gumbel candidates over the network priors */
+    return 1;
+}
+
 int hexgpu_mcts_done(const hexgpu_mcts *s) {
-    return s->nodes[0].state == HEXGPU_NODE_EXPANDED && s->simulations_done >= s->config.simulations;
+    return s->nodes[0].state == HEXGPU_NODE_EXPANDED &&
+           (s->simulations_done >= s->config.simulations || (s->in_flight == 0 && stopped_early(s)));
 }
 
 int hexgpu_mcts_choose(hexgpu_mcts *s) {

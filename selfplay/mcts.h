@@ -19,6 +19,9 @@ typedef struct hexgpu_mcts_config {
     float dirichlet_epsilon; /* 0.25; 0 = no noise */
     float temperature;       /* T0 = 0.5 */
     float temperature_end;   /* T1 = 0.01 */
+    int tree_reuse;          /* 1: the next move's search starts from the played child's subtree */
+    float early_stop;        /* > 0: a move's search ends once |root value| >= this (after an
+                                eighth of its simulations); 0 = off (the reference uses 0.85) */
 } hexgpu_mcts_config;
 
 void hexgpu_mcts_config_default(hexgpu_mcts_config *config);
@@ -52,8 +55,12 @@ typedef struct hexgpu_mcts_leaf {
 } hexgpu_mcts_leaf;
 
 /* One game's search. Not thread safe; one search per thread at a time. The node pool
- * grows on demand and is reused from move to move (the tree is rebuilt for each move;
- * the engine's cache answers the positions the previous search already evaluated). */
+ * grows on demand and is reused from move to move. With tree_reuse the subtree of the
+ * move played is kept (compacted to the front of the pool) and the next search adds its
+ * simulations to it; a subtree with more than HEXGPU_MCTS_REUSE_MAX_FACTOR times the
+ * simulations of a move in visits is dropped instead, so the pool's size is bounded by
+ * the simulations per move, not by the length of the game. */
+#define HEXGPU_MCTS_REUSE_MAX_FACTOR 2
 typedef struct hexgpu_mcts {
     hexgpu_mcts_config config;
     int use_gumbel;
@@ -69,6 +76,9 @@ typedef struct hexgpu_mcts {
     float gumbel_noise[HEXGPU_MAX_CELLS], gumbel_logit[HEXGPU_MAX_CELLS];
     int used[HEXGPU_MAX_CELLS];     /* scratch: root child visits + in flight */
     double q01[HEXGPU_MAX_CELLS];   /* scratch: root child values in [0,1] */
+    int base_visits[HEXGPU_MAX_CELLS]; /* root child visits kept from the previous move: Gumbel
+                                          halving schedules this move's simulations only */
+    int reused_visits;    /* the root's visits when the search began (0 for a fresh tree) */
 } hexgpu_mcts;
 
 /* Allocates the node pool. On failure nothing is left allocated. */
@@ -78,6 +88,14 @@ void hexgpu_mcts_destroy(hexgpu_mcts *search);
 /* Starts the search of a move from board (copied; it must not be won). rng is borrowed
  * for the search's noise. */
 void hexgpu_mcts_begin(hexgpu_mcts *search, const hexgpu_board *board, hexgpu_rng *rng);
+
+/* Starts the search of the next move after `move` was played from the current root:
+ * board is the root's position with that move played (not won). With tree_reuse and the
+ * move's child already expanded (and not over the reuse bound), its subtree becomes the
+ * new tree: its visits and values stay, root noise (Dirichlet or Gumbel) is drawn anew,
+ * and this move's simulations come on top. Otherwise the same as begin. Returns 1 when
+ * the subtree was kept. */
+int hexgpu_mcts_begin_after(hexgpu_mcts *search, int move, const hexgpu_board *board, hexgpu_rng *rng);
 
 /* Hands out up to max leaves to evaluate (virtual loss keeps their paths apart).
  * Simulations that end at a won position are backed up at once (no network call).
@@ -92,7 +110,8 @@ int hexgpu_mcts_gather(hexgpu_mcts *search, hexgpu_mcts_leaf *leaves, int max, h
  * policy [n*n] its probabilities (only legal cells are read; renormalised over them). */
 void hexgpu_mcts_apply(hexgpu_mcts *search, int32_t node, float value, const float *policy);
 
-/* 1 when every simulation of the move has been backed up. */
+/* 1 when every simulation of the move has been backed up, or (early_stop) the root's
+ * value has passed the threshold with nothing in flight. */
 int hexgpu_mcts_done(const hexgpu_mcts *search);
 
 /* The move to play once done: the surviving Gumbel candidate, or (PUCT) a draw from the

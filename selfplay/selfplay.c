@@ -131,8 +131,10 @@ static int advance(worker *w, game_slot *g, hexgpu_error *err) {
         }
         if (hexgpu_mcts_done(&g->search)) {
             w->stats.simulations += g->search.simulations_done;
-            hexgpu_board_play(&g->board, hexgpu_mcts_choose(&g->search), NULL);
-            if (hexgpu_board_winner(&g->board) == HEXGPU_NONE) hexgpu_mcts_begin(&g->search, &g->board, &g->rng);
+            int move = hexgpu_mcts_choose(&g->search);
+            hexgpu_board_play(&g->board, move, NULL);
+            if (hexgpu_board_winner(&g->board) == HEXGPU_NONE)
+                hexgpu_mcts_begin_after(&g->search, move, &g->board, &g->rng);
             continue;
         }
         int n = hexgpu_mcts_gather(&g->search, g->leaves, sh->config->leaves_per_game, err);

@@ -1,6 +1,7 @@
 /* MCTS on small boards with a test evaluator: immediate wins found and immediate losses
  * blocked (PUCT and Gumbel), every simulation counted with leaves in flight, no leaf
- * handed out twice, the Gumbel m formula and halving, the temperature schedule. */
+ * handed out twice, the Gumbel m formula and halving, the temperature schedule, subtree
+ * reuse (visit totals, tree structure, bounded pool) and the early stop. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
@@ -30,12 +31,11 @@ static void evaluate(const hexgpu_position *pos, int synthetic, float *value, fl
 /* Runs one move's search, up to `batch` leaves in flight, applying each batch in reverse
  * order (the engine completes out of order). Checks no node is handed out twice while
  * pending. Returns the leaves evaluated. */
-static int search(hexgpu_mcts *s, const hexgpu_board *board, hexgpu_rng *rng, int batch, int synthetic) {
+static int run_search(hexgpu_mcts *s, int batch, int synthetic) {
     hexgpu_error err;
     hexgpu_mcts_leaf leaves[64];
     float value[64], policy[64][HEXGPU_MAX_CELLS];
     int evaluated = 0;
-    hexgpu_mcts_begin(s, board, rng);
     while (!hexgpu_mcts_done(s)) {
         int n = hexgpu_mcts_gather(s, leaves, batch, &err);
         cr_assert_geq(n, 0, "%s", err.message);
@@ -56,6 +56,11 @@ static int search(hexgpu_mcts *s, const hexgpu_board *board, hexgpu_rng *rng, in
         cr_assert_eq(n, 0);
     }
     return evaluated;
+}
+
+static int search(hexgpu_mcts *s, const hexgpu_board *board, hexgpu_rng *rng, int batch, int synthetic) {
+    hexgpu_mcts_begin(s, board, rng);
+    return run_search(s, batch, synthetic);
 }
 
 static hexgpu_mcts_config config(int sims, int gumbel) {
@@ -224,4 +229,121 @@ Test(mcts, temperature_draw_follows_visits) {
     for (int i = 0; i < n; i++)
         cr_assert_float_eq((double)count[cells[i]] / draws, visits[i] / 300.0, 0.02, "cell %d", cells[i]);
     hexgpu_mcts_destroy(&s);
+}
+
+/* Every node's children point back to it and lie inside the pool. */
+static void assert_tree_consistent(const hexgpu_mcts *s) {
+    cr_assert_eq(s->nodes[0].parent, -1);
+    for (int32_t i = 0; i < s->node_count; i++) {
+        const hexgpu_mcts_node *n = &s->nodes[i];
+        if (n->first_child < 0) continue;
+        cr_assert(n->first_child > i && n->first_child + n->child_count <= s->node_count, "node %d", i);
+        for (int32_t c = n->first_child; c < n->first_child + n->child_count; c++) cr_assert_eq(s->nodes[c].parent, i);
+    }
+}
+
+static int child_visit_sum(const hexgpu_mcts *s) {
+    int cells[HEXGPU_MAX_CELLS], visits[HEXGPU_MAX_CELLS], sum = 0;
+    int n = hexgpu_mcts_root_visits(s, cells, visits);
+    for (int i = 0; i < n; i++) sum += visits[i];
+    return sum;
+}
+
+/* A whole game with tree reuse: each search adds exactly its simulations to the kept
+ * visits, the kept tree is well formed, and the pool stays within the reuse bound. */
+static void reuse_through_a_game(int gumbel, int batch) {
+    enum { SIMS = 48, N = 6 };
+    hexgpu_mcts_config c = config(SIMS, gumbel);
+    c.temperature = 0.5f; /* varied games */
+    hexgpu_mcts s;
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_mcts_create(&s, &c, &err), HEXGPU_OK, "%s", err.message);
+    hexgpu_board board;
+    cr_assert_eq(hexgpu_board_init(&board, N, &err), HEXGPU_OK);
+    hexgpu_rng rng = {7};
+    hexgpu_mcts_begin(&s, &board, &rng);
+    int reused_moves = 0, max_nodes = 0;
+    while (hexgpu_board_winner(&board) == HEXGPU_NONE) {
+        int kept_root = s.nodes[0].visits, kept_children = child_visit_sum(&s);
+        cr_assert_eq(kept_root, s.reused_visits);
+        run_search(&s, batch, 1);
+        assert_tree_consistent(&s);
+        /* Terminal simulations can end a search early only with the budget spent. */
+        cr_assert_eq(s.simulations_done, SIMS);
+        cr_assert_eq(s.nodes[0].visits, kept_root + SIMS, "root visits %d, kept %d", s.nodes[0].visits, kept_root);
+        cr_assert_eq(child_visit_sum(&s), kept_children + SIMS);
+        if (s.node_count > max_nodes) max_nodes = s.node_count;
+        int move = hexgpu_mcts_choose(&s);
+        cr_assert_eq(hexgpu_board_play(&board, move, &err), HEXGPU_OK);
+        if (hexgpu_board_winner(&board) == HEXGPU_NONE) reused_moves += hexgpu_mcts_begin_after(&s, move, &board, &rng);
+    }
+    cr_assert_gt(reused_moves, 3, "reused %d times", reused_moves);
+    /* Expanded nodes <= visits <= (factor + 1) * SIMS, each with at most N*N children. */
+    cr_assert_leq(max_nodes, 1 + (HEXGPU_MCTS_REUSE_MAX_FACTOR + 1) * SIMS * N * N, "pool of %d nodes", max_nodes);
+    hexgpu_mcts_destroy(&s);
+}
+
+Test(mcts, tree_reuse_puct_keeps_visits_and_adds_the_simulations) { reuse_through_a_game(0, 8); }
+Test(mcts, tree_reuse_gumbel_keeps_visits_and_adds_the_simulations) { reuse_through_a_game(1, 4); }
+
+Test(mcts, tree_reuse_off_or_unexpanded_child_starts_fresh) {
+    hexgpu_mcts_config c = config(32, 0);
+    c.tree_reuse = 0;
+    hexgpu_mcts s;
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_mcts_create(&s, &c, &err), HEXGPU_OK);
+    hexgpu_board board;
+    cr_assert_eq(hexgpu_board_init(&board, 5, &err), HEXGPU_OK);
+    hexgpu_rng rng = {3};
+    search(&s, &board, &rng, 4, 1);
+    int move = hexgpu_mcts_choose(&s);
+    hexgpu_board_play(&board, move, NULL);
+    cr_assert_eq(hexgpu_mcts_begin_after(&s, move, &board, &rng), 0);
+    cr_assert_eq(s.node_count, 1);
+    cr_assert_eq(s.nodes[0].visits, 0);
+    /* On: a child that was never expanded cannot be kept either. */
+    s.config.tree_reuse = 1;
+    search(&s, &board, &rng, 4, 1);
+    const hexgpu_mcts_node *root = &s.nodes[0];
+    int unexpanded = -1;
+    for (int i = 0; i < root->child_count; i++)
+        if (s.nodes[root->first_child + i].state == HEXGPU_NODE_NEW) unexpanded = s.nodes[root->first_child + i].move;
+    cr_assert_geq(unexpanded, 0, "32 simulations on 24 cells leave some child unexpanded");
+    hexgpu_board_play(&board, unexpanded, NULL);
+    cr_assert_eq(hexgpu_mcts_begin_after(&s, unexpanded, &board, &rng), 0);
+    cr_assert_eq(s.node_count, 1);
+    hexgpu_mcts_destroy(&s);
+}
+
+/* A network that says Red is winning by 0.95 everywhere: with Red to move the root value
+ * passes an early-stop threshold of 0.85 at once, so the search ends after an eighth of
+ * its simulations; with the threshold off it runs them all. */
+static int simulations_with_early_stop(float threshold) {
+    hexgpu_mcts_config c = config(64, 0);
+    c.early_stop = threshold;
+    hexgpu_mcts s;
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_mcts_create(&s, &c, &err), HEXGPU_OK);
+    hexgpu_board board;
+    board_from("#7,d4", &board); /* Red to move */
+    hexgpu_rng rng = {5};
+    hexgpu_mcts_begin(&s, &board, &rng);
+    hexgpu_mcts_leaf leaf;
+    float policy[HEXGPU_MAX_CELLS];
+    while (!hexgpu_mcts_done(&s)) {
+        int n = hexgpu_mcts_gather(&s, &leaf, 1, &err);
+        cr_assert_eq(n, 1, "one leaf at a time until done");
+        float value;
+        evaluate(&leaf.position, 0, &value, policy);
+        hexgpu_mcts_apply(&s, leaf.node, 0.95f, policy);
+    }
+    int done = s.simulations_done;
+    hexgpu_mcts_destroy(&s);
+    return done;
+}
+
+Test(mcts, early_stop_ends_a_decided_search) {
+    cr_assert_eq(simulations_with_early_stop(0.85f), 64 / 8);
+    cr_assert_eq(simulations_with_early_stop(0.0f), 64);
+    cr_assert_eq(simulations_with_early_stop(0.99f), 64, "0.95 never passes 0.99");
 }
