@@ -63,5 +63,9 @@ void hexgpu_bench_raw_close(hexgpu_bench_raw *raw);
 int hexgpu_bench_engine(const hexgpu_bench_options *o, const hexgpu_network *net, const char *model_path,
                         const char *model_name);
 
+/* bench --selfplay (cli/bench_selfplay.c): self-play's search on a backend with no work;
+ * parses its own options from argv (argv[0] is "bench"). Returns an exit code. */
+int hexgpu_bench_selfplay(int argc, char **argv);
+
 /* Median of v[0..n) (sorts v). */
 double hexgpu_bench_median(double *v, int n);

@@ -40,7 +40,9 @@ static void usage(FILE *out) {
             "  --slots S             engine slots, batches in flight at once (default 3)\n"
             "  --timeline PATH       time each batch's h2d, compute and d2h; write the last batch\n"
             "                        size's as a Chrome trace (chrome://tracing, Perfetto) and\n"
-            "                        print the share of compute overlapped by other slots' copies\n");
+            "                        print the share of compute overlapped by other slots' copies\n\n"
+            "Search mode: hexgpu bench --selfplay [...] measures self-play's search against a\n"
+            "backend that does no work (see hexgpu bench --selfplay --help).\n");
 }
 
 static int parse_batches(const char *text, hexgpu_bench_options *o) {
@@ -168,6 +170,8 @@ static int engine_bench_random(const hexgpu_bench_options *o, const hexgpu_netwo
 }
 
 int hexgpu_cmd_bench(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--selfplay") == 0) return hexgpu_bench_selfplay(argc, argv);
     if (hexgpu_cli_wants_help(argc, argv)) {
         usage(stdout);
         return HEXGPU_EXIT_OK;

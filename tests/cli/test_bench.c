@@ -118,3 +118,33 @@ Test(cli_bench, usage_errors) {
     cr_assert(strstr(r.err, "/nonexistent/model.safetensors"), "%s", r.err);
     hexgpu_cli_result_free(&r);
 }
+
+/* bench --selfplay: the search against a backend with no work gives real rates; the
+ * simulations include those ending in won positions, the evaluations exclude cache
+ * hits and coalesced requests, so neither exceeds the requests by much. */
+Test(cli_bench, selfplay_search_figures) {
+    const char *argv[] = {"bench", "--selfplay", "--board-size", "5", "--mcts_sims", "16", "--games-in-flight", "4",
+                          "--seconds", "0.2", "--repeats", "1", "--json", NULL};
+    hexgpu_cli_result r;
+    cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
+    char *end = strchr(r.out, '\n');
+    cr_assert_not_null(end, "stdout: %s", r.out);
+    hexgpu_json obj;
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_json_parse(r.out, (size_t)(end - r.out), &obj, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_str_eq(hexgpu_json_get(&obj, "bench")->string, "selfplay-search");
+    cr_assert_eq(hexgpu_json_get(&obj, "board_size")->integer, 5);
+    double sims = hexgpu_json_get(&obj, "simulations_per_s")->number;
+    double evals = hexgpu_json_get(&obj, "evaluations_per_s")->number;
+    double reqs = hexgpu_json_get(&obj, "requests_per_s")->number;
+    cr_assert(sims > 100 && evals > 100, "sims/s %g evals/s %g", sims, evals);
+    cr_assert_leq(evals, reqs * 1.001, "evaluations %g <= requests %g", evals, reqs);
+    hexgpu_json_free(&obj);
+    hexgpu_cli_result_free(&r);
+
+    const char *bad[] = {"bench", "--selfplay", "--workers", "0", NULL};
+    cr_assert_eq(hexgpu_cli_run(bad, NULL, &r), 0);
+    cr_assert_eq(r.exit_code, 2, "stderr: %s", r.err);
+    hexgpu_cli_result_free(&r);
+}
