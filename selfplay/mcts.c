@@ -58,6 +58,8 @@ void hexgpu_mcts_begin(hexgpu_mcts *s, const hexgpu_board *board, hexgpu_rng *rn
     s->root_value = 0.0f;
     s->reused_visits = 0;
     memset(s->base_visits, 0, sizeof s->base_visits);
+    s->budget = s->config.simulations;
+    s->noise = 1;
 }
 
 /* Gives node its children, one per legal move of s->board (the node's position). Indices,
@@ -190,7 +192,7 @@ done:
 static int stopped_early(const hexgpu_mcts *s) {
     const hexgpu_mcts_node *root = &s->nodes[0];
     if (s->config.early_stop <= 0.0f || root->visits == 0) return 0;
-    int floor = s->config.simulations / 8 > 0 ? s->config.simulations / 8 : 1;
+    int floor = s->budget / 8 > 0 ? s->budget / 8 : 1;
     if (s->simulations_done < floor) return 0;
     double q = -(double)root->value_sum / root->visits; /* the sum is the other side's view */
     return fabs(q) >= s->config.early_stop;
@@ -208,7 +210,7 @@ int hexgpu_mcts_gather(hexgpu_mcts *s, hexgpu_mcts_leaf *leaves, int max, hexgpu
         return 1;
     }
     int count = 0;
-    while (count < max && s->simulations_done + s->in_flight < s->config.simulations && !stopped_early(s)) {
+    while (count < max && s->simulations_done + s->in_flight < s->budget && !stopped_early(s)) {
         int outcome = descend(s, &leaves[count], err);
         if (outcome == DESCENT_ERROR) return -1;
         if (outcome == DESCENT_WAIT) break;
@@ -225,8 +227,8 @@ static void prepare_root(hexgpu_mcts *s) {
     for (int i = 0; i < root->child_count; i++) prior[i] = ch[i].prior;
     if (s->use_gumbel) {
         double t = hexgpu_mcts_temperature(&s->config, hexgpu_board_move_count(&s->board));
-        hexgpu_gumbel_begin(&s->gumbel, prior, root->child_count, s->config.simulations, t, s->rng);
-    } else if (s->config.dirichlet_epsilon > 0.0f) {
+        hexgpu_gumbel_begin(&s->gumbel, prior, root->child_count, s->budget, s->noise ? t : 0.0, s->rng);
+    } else if (s->noise && s->config.dirichlet_epsilon > 0.0f) {
         float noise[HEXGPU_MAX_CELLS];
         hexgpu_rng_dirichlet(s->rng, s->config.dirichlet_alpha, noise, root->child_count);
         float eps = s->config.dirichlet_epsilon;
@@ -295,21 +297,26 @@ static int keep_subtree(hexgpu_mcts *s, int32_t top) {
     return 0;
 }
 
-int hexgpu_mcts_begin_after(hexgpu_mcts *s, int move, const hexgpu_board *board, hexgpu_rng *rng) {
+int hexgpu_mcts_begin_budget(hexgpu_mcts *s, int after_move, const hexgpu_board *board, hexgpu_rng *rng,
+                             int simulations, int noise) {
     int32_t child = -1;
     const hexgpu_mcts_node *root = &s->nodes[0];
-    if (s->config.tree_reuse && root->state == HEXGPU_NODE_EXPANDED && s->in_flight == 0)
+    if (after_move >= 0 && s->config.tree_reuse && root->state == HEXGPU_NODE_EXPANDED && s->in_flight == 0)
         for (int32_t c = root->first_child; c < root->first_child + root->child_count; c++)
-            if (s->nodes[c].move == move) child = c;
+            if (s->nodes[c].move == after_move) child = c;
     if (child < 0 || s->nodes[child].state != HEXGPU_NODE_EXPANDED || s->nodes[child].visits < 1 ||
         s->nodes[child].visits > HEXGPU_MCTS_REUSE_MAX_FACTOR * s->config.simulations || keep_subtree(s, child) != 0) {
         hexgpu_mcts_begin(s, board, rng);
+        s->budget = simulations > 0 ? simulations : 1;
+        s->noise = noise;
         return 0;
     }
     hexgpu_board_copy(&s->board, board);
     s->rng = rng;
     s->simulations_done = 0;
     s->in_flight = 0;
+    s->budget = simulations > 0 ? simulations : 1;
+    s->noise = noise;
     hexgpu_mcts_node *top = &s->nodes[0];
     top->prior = 1.0f;
     top->move = -1;
@@ -323,9 +330,13 @@ int hexgpu_mcts_begin_after(hexgpu_mcts *s, int move, const hexgpu_board *board,
     return 1;
 }
 
+int hexgpu_mcts_begin_after(hexgpu_mcts *s, int move, const hexgpu_board *board, hexgpu_rng *rng) {
+    return hexgpu_mcts_begin_budget(s, move, board, rng, s->config.simulations, 1);
+}
+
 int hexgpu_mcts_done(const hexgpu_mcts *s) {
     return s->nodes[0].state == HEXGPU_NODE_EXPANDED &&
-           (s->simulations_done >= s->config.simulations || (s->in_flight == 0 && stopped_early(s)));
+           (s->simulations_done >= s->budget || (s->in_flight == 0 && stopped_early(s)));
 }
 
 int hexgpu_mcts_choose(hexgpu_mcts *s) {
@@ -358,4 +369,39 @@ int hexgpu_mcts_root_visits(const hexgpu_mcts *s, int *cells, int *visits) {
         visits[i] = s->nodes[root->first_child + i].visits;
     }
     return root->child_count;
+}
+
+void hexgpu_mcts_targets(const hexgpu_mcts *s, float *visits, float *improved, float *root_value) {
+    const hexgpu_mcts_node *root = &s->nodes[0];
+    const hexgpu_mcts_node *ch = &s->nodes[root->first_child];
+    int cells = s->board.size * s->board.size, count = root->first_child >= 0 ? root->child_count : 0;
+    double total = 0.0;
+    int max_visits = 0;
+    for (int i = 0; i < count; i++) {
+        total += ch[i].visits;
+        if (ch[i].visits > max_visits) max_visits = ch[i].visits;
+    }
+    /* The root's value for its side to move: the mean of its subtree, or the network's
+     * when nothing was backed up (its sum is the other side's view). */
+    double v = root->visits > 0 ? -(double)root->value_sum / root->visits : s->root_value;
+    if (root_value) *root_value = (float)v;
+    if (visits) {
+        memset(visits, 0, (size_t)cells * sizeof *visits);
+        for (int i = 0; i < count; i++) visits[ch[i].move] = total > 0 ? (float)(ch[i].visits / total) : 0.0f;
+    }
+    if (!improved) return;
+    memset(improved, 0, (size_t)cells * sizeof *improved);
+    if (!s->use_gumbel) {
+        for (int i = 0; i < count; i++) improved[ch[i].move] = total > 0 ? (float)(ch[i].visits / total) : 0.0f;
+        return;
+    }
+    double score[HEXGPU_MAX_CELLS], top = -INFINITY, sum = 0.0;
+    for (int i = 0; i < count; i++) {
+        double q = ch[i].visits > 0 ? (double)ch[i].value_sum / ch[i].visits : v; /* completed Q */
+        double q01 = (q + 1.0) / 2.0;
+        score[i] = (double)s->gumbel.logit[i] + (HEXGPU_GUMBEL_C_VISIT + max_visits) * HEXGPU_GUMBEL_C_SCALE * q01;
+        if (score[i] > top) top = score[i];
+    }
+    for (int i = 0; i < count; i++) sum += score[i] = exp(score[i] - top);
+    for (int i = 0; i < count; i++) improved[ch[i].move] = (float)(score[i] / sum);
 }

@@ -79,6 +79,8 @@ typedef struct hexgpu_mcts {
     int base_visits[HEXGPU_MAX_CELLS]; /* root child visits kept from the previous move: Gumbel
                                           halving schedules this move's simulations only */
     int reused_visits;    /* the root's visits when the search began (0 for a fresh tree) */
+    int budget;           /* this move's simulations (the config's unless begin_budget said otherwise) */
+    int noise;            /* root noise on for this move */
 } hexgpu_mcts;
 
 /* Allocates the node pool. On failure nothing is left allocated. */
@@ -96,6 +98,12 @@ void hexgpu_mcts_begin(hexgpu_mcts *search, const hexgpu_board *board, hexgpu_rn
  * and this move's simulations come on top. Otherwise the same as begin. Returns 1 when
  * the subtree was kept. */
 int hexgpu_mcts_begin_after(hexgpu_mcts *search, int move, const hexgpu_board *board, hexgpu_rng *rng);
+
+/* begin / begin_after with this move's budget: `simulations` (>= 1) instead of the
+ * config's, and root noise (Dirichlet or Gumbel) only when `noise` is set. Playout-cap
+ * randomisation runs most moves as cheap searches this way. after_move < 0: begin. */
+int hexgpu_mcts_begin_budget(hexgpu_mcts *search, int after_move, const hexgpu_board *board, hexgpu_rng *rng,
+                             int simulations, int noise);
 
 /* Hands out up to max leaves to evaluate (virtual loss keeps their paths apart).
  * Simulations that end at a won position are backed up at once (no network call).
@@ -117,6 +125,14 @@ int hexgpu_mcts_done(const hexgpu_mcts *search);
 /* The move to play once done: the surviving Gumbel candidate, or (PUCT) a draw from the
  * visit counts at the scheduled temperature. */
 int hexgpu_mcts_choose(hexgpu_mcts *search);
+
+/* Training targets of a finished search, over all n*n cells (0 on occupied ones):
+ * visits: the root's visit distribution (sums to 1); improved: in Gumbel mode the
+ * improved policy softmax(log prior + sigma(completed Q)) of Gumbel AlphaZero (completed
+ * Q: a child's mean value, the root's value where unvisited; sigma as the halving uses),
+ * in PUCT mode the visit distribution; *root_value: the root's mean value for its side to
+ * move after the search. Any output may be NULL. */
+void hexgpu_mcts_targets(const hexgpu_mcts *search, float *visits, float *improved, float *root_value);
 
 /* The root's children as (cell, visits); returns the child count. cells and visits
  * need room for n*n entries. */

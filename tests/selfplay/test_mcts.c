@@ -347,3 +347,62 @@ Test(mcts, early_stop_ends_a_decided_search) {
     cr_assert_eq(simulations_with_early_stop(0.0f), 64);
     cr_assert_eq(simulations_with_early_stop(0.99f), 64, "0.95 never passes 0.99");
 }
+
+/* Targets: the visit distribution is the root's visits normalised, zero on occupied
+ * cells; the improved policy sums to 1 over legal cells (Gumbel) or equals the visits
+ * (PUCT); a winning move dominates both. */
+static void check_targets(int gumbel) {
+    hexgpu_board board;
+    board_from(WIN_POSITION, &board); /* Blue (to move) wins at a4 or b4 */
+    hexgpu_mcts_config c = config(64, gumbel);
+    hexgpu_mcts s;
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_mcts_create(&s, &c, &err), HEXGPU_OK);
+    hexgpu_rng rng = {11};
+    search(&s, &board, &rng, 4, 0);
+    float visits[HEXGPU_MAX_CELLS], improved[HEXGPU_MAX_CELLS], value;
+    hexgpu_mcts_targets(&s, visits, improved, &value);
+    int cells[HEXGPU_MAX_CELLS], counts[HEXGPU_MAX_CELLS];
+    int n = hexgpu_mcts_root_visits(&s, cells, counts), total = 0;
+    for (int i = 0; i < n; i++) total += counts[i];
+    double vsum = 0.0, isum = 0.0;
+    for (int cell = 0; cell < 16; cell++) {
+        vsum += visits[cell], isum += improved[cell];
+        if (hexgpu_board_at(&board, cell) != HEXGPU_NONE) cr_assert(visits[cell] == 0.0f && improved[cell] == 0.0f);
+    }
+    for (int i = 0; i < n; i++) cr_assert_float_eq(visits[cells[i]], (float)counts[i] / total, 1e-6);
+    cr_assert_float_eq(vsum, 1.0, 1e-5);
+    cr_assert_float_eq(isum, 1.0, 1e-5);
+    float win_improved = improved[12] + improved[13], win_visits = visits[12] + visits[13]; /* a4, b4 */
+    cr_assert_gt(win_improved, 0.5f, "improved policy at the winning cells: %g", win_improved);
+    cr_assert_gt(win_visits, 0.2f, "visits at the winning cells: %g", win_visits);
+    cr_assert_gt(value, 0.0f, "the side to move is winning: %g", value);
+    if (!gumbel)
+        for (int cell = 0; cell < 16; cell++) cr_assert_eq(improved[cell], visits[cell]);
+    hexgpu_mcts_destroy(&s);
+}
+
+Test(mcts, targets_puct) { check_targets(0); }
+Test(mcts, targets_gumbel) { check_targets(1); }
+
+/* A budget of 8 instead of the config's 64; without noise the PUCT search does not depend
+ * on the generator. */
+Test(mcts, budget_and_noise_per_move) {
+    hexgpu_mcts_config c = config(64, 0);
+    c.dirichlet_epsilon = 0.25f;
+    hexgpu_mcts s;
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_mcts_create(&s, &c, &err), HEXGPU_OK);
+    hexgpu_board board;
+    cr_assert_eq(hexgpu_board_init(&board, 5, &err), HEXGPU_OK);
+    int counts[2][HEXGPU_MAX_CELLS], cells[HEXGPU_MAX_CELLS];
+    for (int r = 0; r < 2; r++) {
+        hexgpu_rng rng = {(uint64_t)r + 1};
+        hexgpu_mcts_begin_budget(&s, -1, &board, &rng, 8, 0);
+        run_search(&s, 2, 1);
+        cr_assert_eq(s.simulations_done, 8);
+        hexgpu_mcts_root_visits(&s, cells, counts[r]);
+    }
+    cr_assert_eq(memcmp(counts[0], counts[1], 25 * sizeof(int)), 0, "no noise: the same search for any seed");
+    hexgpu_mcts_destroy(&s);
+}
