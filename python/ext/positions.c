@@ -29,18 +29,23 @@ static int bad_cell(Py_ssize_t index, int plane, int cell, int n, double v, cons
     return -1;
 }
 
-/* One board's planes [planes][n][n] at data -> pos. */
-static int board_from_planes(const void *data, elem_kind kind, int planes, int n, Py_ssize_t index,
-                             hexgpu_position *pos) {
+/* One board's planes [planes][n][n] at data -> pos. Inlined per element kind (see
+ * board_from_planes) so that each kind gets its own tight loop. */
+static inline __attribute__((always_inline)) int board_from_planes_kind(const void *data, const elem_kind kind,
+                                                                        int planes, int n, Py_ssize_t index,
+                                                                        hexgpu_position *pos) {
     hexgpu_position_init(pos, n);
     int cells = n * n, blue = 0, red = 0;
     for (int c = 0; c < cells; c++) {
         double b = elem_at(data, kind, (size_t)c), r = elem_at(data, kind, (size_t)(cells + c));
-        if (b != 0.0 && b != 1.0) return bad_cell(index, 0, c, n, b, "stone planes hold 0 or 1");
-        if (r != 0.0 && r != 1.0) return bad_cell(index, 1, c, n, r, "stone planes hold 0 or 1");
-        if (b != 0.0 && r != 0.0) return bad_cell(index, 1, c, n, r, "a blue stone is there too");
-        if (b != 0.0) pos->blue[c >> 6] |= 1ull << (c & 63), blue++;
-        if (r != 0.0) pos->red[c >> 6] |= 1ull << (c & 63), red++;
+        if ((b != 0.0 && b != 1.0) || (r != 0.0 && r != 1.0) || (b != 0.0 && r != 0.0)) {
+            if (b != 0.0 && b != 1.0) return bad_cell(index, 0, c, n, b, "stone planes hold 0 or 1");
+            if (r != 0.0 && r != 1.0) return bad_cell(index, 1, c, n, r, "stone planes hold 0 or 1");
+            return bad_cell(index, 1, c, n, r, "a blue stone is there too");
+        }
+        uint64_t bit = 1ull << (c & 63);
+        pos->blue[c >> 6] |= b != 0.0 ? bit : 0, blue += b != 0.0;
+        pos->red[c >> 6] |= r != 0.0 ? bit : 0, red += r != 0.0;
     }
     pos->to_move = blue == red + 1 ? HEXGPU_RED : HEXGPU_BLUE;
     hexgpu_error err;
@@ -62,6 +67,15 @@ static int board_from_planes(const void *data, elem_kind kind, int planes, int n
         }
     }
     return 0;
+}
+
+static int board_from_planes(const void *data, elem_kind kind, int planes, int n, Py_ssize_t index,
+                             hexgpu_position *pos) {
+    switch (kind) {
+    case ELEM_U8: return board_from_planes_kind(data, ELEM_U8, planes, n, index, pos);
+    case ELEM_F32: return board_from_planes_kind(data, ELEM_F32, planes, n, index, pos);
+    default: return board_from_planes_kind(data, ELEM_F64, planes, n, index, pos);
+    }
 }
 
 /* obj as a C-contiguous aligned array readable as elem_kind (a new reference), or NULL
