@@ -8,8 +8,8 @@ See docs/python.md.
 from ._hexgpu import __version__, cell_name, planes
 from .engine import Engine
 from .inference import SimpleModelInference
-from .selfplay import Game, Records, SelfplayResult, read_records, selfplay
+from .selfplay import Game, Records, SelfplayResult, read_records, read_training_targets, selfplay
 
 
 __all__ = ["Engine", "Game", "Records", "SelfplayResult", "SimpleModelInference", "cell_name", "planes",
-           "read_records", "selfplay", "__version__"]
+           "read_records", "read_training_targets", "selfplay", "__version__"]

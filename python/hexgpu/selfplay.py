@@ -2,6 +2,7 @@
 into numpy arrays for a training loop."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
@@ -86,8 +87,8 @@ class Records:
     - sizes int32 [G], winners int8 [G] (0 Blue won, 1 Red won).
     - moves int32 [M]: every game's cells (row*n + col) in order; game g's moves are
       moves[offsets[g]:offsets[g+1]], offsets int64 [G+1].
-    - targets: the arrays of the training-target sidecar when one exists beside the
-      record file (see read_records), else None.
+    - targets: the training targets written beside the record file, one array per field
+      (see read_training_targets), else None.
     """
     trmph: List[str]
     sizes: np.ndarray
@@ -130,33 +131,61 @@ class Records:
                                         uint8=dtype == np.dtype(np.uint8))
 
 
-def _sidecar(path: str) -> Optional[str]:
-    stem = path[:-len(".trmph")] if path.endswith(".trmph") else path
-    for candidate in (stem + ".targets.npz", path + ".npz", stem + ".npz"):
-        if os.path.isfile(candidate):
-            return candidate
-    return None
+# The training targets `hexgpu selfplay` writes beside its records (selfplay/
+# training_writer.h): `<stem>.train`, fixed-size little-endian records, described by
+# `<stem>.train.json` (numpy dtype fields). Readers cut a torn last record.
+_TRAINING_FORMAT = "hexgpu-training"
+
+
+def _training_sidecar(path: str) -> Optional[str]:
+    """<path with its extension replaced by .train.json>, when that file exists."""
+    head, tail = os.path.split(path)
+    stem = tail[:tail.rfind(".")] if "." in tail else tail
+    sidecar = os.path.join(head, stem + ".train.json")
+    return sidecar if os.path.isfile(sidecar) else None
+
+
+def read_training_targets(sidecar: PathLike) -> Dict[str, np.ndarray]:
+    """The training targets described by a `.train.json` sidecar, one array per field
+    (game, ply, move, to_move, result, full_search, policy_target, root_value, blue, red,
+    visits, improved: see docs/selfplay.md), one row per searched position. A torn last
+    record (a run killed mid-write) is left out. ValueError for a sidecar or data file that
+    does not match the format."""
+    sidecar = os.fspath(sidecar)
+    with open(sidecar, encoding="utf-8") as f:
+        try:
+            meta = json.load(f)
+        except ValueError as e:
+            raise ValueError(f"{sidecar}: not JSON: {e}") from e
+    try:
+        if meta.get("format") != _TRAINING_FORMAT or meta.get("byte_order", "little") != "little":
+            raise ValueError(f"format {meta.get('format')!r}, byte order {meta.get('byte_order')!r}")
+        dtype = np.dtype([(str(name), str(kind), tuple(int(d) for d in shape)) for name, kind, shape in meta["fields"]])
+        record_bytes = int(meta["record_bytes"])
+        if dtype.hasobject or dtype.itemsize != record_bytes or record_bytes <= 0:
+            raise ValueError(f"fields of {dtype.itemsize} bytes for records of {record_bytes}")
+        data = os.path.join(os.path.dirname(sidecar), os.path.basename(str(meta["data"])))
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise ValueError(f"{sidecar}: not a {_TRAINING_FORMAT} sidecar: {e}") from e
+    count = os.path.getsize(data) // record_bytes
+    rows = np.fromfile(data, dtype=dtype, count=count)
+    return {name: rows[name] for name in dtype.names}
 
 
 def read_records(path: PathLike, targets: Optional[PathLike] = None) -> Records:
     """Reads a TRMPH record file: '# ' header lines, then one `#n,<moves> <b|r>` line per
     game (the files of `hexgpu selfplay` and of the reference system).
 
-    Training targets: targets names a .npz file, or else one is looked for beside the
-    record (<stem>.targets.npz, <path>.npz, <stem>.npz) and loaded with numpy
-    (allow_pickle=False) into Records.targets; without one, targets is None.
-    Raises FileNotFoundError, or ValueError naming the line and column of a bad record.
+    Training targets: when the self-play run wrote them, `<stem>.train` beside the record
+    with its description `<stem>.train.json`, they are read into Records.targets (see
+    read_training_targets); targets names another `.train.json`. Without one, targets is
+    None. Raises FileNotFoundError, or ValueError naming the line and column of a bad
+    record.
     """
     path = os.fspath(path)
     with open(path, encoding="utf-8") as f:
         records = Records.from_lines(f.read().splitlines())
-    sidecar = os.fspath(targets) if targets is not None else _sidecar(path)
+    sidecar = os.fspath(targets) if targets is not None else _training_sidecar(path)
     if sidecar is not None:
-        try:
-            with np.load(sidecar, allow_pickle=False) as data:
-                records.targets = {name: data[name] for name in data.files}
-        except FileNotFoundError:
-            raise
-        except Exception as e:  # a truncated or foreign file: zipfile, pickle or format errors
-            raise ValueError(f"{sidecar}: not a readable .npz of training targets: {e}") from e
+        records.targets = read_training_targets(sidecar)
     return records

@@ -89,15 +89,52 @@ def test_training_positions():
         records.positions(dtype=np.int16)
 
 
-def test_targets_sidecar(tmp_path):
+def write_training_targets(tmp_path, stem, n, rows, torn=False):
+    """<stem>.train and <stem>.train.json as selfplay/training_writer.h lays them out."""
+    import json
+    cells = n * n
+    fields = [["game", "<i8", []], ["ply", "<i2", []], ["move", "<i2", []], ["to_move", "u1", []],
+              ["result", "i1", []], ["full_search", "u1", []], ["policy_target", "u1", []],
+              ["root_value", "<f4", []], ["reserved", "<u4", []], ["blue", "<u8", [6]], ["red", "<u8", [6]],
+              ["visits", "<f4", [cells]], ["improved", "<f4", [cells]]]
+    dtype = np.dtype([(name, kind, tuple(shape)) for name, kind, shape in fields])
+    assert dtype.itemsize == 120 + 8 * cells
+    data = np.zeros(rows, dtype)
+    data["game"] = np.arange(rows) // 3
+    data["ply"] = np.arange(rows) % 3
+    data["visits"][:, 0] = 1.0
+    blob = data.tobytes() + (b"\x01" * 50 if torn else b"")
+    (tmp_path / f"{stem}.train").write_bytes(blob)
+    meta = {"format": "hexgpu-training", "version": 1, "board_size": n, "record_bytes": dtype.itemsize,
+            "byte_order": "little", "records": f"{stem}.trmph", "data": f"{stem}.train", "fields": fields}
+    (tmp_path / f"{stem}.train.json").write_text(json.dumps(meta))
+    return meta
+
+
+def test_training_targets_beside_the_records(tmp_path):
     path = tmp_path / "selfplay_x.trmph"
     path.write_text(f"# Format: trmph_string winner\n{WON_BY_BLUE} b\n")
-    assert hexgpu.read_records(path).targets is None
-    np.savez(tmp_path / "selfplay_x.targets.npz", visits=np.ones((25, 169), np.float32))
-    records = hexgpu.read_records(path)
-    assert records.targets["visits"].shape == (25, 169)
-    (tmp_path / "selfplay_x.targets.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="training targets"):
+    assert hexgpu.read_records(path).targets is None  # none written: tolerated
+    write_training_targets(tmp_path, "selfplay_x", 13, rows=6, torn=True)
+    targets = hexgpu.read_records(path).targets
+    assert len(targets["game"]) == 6  # the torn last record is cut off
+    assert targets["visits"].shape == (6, 169) and targets["visits"].dtype == np.float32
+    assert list(targets["ply"]) == [0, 1, 2, 0, 1, 2] and targets["blue"].shape == (6, 6)
+    np.testing.assert_array_equal(targets["visits"].sum(axis=1), 1.0)
+    # Another sidecar named explicitly; a broken one is a ValueError.
+    other = tmp_path / "other"
+    other.mkdir()
+    write_training_targets(other, "run", 13, rows=2)
+    assert len(hexgpu.read_records(path, targets=other / "run.train.json").targets["move"]) == 2
+    meta = write_training_targets(tmp_path, "selfplay_x", 13, rows=1)
+    import json
+    for broken in ({**meta, "record_bytes": 7}, {**meta, "format": "other"}, {**meta, "fields": [["x", "O", []]]},
+                   {**meta, "fields": "nonsense"}):
+        (tmp_path / "selfplay_x.train.json").write_text(json.dumps(broken))
+        with pytest.raises(ValueError, match="sidecar"):
+            hexgpu.read_records(path)
+    (tmp_path / "selfplay_x.train.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not JSON"):
         hexgpu.read_records(path)
 
 
