@@ -1,0 +1,208 @@
+/* _hexgpu.selfplay: the library's self-play driver (selfplay/selfplay.h) on an Engine,
+ * with the record file written by the same writer as `hexgpu selfplay`. The driver runs
+ * on a thread of its own while the calling thread, GIL released, wakes every 100 ms to
+ * let Python handle signals: Ctrl-C stops the run, keeps the finished games in the file
+ * and raises KeyboardInterrupt. */
+#include "pyhexgpu.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/status.h"
+#include "selfplay/record_writer.h"
+#include "selfplay/selfplay.h"
+
+typedef struct kept_game {
+    int64_t index;
+    int moves;
+    int winner;
+    char *record;
+} kept_game;
+
+typedef struct run_state {
+    hexgpu_engine *engine;
+    hexgpu_selfplay_config config;
+    hexgpu_record_writer *writer; /* NULL: games are only returned */
+    kept_game *games;
+    size_t count, capacity;
+    volatile sig_atomic_t interrupt;
+    hexgpu_selfplay_stats stats;
+    hexgpu_status status;
+    hexgpu_error err;
+    pthread_mutex_t lock; /* guards finished */
+    pthread_cond_t cond;
+    int finished;
+} run_state;
+
+/* Called by the driver one game at a time. */
+static hexgpu_status keep_game(void *user, const hexgpu_selfplay_game *game, hexgpu_error *err) {
+    run_state *r = user;
+    if (r->count == r->capacity) {
+        size_t cap = r->capacity ? 2 * r->capacity : 64;
+        kept_game *g = realloc(r->games, cap * sizeof *g);
+        if (!g) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "selfplay: out of memory for %zu games", cap);
+        r->games = g, r->capacity = cap;
+    }
+    char *record = strdup(game->record);
+    if (!record) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "selfplay: out of memory for a record");
+    r->games[r->count++] = (kept_game){.index = game->index, .moves = game->moves, .winner = game->winner,
+                                       .record = record};
+    return r->writer ? hexgpu_record_writer_add(r->writer, game->index, game->record, err) : HEXGPU_OK;
+}
+
+static void *run_main(void *arg) {
+    run_state *r = arg;
+    r->status = hexgpu_selfplay_run(r->engine, &r->config, keep_game, r, &r->stats, &r->err);
+    pthread_mutex_lock(&r->lock);
+    r->finished = 1;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+/* Runs r on a thread; returns -1 with the Python exception set when a signal handler
+ * raised one (the run was stopped and joined first), else 0. Holds the GIL on entry. */
+static int run_with_signals(run_state *r) {
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, run_main, r) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "selfplay: cannot start the driver thread");
+        return -1;
+    }
+    int raised = 0;
+    PyThreadState *ts = PyEval_SaveThread();
+    pthread_mutex_lock(&r->lock);
+    while (!r->finished) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 100 * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000) until.tv_sec++, until.tv_nsec -= 1000000000;
+        pthread_cond_timedwait(&r->cond, &r->lock, &until);
+        if (r->finished || raised) continue;
+        pthread_mutex_unlock(&r->lock);
+        PyEval_RestoreThread(ts);
+        if (PyErr_CheckSignals() < 0) raised = 1, r->interrupt = 1;
+        ts = PyEval_SaveThread();
+        pthread_mutex_lock(&r->lock);
+    }
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(thread, NULL);
+    PyEval_RestoreThread(ts);
+    return raised ? -1 : 0;
+}
+
+static int compare_games(const void *a, const void *b) {
+    int64_t x = ((const kept_game *)a)->index, y = ((const kept_game *)b)->index;
+    return (x > y) - (x < y);
+}
+
+/* [(index, trmph, moves, winner 'b'|'r'), ...] in game order; trmph is the record
+ * without its winner. */
+static PyObject *games_list(run_state *r) {
+    qsort(r->games, r->count, sizeof *r->games, compare_games);
+    PyObject *list = PyList_New((Py_ssize_t)r->count);
+    for (size_t i = 0; list && i < r->count; i++) {
+        kept_game *g = &r->games[i];
+        PyObject *item = Py_BuildValue("(Ls#is)", (long long)g->index, g->record, (Py_ssize_t)strlen(g->record) - 2,
+                                       g->moves,
+                                       g->winner == HEXGPU_RED ? "r" : "b");
+        if (!item) Py_CLEAR(list);
+        else PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+    }
+    return list;
+}
+
+static int parse_opening(const char *name, hexgpu_opening *out) {
+    if (strcmp(name, "pie_rule") == 0) *out = HEXGPU_OPENING_PIE_RULE;
+    else if (strcmp(name, "random") == 0) *out = HEXGPU_OPENING_RANDOM;
+    else if (strcmp(name, "none") == 0) *out = HEXGPU_OPENING_NONE;
+    else return PyErr_Format(PyExc_ValueError, "opening_strategy must be pie_rule, random or none, got '%s'", name),
+                -1;
+    return 0;
+}
+
+/* selfplay(engine, games, simulations, seed, *, workers, games_in_flight, leaves_per_game,
+ * c_puct, gumbel, temperature, temperature_end, opening, output_dir, streaming, model)
+ * -> (games, path or None, stats dict). Options left out keep the library's defaults. */
+PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs) {
+    (void)module;
+    static char *keywords[] = {"engine", "games", "simulations", "seed", "workers", "games_in_flight",
+                               "leaves_per_game", "c_puct", "gumbel", "temperature", "temperature_end",
+                               "opening", "output_dir", "streaming", "model", NULL};
+    PyObject *engine_obj;
+    run_state *r = calloc(1, sizeof *r);
+    if (!r) return PyErr_NoMemory();
+    hexgpu_selfplay_config *c = &r->config;
+    hexgpu_selfplay_config_default(c);
+    long long games = c->games;
+    unsigned long long seed = c->seed;
+    double c_puct = c->mcts.c_puct, t0 = c->mcts.temperature, t1 = c->mcts.temperature_end;
+    const char *opening = "pie_rule", *output_dir = NULL, *model = "";
+    int streaming = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLiK|$iiidpddszps:selfplay", keywords, &engine_obj, &games,
+                                     &c->mcts.simulations, &seed, &c->workers, &c->games_in_flight,
+                                     &c->leaves_per_game, &c_puct, &c->mcts.gumbel, &t0, &t1, &opening, &output_dir,
+                                     &streaming, &model) ||
+        parse_opening(opening, &c->opening) != 0) {
+        free(r);
+        return NULL;
+    }
+    c->games = games, c->seed = seed, c->interrupt = &r->interrupt;
+    c->mcts.c_puct = (float)c_puct, c->mcts.temperature = (float)t0, c->mcts.temperature_end = (float)t1;
+    if (hexgpu_py_engine_acquire(engine_obj, &r->engine) != 0) {
+        free(r);
+        return NULL;
+    }
+    PyObject *result = NULL, *path = Py_None;
+    Py_INCREF(Py_None);
+    hexgpu_error err = {0};
+    if (output_dir) {
+        hexgpu_record_header header = {.model = model, .board_size = hexgpu_engine_board_size(r->engine),
+                                       .simulations = c->mcts.simulations, .c_puct = c->mcts.c_puct,
+                                       .gumbel = hexgpu_mcts_uses_gumbel(&c->mcts), .temperature = c->mcts.temperature,
+                                       .temperature_end = c->mcts.temperature_end, .opening = opening,
+                                       .seed = c->seed, .games = c->games};
+        if (hexgpu_record_writer_open(output_dir, &header, streaming, time(NULL), &r->writer, &err) != HEXGPU_OK) {
+            hexgpu_py_raise(&err, NULL);
+            goto done;
+        }
+        Py_SETREF(path, PyUnicode_DecodeFSDefault(hexgpu_record_writer_path(r->writer)));
+        if (!path) goto done;
+    }
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->cond, NULL);
+    int raised = run_with_signals(r);
+    pthread_cond_destroy(&r->cond);
+    pthread_mutex_destroy(&r->lock);
+    hexgpu_status closed = HEXGPU_OK;
+    /* The kept games reach the file also after a failure or an interrupt. */
+    Py_BEGIN_ALLOW_THREADS
+    closed = hexgpu_record_writer_close(r->writer, &err);
+    Py_END_ALLOW_THREADS
+    r->writer = NULL;
+    if (raised) goto done;
+    if (r->status != HEXGPU_OK) {
+        hexgpu_py_raise(&r->err, NULL);
+        goto done;
+    }
+    if (closed != HEXGPU_OK) {
+        hexgpu_py_raise(&err, NULL);
+        goto done;
+    }
+    PyObject *list = games_list(r);
+    if (!list) goto done;
+    result = Py_BuildValue("(NO{s:L,s:L,s:L,s:L,s:L,s:d,s:O})", list, path, "games", (long long)r->stats.games,
+                           "moves", (long long)r->stats.moves, "simulations", (long long)r->stats.simulations,
+                           "leaf_requests", (long long)r->stats.leaf_requests, "cached", (long long)r->stats.cached,
+                           "seconds", r->stats.seconds, "interrupted", r->stats.interrupted ? Py_True : Py_False);
+done:
+    if (r->writer) hexgpu_record_writer_close(r->writer, NULL);
+    hexgpu_py_engine_release(engine_obj);
+    for (size_t i = 0; i < r->count; i++) free(r->games[i].record);
+    free(r->games);
+    free(r);
+    Py_XDECREF(path);
+    return result;
+}
