@@ -118,10 +118,12 @@ hexgpu_status hexgpu_safetensors_load(const uint8_t *bytes, size_t len, hexgpu_t
         hexgpu_json_free(&root);
         return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "safetensors: header is not a JSON object");
     }
-    if (root.count > HEXGPU_MODEL_MAX_TENSORS + 1) {
+    /* __metadata__ is not a tensor; the count is taken before the header is freed. */
+    size_t tensors = root.count - (hexgpu_json_get(&root, "__metadata__") != NULL);
+    if (tensors > HEXGPU_MODEL_MAX_TENSORS) {
         hexgpu_json_free(&root);
-        return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "safetensors: %zu entries exceed the limit of %d tensors",
-                                root.count, HEXGPU_MODEL_MAX_TENSORS);
+        return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "safetensors: %zu tensors exceed the limit of %d", tensors,
+                                HEXGPU_MODEL_MAX_TENSORS);
     }
     const uint8_t *data = bytes + 8 + header_len;
     uint64_t data_len = len - 8 - header_len;
