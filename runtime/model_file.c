@@ -1,12 +1,16 @@
 /* The model-file entry point: reads a file, detects its format from the bytes (gzip,
- * zip, safetensors) and hands it to the matching reader; also the gzip inflater. */
+ * zip, safetensors) and hands it to the matching reader; also the gzip inflater.
+ * Reading is careful: what is not a regular file is refused at once, and the first
+ * bytes are judged before the rest is read. */
 #include "runtime/model_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "runtime/status.h"
@@ -150,6 +154,33 @@ static hexgpu_status check_metadata_board_size(const hexgpu_tensor_map *map, con
                             (long long)n, (long long)policy->shape[0], (long long)(n * n));
 }
 
+/* The format from the first bytes of a file of file_len bytes (head holds
+ * min(file_len, 16) or more of them). Refused at once: an empty file, a legacy pickle,
+ * anything unrecognised. */
+static hexgpu_status detect(const uint8_t *head, size_t head_len, uint64_t file_len, hexgpu_model_format *format,
+                            hexgpu_error *err) {
+    *format = HEXGPU_MODEL_FORMAT_UNKNOWN;
+    if (file_len == 0) return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "empty file");
+    if (is_gzip(head, head_len)) {
+        *format = HEXGPU_MODEL_FORMAT_TORCH_GZIP;
+    } else if (is_zip(head, head_len)) {
+        *format = HEXGPU_MODEL_FORMAT_TORCH_ZIP;
+    } else if (head_len >= 2 && head[0] == 0x80 && head[1] <= 5) {
+        return hexgpu_error_set(err, HEXGPU_ERR_UNSUPPORTED,
+                                "legacy (pre-1.6, non-zip) PyTorch serialization is not supported: re-save with a "
+                                "current torch.save or convert to safetensors");
+    } else if (head_len >= 9 && head[8] == '{') {
+        *format = HEXGPU_MODEL_FORMAT_SAFETENSORS;
+    } else {
+        return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
+                                "unrecognised model file (first bytes %02x %02x %02x %02x): expected safetensors, a "
+                                "PyTorch .pt zip archive or .pt.gz",
+                                head[0], head_len > 1 ? head[1] : 0, head_len > 2 ? head[2] : 0,
+                                head_len > 3 ? head[3] : 0);
+    }
+    return HEXGPU_OK;
+}
+
 hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_tensor_map *out,
                                       hexgpu_model_file_info *info, hexgpu_error *err) {
     hexgpu_model_file_info scratch;
@@ -157,9 +188,10 @@ hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_t
     memset(info, 0, sizeof *info);
     if (out->count)
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "model load: the output tensor map is not empty");
-    hexgpu_status st;
-    if (len == 0) return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "empty file");
-    if (is_gzip(bytes, len)) {
+    hexgpu_model_format format;
+    hexgpu_status st = detect(bytes, len, len, &format, err);
+    if (st != HEXGPU_OK) return st;
+    if (format == HEXGPU_MODEL_FORMAT_TORCH_GZIP) {
         uint8_t *inner;
         size_t inner_len;
         if ((st = hexgpu_gzip_inflate(bytes, len, HEXGPU_MODEL_MAX_FILE_BYTES, &inner, &inner_len, err)) != HEXGPU_OK)
@@ -172,19 +204,10 @@ hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_t
                                   "gzip: the decompressed data is not a PyTorch zip archive");
         }
         free(inner);
-    } else if (is_zip(bytes, len)) {
+    } else if (format == HEXGPU_MODEL_FORMAT_TORCH_ZIP) {
         st = hexgpu_torch_zip_load(bytes, len, out, info, err);
-    } else if (len >= 2 && bytes[0] == 0x80 && bytes[1] <= 5) {
-        return hexgpu_error_set(err, HEXGPU_ERR_UNSUPPORTED,
-                                "legacy (pre-1.6, non-zip) PyTorch serialization is not supported: re-save with a "
-                                "current torch.save or convert to safetensors");
-    } else if (len >= 9 && bytes[8] == '{') {
-        st = hexgpu_safetensors_load(bytes, len, out, info, err);
     } else {
-        return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
-                                "unrecognised model file (first bytes %02x %02x %02x %02x): expected safetensors, a "
-                                "PyTorch .pt zip archive or .pt.gz",
-                                bytes[0], len > 1 ? bytes[1] : 0, len > 2 ? bytes[2] : 0, len > 3 ? bytes[3] : 0);
+        st = hexgpu_safetensors_load(bytes, len, out, info, err);
     }
     if (st == HEXGPU_OK && out->count == 0)
         st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "%s file holds no tensors",
@@ -195,50 +218,103 @@ hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_t
     return st;
 }
 
+/* ---- reading the file: open without blocking, refuse what is not a regular file, look
+ * at the first bytes before reading the rest. */
+
+static hexgpu_status open_error(int e, hexgpu_error *err) {
+    /* The path itself is wrong (bad input); anything else is the system failing. */
+    int bad_path = e == ENOENT || e == ENOTDIR || e == EACCES || e == EPERM || e == ELOOP || e == ENAMETOOLONG ||
+                   e == EISDIR || e == ENXIO || e == ENODEV;
+    return hexgpu_error_set(err, bad_path ? HEXGPU_ERR_INVALID_ARGUMENT : HEXGPU_ERR_IO, "cannot open: %s",
+                            strerror(e));
+}
+
+static const char *file_kind(mode_t mode) {
+    if (S_ISDIR(mode)) return "a folder";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "something else";
+}
+
+/* Reads up to n bytes at offset; *got is less than n only at the end of the file. */
+static hexgpu_status read_at(int fd, uint8_t *buf, size_t n, uint64_t offset, size_t *got, hexgpu_error *err) {
+    *got = 0;
+    while (*got < n) {
+        size_t chunk = n - *got > ((size_t)1 << 30) ? (size_t)1 << 30 : n - *got;
+        ssize_t r = pread(fd, buf + *got, chunk, (off_t)(offset + *got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return hexgpu_error_set(err, HEXGPU_ERR_IO, "read error: %s", strerror(errno));
+        if (r == 0) break;
+        *got += (size_t)r;
+    }
+    return HEXGPU_OK;
+}
+
+/* Exactly n bytes at offset into a malloc'd buffer; a shorter file changed under us. */
+static hexgpu_status read_exact(int fd, size_t n, uint64_t offset, uint8_t **out, hexgpu_error *err) {
+    size_t got = 0;
+    uint8_t *buf = malloc(n ? n : 1);
+    hexgpu_status st = buf ? read_at(fd, buf, n, offset, &got, err)
+                           : hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "out of memory for %zu bytes", n);
+    if (st == HEXGPU_OK && got != n)
+        st = hexgpu_error_set(err, HEXGPU_ERR_IO, "the file shrank while it was read (being written?)");
+    if (st != HEXGPU_OK) {
+        free(buf);
+        buf = NULL;
+    }
+    *out = buf;
+    return st;
+}
+
+static hexgpu_status read_model_file(int fd, uint8_t **bytes, size_t *len, hexgpu_model_format *format,
+                                     hexgpu_error *err) {
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) return hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot stat: %s", strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "%s, not a regular file", file_kind(sb.st_mode));
+    int flags = fcntl(fd, F_GETFL); /* a regular file: reads may block as usual */
+    if (flags != -1) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    uint64_t size = (uint64_t)sb.st_size;
+    if (size > HEXGPU_MODEL_MAX_FILE_BYTES)
+        return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "%llu bytes, larger than the %llu-byte limit",
+                                (unsigned long long)size, (unsigned long long)HEXGPU_MODEL_MAX_FILE_BYTES);
+    uint8_t head[16];
+    size_t head_len;
+    hexgpu_status st = read_at(fd, head, size < sizeof head ? (size_t)size : sizeof head, 0, &head_len, err);
+    if (st == HEXGPU_OK) st = detect(head, head_len, size, format, err);
+    if (st == HEXGPU_OK) st = read_exact(fd, (size_t)size, 0, bytes, err);
+    uint8_t more;
+    size_t extra = 0;
+    if (st == HEXGPU_OK && (st = read_at(fd, &more, 1, size, &extra, err)) == HEXGPU_OK && extra)
+        st = hexgpu_error_set(err, HEXGPU_ERR_IO, "the file grew while it was read (being written?)");
+    if (st != HEXGPU_OK) {
+        free(*bytes);
+        *bytes = NULL;
+        return st;
+    }
+    *len = (size_t)size;
+    return HEXGPU_OK;
+}
+
 hexgpu_status hexgpu_model_file_load(const char *path, hexgpu_tensor_map *out, hexgpu_model_file_info *info,
                                      hexgpu_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    /* Sized from fstat for one read; a file that grows or shrinks meanwhile (or a pipe,
-     * size 0) is still read to its end by growing the buffer. */
-    struct stat sb;
-    size_t cap = fstat(fileno(f), &sb) == 0 && sb.st_size > 0 ? (size_t)sb.st_size + 1 : (size_t)1 << 20;
+    hexgpu_status st;
+    /* Non-blocking: opening a FIFO must not wait for a writer (it is refused right after). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        st = open_error(errno, err);
+        hexgpu_error_prefix(err, "%s", path);
+        return st;
+    }
     uint8_t *bytes = NULL;
     size_t len = 0;
-    hexgpu_status st = HEXGPU_OK;
-    if ((uint64_t)cap > HEXGPU_MODEL_MAX_FILE_BYTES + 1)
-        st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "%s: larger than the %llu-byte limit", path,
-                              (unsigned long long)HEXGPU_MODEL_MAX_FILE_BYTES);
-    else if (!(bytes = malloc(cap)))
-        st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "%s: out of memory reading the file", path);
-    while (st == HEXGPU_OK) {
-        if (len == cap) {
-            if (cap > HEXGPU_MODEL_MAX_FILE_BYTES) {
-                st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "%s: larger than the %llu-byte limit", path,
-                                      (unsigned long long)HEXGPU_MODEL_MAX_FILE_BYTES);
-                break;
-            }
-            size_t nc = cap * 2;
-            uint8_t *nb = realloc(bytes, nc);
-            if (!nb) {
-                st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "%s: out of memory reading the file", path);
-                break;
-            }
-            bytes = nb;
-            cap = nc;
-        }
-        size_t n = fread(bytes + len, 1, cap - len, f);
-        len += n;
-        if (n == 0) {
-            if (ferror(f)) st = hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: read error: %s", path, strerror(errno));
-            break;
-        }
-    }
-    fclose(f);
-    if (st == HEXGPU_OK) {
-        st = hexgpu_model_bytes_load(bytes, len, out, info, err);
-        if (st != HEXGPU_OK) hexgpu_error_prefix(err, "%s", path);
-    }
+    hexgpu_model_format format = HEXGPU_MODEL_FORMAT_UNKNOWN;
+    st = read_model_file(fd, &bytes, &len, &format, err);
+    close(fd);
+    if (st == HEXGPU_OK) st = hexgpu_model_bytes_load(bytes, len, out, info, err);
     free(bytes);
+    if (st != HEXGPU_OK) hexgpu_error_prefix(err, "%s", path);
     return st;
 }

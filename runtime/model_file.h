@@ -25,7 +25,7 @@ typedef struct hexgpu_model_file_info {
 } hexgpu_model_file_info;
 
 /* Limits that keep hostile files from costing much (see docs/model-files.md). */
-#define HEXGPU_MODEL_MAX_FILE_BYTES ((uint64_t)4 << 30)          /* input and inflated size */
+#define HEXGPU_MODEL_MAX_FILE_BYTES ((uint64_t)1 << 30)          /* input and inflated size: 1 GiB */
 #define HEXGPU_MODEL_MAX_HEADER_BYTES ((uint64_t)100 << 20)      /* safetensors JSON header */
 #define HEXGPU_MODEL_MAX_TENSORS 16384
 
@@ -33,7 +33,11 @@ typedef struct hexgpu_model_file_info {
 const char *hexgpu_model_format_name(hexgpu_model_format format);
 
 /* Reads the file and loads it as hexgpu_model_bytes_load does; messages start with the
- * path. info may be NULL. On failure *out is empty. */
+ * path. info may be NULL. On failure *out is empty. The file is opened non-blocking and
+ * must be a regular file (a FIFO, device, socket or folder is refused at once:
+ * HEXGPU_ERR_INVALID_ARGUMENT, like a path that names nothing or cannot be opened for
+ * want of permission; HEXGPU_ERR_IO is a failing read). Its first bytes decide the
+ * format before the rest is read. */
 hexgpu_status hexgpu_model_file_load(const char *path, hexgpu_tensor_map *out, hexgpu_model_file_info *info,
                                      hexgpu_error *err);
 

@@ -76,7 +76,7 @@ Test(host_model, missing_and_malformed_files_are_refused) {
     hexgpu_engine_options o;
     hexgpu_engine_options_default(&o);
     o.backend = HEXGPU_BACKEND_CPU;
-    cr_assert_eq(hexgpu_engine_open("/nonexistent/x.safetensors", &o, &e, &err), HEXGPU_ERR_IO);
+    cr_assert_eq(hexgpu_engine_open("/nonexistent/x.safetensors", &o, &e, &err), HEXGPU_ERR_INVALID_ARGUMENT);
     cr_assert_null(e);
     cr_assert(strstr(err.message, "/nonexistent/x.safetensors"), "%s", err.message);
     cr_assert_eq(hexgpu_engine_open(hexgpu_test_fixture_path("README.md"), &o, &e, &err), HEXGPU_ERR_MODEL_FORMAT);
