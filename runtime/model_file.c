@@ -1,7 +1,7 @@
 /* The model-file entry point: reads a file, detects its format from the bytes (gzip,
- * zip, safetensors) and hands it to the matching reader; also the gzip inflater.
- * Reading is careful: what is not a regular file is refused at once, and the first
- * bytes are judged before the rest is read. */
+ * zip, safetensors) and hands it to the matching reader. Reading is careful: what is not
+ * a regular file is refused at once, and the first bytes (for safetensors the header,
+ * for zip the end records) are judged before the rest is read. */
 #include "runtime/model_file.h"
 
 #include <errno.h>
@@ -11,9 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "runtime/model_bytes.h"
 #include "runtime/status.h"
+#include "runtime/zip.h"
 
 const char *hexgpu_model_format_name(hexgpu_model_format format) {
     switch (format) {
@@ -22,99 +23,6 @@ const char *hexgpu_model_format_name(hexgpu_model_format format) {
     case HEXGPU_MODEL_FORMAT_TORCH_GZIP: return "pt.gz";
     default: return "unknown";
     }
-}
-
-static int is_gzip(const uint8_t *b, size_t len) { return len >= 2 && b[0] == 0x1f && b[1] == 0x8b; }
-static int is_zip(const uint8_t *b, size_t len) {
-    return len >= 4 && b[0] == 'P' && b[1] == 'K' && (b[2] == 3 || b[2] == 5) && b[3] == b[2] + 1;
-}
-
-hexgpu_status hexgpu_gzip_inflate(const uint8_t *bytes, size_t len, uint64_t max_out, uint8_t **out,
-                                  size_t *out_len, hexgpu_error *err) {
-    *out = NULL;
-    *out_len = 0;
-    /* The ISIZE trailer is a hint for the first allocation, trusted only up to deflate's
-     * maximum ratio (about 1032:1) so a lying trailer cannot make us allocate much. */
-    uint64_t cap = len >= 4 ? ((uint64_t)bytes[len - 4] | (uint64_t)bytes[len - 3] << 8 |
-                               (uint64_t)bytes[len - 2] << 16 | (uint64_t)bytes[len - 1] << 24)
-                            : 0;
-    uint64_t ratio_limit = (uint64_t)len * 1032 + 65536;
-    if (cap > ratio_limit) cap = ratio_limit;
-    if (cap > max_out) cap = max_out;
-    if (cap < 4096) cap = 4096;
-    uint8_t *buf = malloc((size_t)cap);
-    if (!buf) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "gzip: out of memory");
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-        free(buf);
-        return hexgpu_error_set(err, HEXGPU_ERR_INTERNAL, "gzip: inflateInit2 failed");
-    }
-    size_t in_pos = 0;
-    uint64_t produced = 0;
-    hexgpu_status st = HEXGPU_OK;
-    for (;;) {
-        if (zs.avail_in == 0 && in_pos < len) {
-            size_t n = len - in_pos > (1u << 30) ? (1u << 30) : len - in_pos;
-            zs.next_in = (Bytef *)(bytes + in_pos);
-            zs.avail_in = (uInt)n;
-            in_pos += n;
-        }
-        if (produced == cap) {
-            if (cap >= max_out) {
-                st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "gzip: inflates to more than %llu bytes",
-                                      (unsigned long long)max_out);
-                break;
-            }
-            uint64_t nc = cap * 2 > max_out ? max_out : cap * 2;
-            uint8_t *nb = realloc(buf, (size_t)nc);
-            if (!nb) {
-                st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "gzip: out of memory at %llu bytes",
-                                      (unsigned long long)nc);
-                break;
-            }
-            buf = nb;
-            cap = nc;
-        }
-        uint64_t room = cap - produced;
-        zs.next_out = buf + produced;
-        zs.avail_out = room > (1u << 30) ? (1u << 30) : (uInt)room;
-        uInt before = zs.avail_out;
-        size_t consumed_before = in_pos - zs.avail_in;
-        int ret = inflate(&zs, Z_NO_FLUSH);
-        produced += before - zs.avail_out;
-        if (ret == Z_STREAM_END) {
-            size_t at = in_pos - zs.avail_in;
-            if (at == len) break;
-            if (!is_gzip(bytes + at, len - at)) {
-                st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "gzip: trailing bytes after the stream (offset %zu)",
-                                      at);
-                break;
-            }
-            inflateReset(&zs); /* another gzip member follows */
-            continue;
-        }
-        if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_STREAM_ERROR || ret == Z_MEM_ERROR) {
-            st = hexgpu_error_set(err, ret == Z_MEM_ERROR ? HEXGPU_ERR_OUT_OF_MEMORY : HEXGPU_ERR_MODEL_FORMAT,
-                                  "gzip: corrupt stream near input offset %zu (%s)", in_pos - zs.avail_in,
-                                  zs.msg ? zs.msg : "inflate failed");
-            break;
-        }
-        int progressed = before != zs.avail_out || consumed_before != in_pos - zs.avail_in;
-        if (!progressed && zs.avail_in == 0 && in_pos == len) {
-            st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
-                                  "gzip: stream truncated after %zu bytes (file incomplete?)", len);
-            break;
-        }
-    }
-    inflateEnd(&zs);
-    if (st != HEXGPU_OK) {
-        free(buf);
-        return st;
-    }
-    *out = buf;
-    *out_len = (size_t)produced;
-    return HEXGPU_OK;
 }
 
 /* Training wrappers prefix every key: nn.DataParallel / DistributedDataParallel with
@@ -156,20 +64,23 @@ static hexgpu_status check_metadata_board_size(const hexgpu_tensor_map *map, con
 
 /* The format from the first bytes of a file of file_len bytes (head holds
  * min(file_len, 16) or more of them). Refused at once: an empty file, a legacy pickle,
- * anything unrecognised. */
+ * anything unrecognised, a safetensors header length over the limit or past the end. */
 static hexgpu_status detect(const uint8_t *head, size_t head_len, uint64_t file_len, hexgpu_model_format *format,
                             hexgpu_error *err) {
+    uint64_t header_len;
     *format = HEXGPU_MODEL_FORMAT_UNKNOWN;
     if (file_len == 0) return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "empty file");
-    if (is_gzip(head, head_len)) {
+    if (hexgpu_bytes_are_gzip(head, head_len)) {
         *format = HEXGPU_MODEL_FORMAT_TORCH_GZIP;
-    } else if (is_zip(head, head_len)) {
+    } else if (hexgpu_bytes_are_zip(head, head_len)) {
         *format = HEXGPU_MODEL_FORMAT_TORCH_ZIP;
     } else if (head_len >= 2 && head[0] == 0x80 && head[1] <= 5) {
         return hexgpu_error_set(err, HEXGPU_ERR_UNSUPPORTED,
                                 "legacy (pre-1.6, non-zip) PyTorch serialization is not supported: re-save with a "
                                 "current torch.save or convert to safetensors");
     } else if (head_len >= 9 && head[8] == '{') {
+        hexgpu_status st = hexgpu_safetensors_header_length(head, file_len, &header_len, err);
+        if (st != HEXGPU_OK) return st;
         *format = HEXGPU_MODEL_FORMAT_SAFETENSORS;
     } else {
         return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
@@ -181,34 +92,12 @@ static hexgpu_status detect(const uint8_t *head, size_t head_len, uint64_t file_
     return HEXGPU_OK;
 }
 
-hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_tensor_map *out,
-                                      hexgpu_model_file_info *info, hexgpu_error *err) {
-    hexgpu_model_file_info scratch;
-    if (!info) info = &scratch;
-    memset(info, 0, sizeof *info);
-    if (out->count)
-        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "model load: the output tensor map is not empty");
-    hexgpu_model_format format;
-    hexgpu_status st = detect(bytes, len, len, &format, err);
-    if (st != HEXGPU_OK) return st;
-    if (format == HEXGPU_MODEL_FORMAT_TORCH_GZIP) {
-        uint8_t *inner;
-        size_t inner_len;
-        if ((st = hexgpu_gzip_inflate(bytes, len, HEXGPU_MODEL_MAX_FILE_BYTES, &inner, &inner_len, err)) != HEXGPU_OK)
-            return st;
-        if (is_zip(inner, inner_len)) {
-            st = hexgpu_torch_zip_load(inner, inner_len, out, info, err);
-            info->format = HEXGPU_MODEL_FORMAT_TORCH_GZIP;
-        } else {
-            st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
-                                  "gzip: the decompressed data is not a PyTorch zip archive");
-        }
-        free(inner);
-    } else if (format == HEXGPU_MODEL_FORMAT_TORCH_ZIP) {
-        st = hexgpu_torch_zip_load(bytes, len, out, info, err);
-    } else {
-        st = hexgpu_safetensors_load(bytes, len, out, info, err);
-    }
+/* Loads zip or safetensors bytes, then what every form shares: no tensors is an error,
+ * wrapper prefixes go, the metadata must agree. On failure out is emptied. */
+static hexgpu_status load_tensors(const uint8_t *bytes, size_t len, hexgpu_model_format format, hexgpu_tensor_map *out,
+                                  hexgpu_model_file_info *info, hexgpu_error *err) {
+    hexgpu_status st = format == HEXGPU_MODEL_FORMAT_SAFETENSORS ? hexgpu_safetensors_load(bytes, len, out, info, err)
+                                                                 : hexgpu_torch_zip_load(bytes, len, out, info, err);
     if (st == HEXGPU_OK && out->count == 0)
         st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "%s file holds no tensors",
                               hexgpu_model_format_name(info->format));
@@ -218,8 +107,49 @@ hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_t
     return st;
 }
 
+/* Inflates a .pt.gz first. owned (may be NULL) is the caller's buffer holding bytes: it
+ * is freed as soon as it is no longer needed (after inflating, the compressed bytes
+ * are), so a .pt.gz never holds both forms while its tensors are made. */
+static hexgpu_status decode_and_load(const uint8_t *bytes, size_t len, hexgpu_model_format format, uint8_t *owned,
+                                     hexgpu_tensor_map *out, hexgpu_model_file_info *info, hexgpu_error *err) {
+    hexgpu_status st;
+    if (format == HEXGPU_MODEL_FORMAT_TORCH_GZIP) {
+        uint8_t *inner;
+        size_t inner_len;
+        st = hexgpu_gzip_inflate(bytes, len, HEXGPU_MODEL_MAX_FILE_BYTES, &inner, &inner_len, err);
+        free(owned);
+        if (st != HEXGPU_OK) return st;
+        st = load_tensors(inner, inner_len, HEXGPU_MODEL_FORMAT_TORCH_ZIP, out, info, err);
+        info->format = HEXGPU_MODEL_FORMAT_TORCH_GZIP;
+        free(inner);
+        return st;
+    }
+    st = load_tensors(bytes, len, format, out, info, err);
+    free(owned);
+    return st;
+}
+
+static hexgpu_status begin_load(const hexgpu_tensor_map *out, hexgpu_model_file_info *info, hexgpu_error *err) {
+    memset(info, 0, sizeof *info);
+    if (out->count)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "model load: the output tensor map is not empty");
+    return HEXGPU_OK;
+}
+
+hexgpu_status hexgpu_model_bytes_load(const uint8_t *bytes, size_t len, hexgpu_tensor_map *out,
+                                      hexgpu_model_file_info *info, hexgpu_error *err) {
+    hexgpu_model_file_info scratch;
+    if (!info) info = &scratch;
+    hexgpu_model_format format = HEXGPU_MODEL_FORMAT_UNKNOWN;
+    hexgpu_status st = begin_load(out, info, err);
+    if (st == HEXGPU_OK) st = detect(bytes, len, len, &format, err);
+    if (st == HEXGPU_OK) st = decode_and_load(bytes, len, format, NULL, out, info, err);
+    return st;
+}
+
 /* ---- reading the file: open without blocking, refuse what is not a regular file, look
- * at the first bytes before reading the rest. */
+ * at the first bytes (and for safetensors the header, for zip the end records) before
+ * reading the rest. */
 
 static hexgpu_status open_error(int e, hexgpu_error *err) {
     /* The path itself is wrong (bad input); anything else is the system failing. */
@@ -268,6 +198,24 @@ static hexgpu_status read_exact(int fd, size_t n, uint64_t offset, uint8_t **out
     return st;
 }
 
+/* What a safetensors header or zip end records say is checked against the file's size
+ * before the bulk of it is read: a file they do not account for is refused cheaply. */
+static hexgpu_status check_structure(int fd, const uint8_t *head, uint64_t size, hexgpu_model_format format,
+                                     hexgpu_error *err) {
+    uint64_t header_len = 0;
+    if (format == HEXGPU_MODEL_FORMAT_SAFETENSORS) hexgpu_safetensors_header_length(head, size, &header_len, err);
+    else if (format != HEXGPU_MODEL_FORMAT_TORCH_ZIP) return HEXGPU_OK;
+    size_t n = format == HEXGPU_MODEL_FORMAT_SAFETENSORS ? (size_t)(8 + header_len)
+                                                         : (size_t)(size < HEXGPU_ZIP_END_BYTES ? size : HEXGPU_ZIP_END_BYTES);
+    uint8_t *part;
+    hexgpu_status st = read_exact(fd, n, format == HEXGPU_MODEL_FORMAT_SAFETENSORS ? 0 : size - n, &part, err);
+    if (st != HEXGPU_OK) return st;
+    st = format == HEXGPU_MODEL_FORMAT_SAFETENSORS ? hexgpu_safetensors_check_header(part, size, err)
+                                                   : hexgpu_zip_check_end(part, n, size, err);
+    free(part);
+    return st;
+}
+
 static hexgpu_status read_model_file(int fd, uint8_t **bytes, size_t *len, hexgpu_model_format *format,
                                      hexgpu_error *err) {
     struct stat sb;
@@ -284,6 +232,7 @@ static hexgpu_status read_model_file(int fd, uint8_t **bytes, size_t *len, hexgp
     size_t head_len;
     hexgpu_status st = read_at(fd, head, size < sizeof head ? (size_t)size : sizeof head, 0, &head_len, err);
     if (st == HEXGPU_OK) st = detect(head, head_len, size, format, err);
+    if (st == HEXGPU_OK) st = check_structure(fd, head, size, *format, err);
     if (st == HEXGPU_OK) st = read_exact(fd, (size_t)size, 0, bytes, err);
     uint8_t more;
     size_t extra = 0;
@@ -300,7 +249,10 @@ static hexgpu_status read_model_file(int fd, uint8_t **bytes, size_t *len, hexgp
 
 hexgpu_status hexgpu_model_file_load(const char *path, hexgpu_tensor_map *out, hexgpu_model_file_info *info,
                                      hexgpu_error *err) {
-    hexgpu_status st;
+    hexgpu_model_file_info scratch;
+    if (!info) info = &scratch;
+    hexgpu_status st = begin_load(out, info, err);
+    if (st != HEXGPU_OK) return st;
     /* Non-blocking: opening a FIFO must not wait for a writer (it is refused right after). */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
@@ -313,8 +265,8 @@ hexgpu_status hexgpu_model_file_load(const char *path, hexgpu_tensor_map *out, h
     hexgpu_model_format format = HEXGPU_MODEL_FORMAT_UNKNOWN;
     st = read_model_file(fd, &bytes, &len, &format, err);
     close(fd);
-    if (st == HEXGPU_OK) st = hexgpu_model_bytes_load(bytes, len, out, info, err);
-    free(bytes);
+    if (st == HEXGPU_OK) st = decode_and_load(bytes, len, format, bytes, out, info, err);
+    else free(bytes);
     if (st != HEXGPU_OK) hexgpu_error_prefix(err, "%s", path);
     return st;
 }

@@ -331,3 +331,9 @@ Test(model_hostile, tensor_limit_counts_tensors_not_metadata) {
         tb_free(&t);
     }
 }
+
+Test(model_hostile, safetensors_header_depth_is_bounded_by_the_format) {
+    /* A tensor's shape sits at depth 3; nesting past HEXGPU_MODEL_MAX_HEADER_DEPTH is
+     * refused, however the JSON parser's own default allows more. */
+    refused_header("{\"__metadata__\":{\"a\":[[[[[[[[[1]]]]]]]]]}}", 0, "nesting too deep");
+}
