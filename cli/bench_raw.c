@@ -133,7 +133,8 @@ int hexgpu_bench_raw_start(const hexgpu_bench_options *o, const hexgpu_network *
     hexgpu_error err = {0};
     int max_batch = 0;
     for (int i = 0; i < o->batch_count; i++) max_batch = o->batches[i] > max_batch ? o->batches[i] : max_batch;
-    if (raw_open(o, net, max_batch, raw, &err)) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    hexgpu_status st = raw_open(o, net, max_batch, raw, &err);
+    if (st) return hexgpu_cli_fail_status(st, &err);
     fprintf(stderr, "bench: %s\n", raw->chosen);
     return HEXGPU_EXIT_OK;
 }

@@ -13,6 +13,7 @@
 #include "runtime/model_file.h"
 #include "runtime/reference_layout.h"
 #include "runtime/safetensors_write.h"
+#include "runtime/status.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -141,7 +142,7 @@ static int run_bench(const hexgpu_bench_options *o, const hexgpu_network *net, c
         fflush(stdout);
     }
     hexgpu_bench_raw_close(&raw);
-    if (st) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    if (st) return hexgpu_cli_fail_status(st, &err);
     return HEXGPU_EXIT_OK;
 }
 
@@ -156,8 +157,8 @@ static int engine_bench_random(const hexgpu_bench_options *o, const hexgpu_netwo
     snprintf(path, sizeof path, "%s/random-init.safetensors", dir);
     hexgpu_error err = {0};
     int code;
-    if (hexgpu_safetensors_write(path, map, NULL, 0, &err))
-        code = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    hexgpu_status st = hexgpu_safetensors_write(path, map, NULL, 0, &err);
+    if (st) code = hexgpu_cli_fail_status(st, &err);
     else
         code = hexgpu_bench_engine(o, net, path, model_name);
     remove(path);
@@ -182,10 +183,13 @@ int hexgpu_cmd_bench(int argc, char **argv) {
     } else
         st = hexgpu_model_file_load(o.model, &map, NULL, &err);
     hexgpu_network net;
-    if (!st) st = hexgpu_network_build(&map, &net, &err);
+    if (!st) {
+        st = hexgpu_network_build(&map, &net, &err);
+        if (st && !o.random_init) hexgpu_error_prefix(&err, "%s", o.model); /* the loader's messages name it already */
+    }
     if (st) {
         hexgpu_tensor_map_free(&map);
-        return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+        return hexgpu_cli_fail_status(st, &err);
     }
     const char *name = o.random_init ? "random-init (full size)" : o.model;
     if (!o.engine) code = run_bench(&o, &net, name);
