@@ -159,6 +159,7 @@ static hexgpu_status timed_loop(hexgpu_bench_raw *raw, int batch, double seconds
         offset = (offset + batch) % HEXGPU_BENCH_POOL;
         hexgpu_status st = raw->ops->slot_launch(raw->slot, batch, 1, err);
         if (!st) st = raw->ops->slot_wait(raw->slot, err);
+        if (!st) st = hexgpu_slot_outputs_check(&buf, batch, raw->pool[0].size * raw->pool[0].size, 1, err);
         if (st) return st;
         launches++;
         now = hexgpu_timer_now_ns();

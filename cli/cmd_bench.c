@@ -128,7 +128,10 @@ static int run_bench(const hexgpu_bench_options *o, const hexgpu_network *net, c
     for (int i = 0; i < o->batch_count && !st; i++) {
         int batch = o->batches[i];
         hexgpu_bench_figure f;
-        if ((st = hexgpu_bench_raw_measure(&raw, o, batch, &f, &err))) break;
+        if ((st = hexgpu_bench_raw_measure(&raw, o, batch, &f, &err))) {
+            hexgpu_error_prefix(&err, "%s: batch of %d on backend %s", model_name, batch, raw.ops->name);
+            break;
+        }
         if (o->json)
             printf("{\"backend\":\"%s\",\"device\":\"%s\",\"precision\":\"%s\",\"model\":\"%s\",\"board_size\":%d,"
                    "\"batch\":%d,\"boards_per_s\":%.1f,\"latency_us\":%.1f,\"gflops\":%.2f,\"repeats\":%d,"
