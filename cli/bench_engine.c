@@ -218,6 +218,6 @@ int hexgpu_bench_engine(const hexgpu_bench_options *o, const hexgpu_network *net
         hexgpu_engine_close(engine);
     }
     hexgpu_bench_raw_close(&raw);
-    if (st) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    if (st) return hexgpu_cli_fail_status(st, &err);
     return HEXGPU_EXIT_OK;
 }

@@ -87,7 +87,8 @@ int hexgpu_bench_raw_start(const hexgpu_bench_options *o, const hexgpu_network *
     hexgpu_error err = {0};
     int max_batch = 0;
     for (int i = 0; i < o->batch_count; i++) max_batch = o->batches[i] > max_batch ? o->batches[i] : max_batch;
-    if (raw_open(o, net, max_batch, raw, &err)) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    hexgpu_status st = raw_open(o, net, max_batch, raw, &err);
+    if (st) return hexgpu_cli_fail_status(st, &err);
     fprintf(stderr, "bench: %s\n", raw->chosen);
     return HEXGPU_EXIT_OK;
 }
@@ -112,6 +113,7 @@ static hexgpu_status timed_loop(hexgpu_bench_raw *raw, int batch, double seconds
         offset = (offset + batch) % HEXGPU_BENCH_POOL;
         hexgpu_status st = raw->ops->slot_launch(raw->slot, batch, 0, err);
         if (!st) st = raw->ops->slot_wait(raw->slot, err);
+        if (!st) st = hexgpu_slot_outputs_check(&buf, batch, raw->pool[0].size * raw->pool[0].size, 1, err);
         if (st) return st;
         launches++;
         now = hexgpu_timer_now_ns();

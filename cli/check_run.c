@@ -56,13 +56,16 @@ static int backend_open(const hexgpu_check_options *o, const hexgpu_network *net
     hexgpu_error err = {0};
     hexgpu_status st = hexgpu_backend_select(o->backend, o->device, &run->ops, report->chosen, sizeof report->chosen,
                                              &err);
-    if (st) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    if (st) return hexgpu_cli_fail_status(st, &err);
     fprintf(stderr, "check: %s\n", report->chosen);
     hexgpu_backend_config config = {.device = o->device, .precision = o->precision, .max_batch = o->batch,
                                     .threads = o->threads};
     st = run->ops->create(net, &config, &run->ctx, &err);
     if (!st) st = run->ops->slot_create(run->ctx, &run->slot, &err);
-    if (st) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s backend: %s", run->ops->name, err.message);
+    if (st) {
+        hexgpu_error_prefix(&err, "%s backend", run->ops->name);
+        return hexgpu_cli_fail_status(st, &err);
+    }
     report->backend = run->ops->name;
     report->precision = run->ops->precision(run->ctx);
     report->limits = hexgpu_accuracy_limits_for(report->precision);

@@ -1,6 +1,8 @@
 /* The hexgpu command's subcommands: each takes argv after the subcommand name's own
- * position (argv[0] is the subcommand) and returns the process exit code:
- * 0 ok, 1 failure (model, device, I/O), 2 bad input or usage. */
+ * position (argv[0] is the subcommand) and returns the process exit code: 0 ok,
+ * 2 bad input (usage, a flag out of range, a position, a bad model file), 1 other
+ * failures (I/O, memory, device). A failure's status becomes its code through
+ * hexgpu_cli_exit_code alone (cli/exit_code.c; the table is in docs/reliability.md). */
 #pragma once
 
 #include <stdio.h>
@@ -25,6 +27,15 @@ int hexgpu_cli_fail(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* The exit code of a status, the same in every command: HEXGPU_EXIT_OK for HEXGPU_OK,
+ * HEXGPU_EXIT_USAGE (2) for bad input (INVALID_ARGUMENT, PARSE, INVALID_POSITION,
+ * MODEL_FORMAT, UNSUPPORTED), HEXGPU_EXIT_FAILURE (1) for everything else. */
+int hexgpu_cli_exit_code(hexgpu_status status);
+
+/* Prints err's message as hexgpu_cli_fail does (the status's name when the message is
+ * empty) and returns the exit code of status (1 should status be HEXGPU_OK). */
+int hexgpu_cli_fail_status(hexgpu_status status, const hexgpu_error *err);
 
 /* cli/args.c. 1 when text is a whole decimal integer in lo..hi (then stored in *out), else 0. */
 int hexgpu_cli_parse_int(const char *text, int lo, int hi, int *out);

@@ -13,6 +13,7 @@
 #include "cli/describe.h"
 #include "cli/model_output.h"
 #include "runtime/safetensors_write.h"
+#include "runtime/status.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -130,7 +131,10 @@ static int run_bench(const hexgpu_bench_options *o, const hexgpu_network *net, c
     for (int i = 0; i < o->batch_count && !st; i++) {
         int batch = o->batches[i];
         hexgpu_bench_figure f;
-        if ((st = hexgpu_bench_raw_measure(&raw, o, batch, &f, &err))) break;
+        if ((st = hexgpu_bench_raw_measure(&raw, o, batch, &f, &err))) {
+            hexgpu_error_prefix(&err, "%s: batch of %d on backend %s", model_name, batch, raw.ops->name);
+            break;
+        }
         if (o->json)
             printf("{\"backend\":\"%s\",\"device\":\"%s\",\"precision\":\"%s\",\"model\":\"%s\",\"board_size\":%d,"
                    "\"batch\":%d,\"boards_per_s\":%.1f,\"latency_us\":%.1f,\"gflops\":%.2f,\"repeats\":%d,"
@@ -145,7 +149,7 @@ static int run_bench(const hexgpu_bench_options *o, const hexgpu_network *net, c
         fflush(stdout);
     }
     hexgpu_bench_raw_close(&raw);
-    if (st) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    if (st) return hexgpu_cli_fail_status(st, &err);
     return HEXGPU_EXIT_OK;
 }
 
@@ -160,8 +164,8 @@ static int engine_bench_random(const hexgpu_bench_options *o, const hexgpu_netwo
     snprintf(path, sizeof path, "%s/random-init.safetensors", dir);
     hexgpu_error err = {0};
     int code;
-    if (hexgpu_safetensors_write(path, map, NULL, 0, &err))
-        code = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    hexgpu_status st = hexgpu_safetensors_write(path, map, NULL, 0, &err);
+    if (st) code = hexgpu_cli_fail_status(st, &err);
     else
         code = hexgpu_bench_engine(o, net, path, model_name);
     remove(path);
@@ -182,8 +186,8 @@ int hexgpu_cmd_bench(int argc, char **argv) {
     hexgpu_tensor_map map;
     hexgpu_network net;
     hexgpu_error err = {0};
-    if (hexgpu_cli_network_open(o.random_init ? NULL : o.model, o.seed, &map, &net, &err))
-        return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    hexgpu_status st = hexgpu_cli_network_open(o.random_init ? NULL : o.model, o.seed, &map, &net, &err);
+    if (st) return hexgpu_cli_fail_status(st, &err);
     const char *name = o.random_init ? "random-init (full size)" : o.model;
     if (!o.engine) code = run_bench(&o, &net, name);
     else if (o.random_init) code = engine_bench_random(&o, &net, &map, name);

@@ -156,7 +156,7 @@ int hexgpu_cmd_check(int argc, char **argv) {
     hexgpu_network net;
     hexgpu_error err = {0};
     hexgpu_status st = hexgpu_cli_network_open(o.random_init ? NULL : o.model, o.seed, &map, &net, &err);
-    if (st) return hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s", err.message);
+    if (st) return hexgpu_cli_fail_status(st, &err);
     hexgpu_tensor_map_free(&map);
     if (o.random_init) o.model = "random-init (full size)";
     hexgpu_check_report report;

@@ -36,7 +36,7 @@ int hexgpu_cmd_convert(int argc, char **argv) {
     hexgpu_model_file_info info;
     hexgpu_error err = {0};
     hexgpu_status st = hexgpu_model_file_load(input, &map, &info, &err);
-    if (st != HEXGPU_OK) return hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s", err.message);
+    if (st != HEXGPU_OK) return hexgpu_cli_fail_status(st, &err);
     char source[512];
     snprintf(source, sizeof source, "%s, %s%s", input, hexgpu_model_format_name(info.format),
              info.trainer_checkpoint ? " trainer checkpoint" : "");

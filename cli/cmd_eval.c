@@ -16,6 +16,7 @@
  * inputs while the order of the output is the order of the input. */
 #define BLOCK 4096
 #define SUBMIT_CHUNK 256
+#define MAX_THREADS 64 /* submitting threads */
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -30,12 +31,13 @@ static void usage(FILE *out) {
             "  --backend cpu|cuda|auto backend (auto: CUDA when a usable GPU exists; the choice is printed on stderr)\n"
             "  --device N              CUDA device (0)\n"
             "  --precision fp16|fp32|auto (default auto: fp16 on the GPU, fp32 on the CPU)\n"
-            "  --threads N             submit from N threads through the async API (1)\n"
+            "  --threads N             submit from N threads through the async API, 1..64 (1)\n"
             "  --max-batch N           largest batch (1024 GPU, 64 CPU)\n"
             "  --cache N               result cache of N positions (0: off)\n"
             "  --top K                 print a table with the K most likely moves instead of JSON\n"
             "  --stats                 print the engine statistics as JSON on stderr at the end\n"
-            "Exit codes: 0 ok, 1 I/O or device failure, 2 bad input, usage or model format.\n");
+            "Exit codes: 0 ok, 2 bad input (usage, a position, a bad or missing model file, non-finite\n"
+            "outputs), 1 other failures (I/O, memory, device); see docs/reliability.md.\n");
 }
 
 typedef struct eval_args {
@@ -74,7 +76,7 @@ static int parse_args(int argc, char **argv, eval_args *a, char ***positions, in
         } else if (strcmp(o, "--device") == 0) {
             rc = hexgpu_cli_option_int(o, v, 0, INT_MAX, &a->options.device), i++;
         } else if (strcmp(o, "--threads") == 0) {
-            rc = hexgpu_cli_option_int(o, v, 1, INT_MAX, &a->threads), i++;
+            rc = hexgpu_cli_option_int(o, v, 1, MAX_THREADS, &a->threads), i++;
         } else if (strcmp(o, "--max-batch") == 0) {
             rc = hexgpu_cli_option_int(o, v, 1, INT_MAX, &a->options.max_batch), i++;
         } else if (strcmp(o, "--top") == 0) {
@@ -148,9 +150,8 @@ static void *submit_range(void *arg) {
 static hexgpu_status evaluate_block(hexgpu_engine *engine, block *b, int threads, hexgpu_error *err) {
     if (threads > (int)b->count) threads = (int)b->count;
     if (threads < 1) return HEXGPU_OK;
-    submitter s[64];
-    pthread_t t[64];
-    if (threads > 64) threads = 64;
+    submitter s[MAX_THREADS];
+    pthread_t t[MAX_THREADS];
     size_t per = (b->count + (size_t)threads - 1) / (size_t)threads;
     for (int i = 0; i < threads; i++) {
         size_t first = (size_t)i * per;
@@ -159,7 +160,7 @@ static hexgpu_status evaluate_block(hexgpu_engine *engine, block *b, int threads
     }
     /* Whether a thread started is kept apart from its status: reading status before the
      * join would race with the thread writing it. */
-    int started[64] = {0};
+    int started[MAX_THREADS] = {0};
     for (int i = 1; i < threads; i++) {
         started[i] = pthread_create(&t[i], NULL, submit_range, &s[i]) == 0;
         if (!started[i]) s[i].status = HEXGPU_ERR_INTERNAL;
@@ -246,9 +247,8 @@ typedef struct eval_run {
 
 static int flush_block(eval_run *r) {
     hexgpu_error err;
-    if (evaluate_block(r->engine, &r->b, r->threads, &err) != HEXGPU_OK)
-        return hexgpu_cli_fail(err.status == HEXGPU_ERR_INVALID_POSITION ? HEXGPU_EXIT_USAGE : HEXGPU_EXIT_FAILURE, "%s",
-                               err.message);
+    hexgpu_status st = evaluate_block(r->engine, &r->b, r->threads, &err);
+    if (st != HEXGPU_OK) return hexgpu_cli_fail_status(st, &err);
     for (size_t k = 0; k < r->b.count; k++) {
         if (r->top) print_top(&r->b, k, r->top);
         else print_json(&r->b, k);
@@ -264,8 +264,8 @@ static int add_position(eval_run *r, const char *text, const char *where, size_t
         return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s %zu: longer than any TRMPH game (%zu characters)", where, number,
                                strlen(text));
     /* The network judges positions, not games: moves after a win are still stones. */
-    if (hexgpu_trmph_parse_stones(text, pos, r->b.games[r->b.count], HEXGPU_TRMPH_MAX, &err) != HEXGPU_OK)
-        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s %zu: %s", where, number, err.message);
+    hexgpu_status st = hexgpu_trmph_parse_stones(text, pos, r->b.games[r->b.count], HEXGPU_TRMPH_MAX, &err);
+    if (st != HEXGPU_OK) return hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s %zu: %s", where, number, err.message);
     int n = hexgpu_engine_board_size(r->engine);
     if (pos->size != n)
         return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s %zu: a %dx%d game for a %dx%d model", where, number, pos->size,
@@ -334,11 +334,8 @@ int hexgpu_cmd_eval(int argc, char **argv) {
     if (rc != HEXGPU_EXIT_OK) return rc;
     hexgpu_engine *engine = NULL;
     hexgpu_error err;
-    if (hexgpu_engine_open(a.model, &a.options, &engine, &err) != HEXGPU_OK) {
-        int usage_like = err.status == HEXGPU_ERR_MODEL_FORMAT || err.status == HEXGPU_ERR_INVALID_ARGUMENT ||
-                         err.status == HEXGPU_ERR_UNSUPPORTED;
-        return hexgpu_cli_fail(usage_like ? HEXGPU_EXIT_USAGE : HEXGPU_EXIT_FAILURE, "%s", err.message);
-    }
+    hexgpu_status st = hexgpu_engine_open(a.model, &a.options, &engine, &err);
+    if (st != HEXGPU_OK) return hexgpu_cli_fail_status(st, &err);
     if (a.options.backend == HEXGPU_BACKEND_AUTO) fprintf(stderr, "hexgpu: %s\n", hexgpu_engine_backend_choice(engine));
     int n = hexgpu_engine_board_size(engine);
     eval_run r = {.engine = engine, .threads = a.threads, .top = a.top};

@@ -83,7 +83,7 @@ int hexgpu_cmd_init_model(int argc, char **argv) {
     hexgpu_status st = hexgpu_layout_random_model(&dims, seed, 1, &map, &err);
     if (st != HEXGPU_OK) {
         hexgpu_tensor_map_free(&map);
-        return hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s", err.message);
+        return hexgpu_cli_fail_status(st, &err);
     }
     char source[64];
     snprintf(source, sizeof source, "init-model seed %llu", (unsigned long long)seed);

@@ -185,10 +185,8 @@ int hexgpu_cmd_selfplay(int argc, char **argv) {
     if (rc != HEXGPU_EXIT_OK) return rc;
     hexgpu_error err = {0};
     hexgpu_engine *engine = NULL;
-    if (hexgpu_engine_open(a.model, &a.options, &engine, &err) != HEXGPU_OK)
-        return hexgpu_cli_fail(err.status == HEXGPU_ERR_MODEL_FORMAT || err.status == HEXGPU_ERR_INVALID_ARGUMENT
-                                   ? HEXGPU_EXIT_USAGE : HEXGPU_EXIT_FAILURE,
-                               "%s", err.message);
+    hexgpu_status opened = hexgpu_engine_open(a.model, &a.options, &engine, &err);
+    if (opened != HEXGPU_OK) return hexgpu_cli_fail_status(opened, &err);
     fprintf(stderr, "%s\n", hexgpu_engine_backend_choice(engine));
     hexgpu_record_header header = {.model = a.model, .board_size = hexgpu_engine_board_size(engine),
                                    .simulations = a.config.mcts.simulations, .c_puct = a.config.mcts.c_puct,
@@ -226,9 +224,7 @@ int hexgpu_cmd_selfplay(int argc, char **argv) {
         fprintf(stderr, "engine stats: %s\n", json);
     }
     hexgpu_engine_close(engine);
-    if (st != HEXGPU_OK)
-        return hexgpu_cli_fail(st == HEXGPU_ERR_INVALID_ARGUMENT ? HEXGPU_EXIT_USAGE : HEXGPU_EXIT_FAILURE, "%s",
-                               err.message);
+    if (st != HEXGPU_OK) return hexgpu_cli_fail_status(st, &err);
     double s = stats.seconds > 0 ? stats.seconds : 1e-9;
     printf("wrote %lld games to %s\n", (long long)stats.games, path);
     if (stats.interrupted) {

@@ -65,7 +65,8 @@ int hexgpu_cmd_show(int argc, char **argv) {
     }
     hexgpu_board board;
     hexgpu_error err;
-    if (hexgpu_trmph_parse(game, &board, &err) != HEXGPU_OK) return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s", err.message);
+    hexgpu_status st = hexgpu_trmph_parse(game, &board, &err);
+    if (st != HEXGPU_OK) return hexgpu_cli_fail_status(st, &err);
     draw(&board);
     printf("to_move=%s winner=%s moves=%d\n", color_word(hexgpu_board_to_move(&board)),
            color_word(hexgpu_board_winner(&board)), hexgpu_board_move_count(&board));

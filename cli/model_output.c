@@ -6,18 +6,9 @@
 
 #include "cli/cli.h"
 #include "runtime/network.h"
+#include "runtime/status.h"
 #include "runtime/reference_layout.h"
 #include "runtime/safetensors_write.h"
-
-int hexgpu_cli_exit_code(hexgpu_status status) {
-    switch (status) {
-    case HEXGPU_OK: return HEXGPU_EXIT_OK;
-    case HEXGPU_ERR_IO:
-    case HEXGPU_ERR_OUT_OF_MEMORY:
-    case HEXGPU_ERR_INTERNAL: return HEXGPU_EXIT_FAILURE;
-    default: return HEXGPU_EXIT_USAGE;
-    }
-}
 
 int hexgpu_cli_write_model(const hexgpu_tensor_map *map, const char *output, const char *source) {
     hexgpu_network net;
@@ -31,7 +22,7 @@ int hexgpu_cli_write_model(const hexgpu_tensor_map *map, const char *output, con
     snprintf(board_text, sizeof board_text, "%d", board);
     const hexgpu_safetensors_meta meta[] = {{"board_size", board_text}, {"arch", "TwoHeadedResNet"}};
     st = hexgpu_safetensors_write(output, map, meta, sizeof meta / sizeof meta[0], &err);
-    if (st != HEXGPU_OK) return hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s", err.message);
+    if (st != HEXGPU_OK) return hexgpu_cli_fail_status(st, &err);
     printf("wrote %s: %zu tensors, %lld parameters, board %dx%d (from %s)\n", output, map->count, (long long)params,
            board, board, source);
     return HEXGPU_EXIT_OK;
@@ -47,7 +38,10 @@ hexgpu_status hexgpu_cli_network_open(const char *path, uint64_t seed, hexgpu_te
         st = hexgpu_layout_random_model(&dims, seed, 1, map, err);
     } else
         st = hexgpu_model_file_load(path, map, NULL, err);
-    if (!st) st = hexgpu_network_build(map, net, err);
+    if (!st) {
+        st = hexgpu_network_build(map, net, err);
+        if (st && path) hexgpu_error_prefix(err, "%s", path); /* the loader's own messages name it already */
+    }
     if (st) hexgpu_tensor_map_free(map);
     return st;
 }

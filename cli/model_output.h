@@ -8,9 +8,6 @@
 #include "runtime/network.h"
 #include "runtime/tensor_map.h"
 
-/* Exit code for a failed status: 1 for I/O and memory, 2 for bad input or a bad model. */
-int hexgpu_cli_exit_code(hexgpu_status status);
-
 /* Builds the network from map (the check that it is a reference-layout model; the loader
  * already refused metadata that contradicts it), writes output atomically and prints a
  * one-line summary naming source. Returns the exit code (errors printed). */

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (sd->type == HEXGPU_PICKLE_DICT)
             for (size_t i = 0; i + 1 < sd->count; i += 2)
                 if (sd->items[i + 1]->type == HEXGPU_PICKLE_TENSOR)
-                    sink += sd->items[i + 1]->ndim + sd->items[i + 1]->storage->storage_numel;
+                    sink += sd->items[i + 1]->tensor->ndim + sd->items[i + 1]->tensor->storage->storage_numel;
         (void)sink;
         hexgpu_pickle_destroy(pickle);
     }

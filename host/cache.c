@@ -64,7 +64,7 @@ hexgpu_status hexgpu_cache_create(size_t capacity, int cells, int with_logits, h
     /* The size asked for is reported even when it cannot be represented in memory. */
     double bytes = (double)capacity * ((double)stride * sizeof(float) + sizeof(cache_entry) + 2 * sizeof(uint32_t));
     if (capacity > MAX_CAPACITY)
-        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY,
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
                                 "result cache of %zu entries would need about %.0f bytes (at most %zu entries)",
                                 capacity, bytes, MAX_CAPACITY);
     unsigned shards = shard_count_for(capacity);

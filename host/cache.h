@@ -20,8 +20,9 @@ typedef struct hexgpu_cache_stats {
     uint64_t hits, misses, evictions, size, capacity;
 } hexgpu_cache_stats;
 
-/* capacity >= 1 entries of `cells` policy floats (and as many logits when with_logits).
- * A capacity whose arena cannot be allocated is HEXGPU_ERR_OUT_OF_MEMORY naming the
+/* capacity 1..2^31 entries of `cells` policy floats (and as many logits when
+ * with_logits). A capacity above that maximum is HEXGPU_ERR_INVALID_ARGUMENT (a bad
+ * option); one whose arena cannot be allocated is HEXGPU_ERR_OUT_OF_MEMORY naming the
  * bytes asked for; nothing is left allocated on failure. */
 hexgpu_status hexgpu_cache_create(size_t capacity, int cells, int with_logits, hexgpu_cache **cache,
                                   hexgpu_error *err);

@@ -60,6 +60,7 @@ static void engine_free(hexgpu_engine *e) {
     hexgpu_cache_destroy(e->cache);
     if (e->timeline) hexgpu_timeline_destroy(e->timeline);
     free(e->timeline);
+    free(e->model_path);
     hexgpu_ring_free(&e->pending);
     hexgpu_inflight_free(&e->inflight);
     pthread_mutex_destroy(&e->inflight_lock);

@@ -2,6 +2,7 @@
  * folded), choose the backend, create its context, then hand over to
  * hexgpu_engine_open_backend. The network stays alive until the context is destroyed. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "host/engine_impl.h"
 #include "runtime/model_file.h"
@@ -50,5 +51,7 @@ hexgpu_status hexgpu_engine_open(const char *model_path, const hexgpu_engine_opt
         network_release(net);
         return hexgpu_error_prefix(err, "backend %s", ops->name);
     }
-    return hexgpu_engine_open_backend(ops, ctx, net->board_size, &opt, choice, net, network_release, engine, err);
+    st = hexgpu_engine_open_backend(ops, ctx, net->board_size, &opt, choice, net, network_release, engine, err);
+    if (st == HEXGPU_OK) (*engine)->model_path = strdup(model_path); /* no request can run yet */
+    return st;
 }

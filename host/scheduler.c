@@ -181,6 +181,13 @@ static void run_batch(hexgpu_worker *w, size_t n) {
         st = ops->slot_wait(w->slot, &berr);
         hexgpu_trace_pop();
     }
+    /* inf/nan outputs fail the batch here, before anyone (or the cache) sees them; the
+     * model is to blame, so the message names it. */
+    int non_finite = 0;
+    if (st == HEXGPU_OK) {
+        st = hexgpu_slot_outputs_check(&buf, (int)n, e->cells, need_logits, &berr);
+        non_finite = st != HEXGPU_OK;
+    }
     if (st == HEXGPU_OK && e->timeline) {
         /* A timing that cannot be read is left out of the timeline; the batch is fine. */
         hexgpu_timeline_entry entry = {.slot = (int)(w - e->workers), .batch = (int)n};
@@ -216,6 +223,7 @@ static void run_batch(hexgpu_worker *w, size_t n) {
     } else {
         if (berr.status == HEXGPU_OK) hexgpu_error_set(&berr, st, "backend %s failed without a message", ops->name);
         hexgpu_error_prefix(&berr, "batch of %zu on backend %s", n, ops->name);
+        if (non_finite && e->model_path) hexgpu_error_prefix(&berr, "%s", e->model_path);
     }
     for (size_t i = 0; i < n; i++) w->done[i] = (hexgpu_completion){.tag = w->batch[i].tag, .status = st, .cached = 0};
     /* Counted before completing, so a caller who got its completion sees it counted. */

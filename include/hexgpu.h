@@ -138,7 +138,8 @@ void hexgpu_engine_options_default(hexgpu_engine_options *options);
 
 /* Loads the model file (.safetensors, .pt, .pt.gz), chooses and starts the backend,
  * allocates every slot and the cache once. options may be NULL (defaults). On failure
- * *engine is NULL, nothing is left allocated, and err says what (a missing file:
+ * *engine is NULL, nothing is left allocated, and err says what (a path that names no
+ * readable regular file, or bad options: HEXGPU_ERR_INVALID_ARGUMENT; a failing read:
  * HEXGPU_ERR_IO; a bad model: HEXGPU_ERR_MODEL_FORMAT; a cache or slot that does not
  * fit: HEXGPU_ERR_OUT_OF_MEMORY naming the bytes asked for; no GPU for --backend cuda:
  * HEXGPU_ERR_NO_DEVICE). */

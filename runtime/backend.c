@@ -1,6 +1,9 @@
-/* Backend dispatch: the static table of built-in backends and the AUTO choice; host slot buffers. */
+/* Backend dispatch: the static table of built-in backends and the AUTO choice; host slot
+ * buffers and the check that a batch's outputs are finite. */
 #include "runtime/backend.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +52,45 @@ hexgpu_status hexgpu_backend_evaluate(const hexgpu_backend_ops *ops, void *slot,
         if (logits) memcpy(logits + done * cells, buf.logits, (size_t)batch * cells * sizeof(float));
         if (value) memcpy(value + done, buf.value, (size_t)batch * sizeof(float));
         done += (size_t)batch;
+    }
+    return HEXGPU_OK;
+}
+
+/* Index of the first inf or nan in v[0..n), or n. The exponent test on the bits is an
+ * integer OR-reduction the compiler vectorises; only a hit is searched for again. */
+static size_t first_non_finite(const float *v, size_t n) {
+    uint32_t any = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        any |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
+    }
+    if (!any) return n;
+    for (size_t i = 0;; i++)
+        if (!isfinite(v[i])) return i;
+}
+
+hexgpu_status hexgpu_slot_outputs_check(const hexgpu_slot_buffers *buf, int batch, int cells, int with_logits,
+                                        hexgpu_error *err) {
+    const size_t n = (size_t)batch, c = (size_t)cells;
+    const struct {
+        const char *name;
+        const float *v;
+        size_t per_position;
+    } outputs[] = {{"policy logit", buf->logits, c}, {"value", buf->value, 1}, {"policy", buf->policy, c}};
+    for (int o = with_logits ? 0 : 1; o < 3; o++) { /* the logits first: an inf there is the cause */
+        size_t at = first_non_finite(outputs[o].v, n * outputs[o].per_position);
+        if (at == n * outputs[o].per_position) continue;
+        float bad = outputs[o].v[at];
+        const char *shown = isnan(bad) ? "nan" : bad > 0 ? "inf" : "-inf";
+        if (outputs[o].per_position == 1)
+            return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
+                                    "non-finite output: %s of position %zu of the batch is %s (weights too large?)",
+                                    outputs[o].name, at, shown);
+        return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
+                                "non-finite output: %s of position %zu of the batch, cell %zu, is %s (weights too "
+                                "large?)",
+                                outputs[o].name, at / c, at % c, shown);
     }
     return HEXGPU_OK;
 }

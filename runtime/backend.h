@@ -114,6 +114,16 @@ void hexgpu_backend_counters_read(const hexgpu_backend_ops *ops, void *ctx, hexg
 hexgpu_status hexgpu_slot_buffers_alloc(hexgpu_slot_buffers *buf, int max_batch, int cells, hexgpu_error *err);
 void hexgpu_slot_buffers_free(hexgpu_slot_buffers *buf);
 
+/* Checks the outputs of a batch of `batch` positions just waited on: every value and
+ * policy entry, and with_logits every logit, must be finite. Huge but finite weights
+ * (or an fp16 overflow) give inf or nan, which must never reach a caller as a number:
+ * the batch fails with HEXGPU_ERR_MODEL_FORMAT naming the output, the position's index
+ * in the batch and the cell ("non-finite output: policy logit of position 3 of the
+ * batch, cell 42, is inf"). Reads n*(1 + 2*cells) floats at most; cheap beside the
+ * batch. */
+hexgpu_status hexgpu_slot_outputs_check(const hexgpu_slot_buffers *buf, int batch, int cells, int with_logits,
+                                        hexgpu_error *err);
+
 /* Convenience for tests and one-shot callers: evaluates count positions through one
  * slot in chunks of at most max_batch. Any of policy/logits/value may be NULL.
  * policy/logits are [count][n*n]. */

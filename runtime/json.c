@@ -1,8 +1,11 @@
-/* Strict recursive-descent JSON parser for safetensors headers. Depth is bounded
- * (HEXGPU_JSON_MAX_DEPTH) so hostile nesting cannot exhaust the stack. */
+/* Strict recursive-descent JSON parser for safetensors headers. Depth is bounded so
+ * hostile nesting cannot exhaust the stack, and the value count (when asked) so a header
+ * of tiny values cannot cost a hundred times its size in tree nodes. */
 #include "runtime/json.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +14,8 @@
 typedef struct parser {
     const char *text;
     size_t len, pos;
+    hexgpu_json_limits limits;
+    size_t values; /* made so far */
     hexgpu_error *err;
 } parser;
 
@@ -227,7 +232,12 @@ static int match_word(parser *p, const char *word) {
 }
 
 static hexgpu_status parse_value(parser *p, hexgpu_json *v, int depth) {
-    if (depth > HEXGPU_JSON_MAX_DEPTH) return fail(p, "nesting too deep");
+    if (depth > p->limits.max_depth) return fail(p, "nesting too deep");
+    if (++p->values > p->limits.max_values) {
+        char what[64];
+        snprintf(what, sizeof what, "more than %zu values", p->limits.max_values);
+        return fail(p, what);
+    }
     skip_ws(p);
     v->offset = p->pos;
     if (p->pos >= p->len) return fail(p, "unexpected end of text");
@@ -245,8 +255,14 @@ static hexgpu_status parse_value(parser *p, hexgpu_json *v, int depth) {
 }
 
 hexgpu_status hexgpu_json_parse(const char *text, size_t len, hexgpu_json *out, hexgpu_error *err) {
+    const hexgpu_json_limits limits = {HEXGPU_JSON_MAX_DEPTH, SIZE_MAX};
+    return hexgpu_json_parse_limited(text, len, &limits, out, err);
+}
+
+hexgpu_status hexgpu_json_parse_limited(const char *text, size_t len, const hexgpu_json_limits *limits,
+                                        hexgpu_json *out, hexgpu_error *err) {
     memset(out, 0, sizeof *out);
-    parser p = {text, len, 0, err};
+    parser p = {.text = text, .len = len, .limits = *limits, .err = err};
     hexgpu_status st = parse_value(&p, out, 0);
     if (st == HEXGPU_OK) {
         skip_ws(&p);

@@ -1,5 +1,5 @@
 /* A small strict JSON parser (RFC 8259) for safetensors headers: a tree of values with
- * bounded depth, no extensions (no comments, no trailing commas, no NaN). */
+ * bounded depth and count, no extensions (no comments, no trailing commas, no NaN). */
 #pragma once
 
 #include <stddef.h>
@@ -31,9 +31,23 @@ typedef struct hexgpu_json {
 
 #define HEXGPU_JSON_MAX_DEPTH 64
 
+/* What one parse may build: nesting depth (the top-level value is depth 0) and the
+ * number of values (every number, string, array, object... counts one; object keys are
+ * part of their member). A value of about 100 bytes each, so max_values bounds memory. */
+typedef struct hexgpu_json_limits {
+    int max_depth;
+    size_t max_values;
+} hexgpu_json_limits;
+
 /* Parses exactly one value from text[0..len) (trailing whitespace allowed). Duplicate
- * object keys are an error. On failure *out is zeroed and err names the byte offset. */
+ * object keys are an error. On failure *out is zeroed and err names the byte offset.
+ * Limits: depth HEXGPU_JSON_MAX_DEPTH, no count limit. */
 hexgpu_status hexgpu_json_parse(const char *text, size_t len, hexgpu_json *out, hexgpu_error *err);
+
+/* The same within limits: deeper nesting or more values is HEXGPU_ERR_PARSE ("nesting
+ * too deep", "more than N values") at the byte where the limit was reached. */
+hexgpu_status hexgpu_json_parse_limited(const char *text, size_t len, const hexgpu_json_limits *limits,
+                                        hexgpu_json *out, hexgpu_error *err);
 
 void hexgpu_json_free(hexgpu_json *value);
 

@@ -1,9 +1,15 @@
-/* Element conversion and allocation limits shared by the safetensors and PyTorch readers. */
+/* Magic numbers, element conversion and allocation limits shared by the model readers. */
 #include "runtime/model_bytes.h"
 
 #include <string.h>
 
 #include "runtime/status.h"
+
+int hexgpu_bytes_are_gzip(const uint8_t *b, size_t len) { return len >= 2 && b[0] == 0x1f && b[1] == 0x8b; }
+
+int hexgpu_bytes_are_zip(const uint8_t *b, size_t len) {
+    return len >= 4 && b[0] == 'P' && b[1] == 'K' && (b[2] == 3 || b[2] == 5) && b[3] == b[2] + 1;
+}
 
 size_t hexgpu_dtype_size(hexgpu_dtype dtype) {
     switch (dtype) {

@@ -1,5 +1,6 @@
-/* Shared by the model readers: little-endian element conversion to fp32, element sizes,
- * and the output budget that keeps a small hostile file from allocating a lot. */
+/* Shared by the model readers: the magic numbers, little-endian element conversion to
+ * fp32, element sizes, and the output budget that keeps a small hostile file from
+ * allocating a lot. */
 #pragma once
 
 #include <stddef.h>
@@ -7,6 +8,11 @@
 
 #include "hexgpu.h"
 #include "runtime/tensor_map.h"
+
+/* 1 when b starts like a gzip stream (1f 8b), a zip archive ("PK\3\4", or "PK\5\6" for
+ * an empty one). */
+int hexgpu_bytes_are_gzip(const uint8_t *b, size_t len);
+int hexgpu_bytes_are_zip(const uint8_t *b, size_t len);
 
 /* Bytes per element of a file dtype. */
 size_t hexgpu_dtype_size(hexgpu_dtype dtype);

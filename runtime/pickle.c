@@ -1,7 +1,7 @@
 /* Restricted unpickler (protocol 2, plus the few protocol-4 framing opcodes). Iterative,
- * so no recursion; memory is bounded by the pickle's length: every opcode makes at most
- * one value, memo indices must be below the length, and containers only hold values
- * already on the stack. */
+ * so no recursion. Memory is bounded by fixed limits (pickle.h), not by the pickle's
+ * length: objects made, stack entries, marks, memo slots and container items each have
+ * a cap, checked before anything grows. */
 #include "runtime/pickle.h"
 
 #include <stdio.h>
@@ -25,6 +25,8 @@ typedef struct machine {
     size_t mark_depth, marks_cap;
     hexgpu_pickle_value **memo;
     size_t memo_len;
+    size_t items;          /* container items in all containers */
+    hexgpu_status limited; /* a limit was reached: the error is in err already */
     hexgpu_error *err;
 } machine;
 
@@ -54,7 +56,16 @@ static hexgpu_status fail(machine *m, const char *what) {
     return hexgpu_error_set(m->err, HEXGPU_ERR_MODEL_FORMAT, "pickle: %s (offset %zu)", what, m->op_at);
 }
 
+static hexgpu_status over_limit(machine *m, const char *what, size_t limit) {
+    m->limited = hexgpu_error_set(m->err, HEXGPU_ERR_MODEL_FORMAT,
+                                  "pickle: more than %zu %s (offset %zu), far more than a checkpoint holds", limit,
+                                  what, m->op_at);
+    return m->limited;
+}
+
+/* A failed allocation, or a value that could not be made because a limit was reached. */
 static hexgpu_status oom(machine *m) {
+    if (m->limited) return m->limited;
     return hexgpu_error_set(m->err, HEXGPU_ERR_OUT_OF_MEMORY, "pickle: out of memory (offset %zu)", m->op_at);
 }
 
@@ -71,6 +82,10 @@ static int grow(void **items, size_t *cap, size_t need, size_t size) {
 
 static hexgpu_pickle_value *new_value(machine *m, hexgpu_pickle_type type) {
     hexgpu_pickle *o = m->owner;
+    if (o->count >= HEXGPU_PICKLE_MAX_VALUES) {
+        over_limit(m, "objects", HEXGPU_PICKLE_MAX_VALUES);
+        return NULL;
+    }
     if (!grow((void **)&o->values, &o->capacity, o->count + 1, sizeof *o->values)) return NULL;
     hexgpu_pickle_value *v = calloc(1, sizeof *v);
     if (!v) return NULL;
@@ -81,6 +96,7 @@ static hexgpu_pickle_value *new_value(machine *m, hexgpu_pickle_type type) {
 
 static hexgpu_status push(machine *m, hexgpu_pickle_value *v) {
     if (!v) return oom(m);
+    if (m->depth >= HEXGPU_PICKLE_MAX_STACK) return over_limit(m, "stack entries", HEXGPU_PICKLE_MAX_STACK);
     if (!grow((void **)&m->stack, &m->stack_cap, m->depth + 1, sizeof *m->stack)) return oom(m);
     m->stack[m->depth++] = v;
     return HEXGPU_OK;
@@ -122,6 +138,8 @@ static hexgpu_status pop_mark(machine *m, size_t *first, size_t *n) {
 
 static hexgpu_status append_items(machine *m, hexgpu_pickle_value *c, hexgpu_pickle_value **src, size_t n) {
     if (n == 0) return HEXGPU_OK;
+    if (n > HEXGPU_PICKLE_MAX_ITEMS - m->items) return over_limit(m, "container items", HEXGPU_PICKLE_MAX_ITEMS);
+    m->items += n;
     if (!grow((void **)&c->items, &c->capacity, c->count + n, sizeof *c->items)) return oom(m);
     memcpy(c->items + c->count, src, n * sizeof *src);
     c->count += n;
@@ -192,8 +210,9 @@ static hexgpu_status rebuild_tensor(machine *m, const hexgpu_pickle_value *args)
     if (storage->type != HEXGPU_PICKLE_STORAGE) return fail(m, "_rebuild_tensor_v2: first argument is not a storage");
     if (offset->type != HEXGPU_PICKLE_INT || offset->integer < 0)
         return fail(m, "_rebuild_tensor_v2: storage offset is not a non-negative int");
-    hexgpu_pickle_value *t = new_value(m, HEXGPU_PICKLE_TENSOR);
-    if (!t) return oom(m);
+    hexgpu_pickle_value *v = new_value(m, HEXGPU_PICKLE_TENSOR);
+    if (!v || !(v->tensor = calloc(1, sizeof *v->tensor))) return oom(m);
+    hexgpu_pickle_tensor *t = v->tensor;
     int stride_dims;
     hexgpu_status st = int_tuple(m, args->items[2], t->shape, &t->ndim, "_rebuild_tensor_v2: size is not a tuple of ints");
     if (st == HEXGPU_OK)
@@ -202,7 +221,7 @@ static hexgpu_status rebuild_tensor(machine *m, const hexgpu_pickle_value *args)
     if (stride_dims != t->ndim) return fail(m, "_rebuild_tensor_v2: size and stride differ in length");
     t->storage = storage;
     t->offset = offset->integer;
-    return push(m, t);
+    return push(m, v);
 }
 
 static hexgpu_status op_reduce(machine *m) {
@@ -317,6 +336,7 @@ static hexgpu_status step(machine *m, int *stop, size_t *memoize_next) {
     case 0x95: return take(m, 8, &p); /* FRAME: framing only */
     case '.': *stop = 1; return HEXGPU_OK;
     case '(':
+        if (m->mark_depth >= HEXGPU_PICKLE_MAX_STACK) return over_limit(m, "marks", HEXGPU_PICKLE_MAX_STACK);
         if (!grow((void **)&m->marks, &m->marks_cap, m->mark_depth + 1, sizeof *m->marks)) return oom(m);
         m->marks[m->mark_depth++] = m->depth;
         return HEXGPU_OK;
@@ -415,8 +435,9 @@ hexgpu_status hexgpu_pickle_load(const uint8_t *bytes, size_t len, hexgpu_pickle
     machine m = {.b = bytes, .len = len, .err = err};
     m.owner = calloc(1, sizeof *m.owner);
     /* A memo index is written by an opcode of two or more bytes, so len/2 slots suffice
-     * for any pickle that numbers its memo densely, as pickle and torch do. */
-    m.memo_len = len / 2 + 1;
+     * for any pickle that numbers its memo densely, as pickle and torch do; and no more
+     * slots than objects can be made. */
+    m.memo_len = len / 2 + 1 < HEXGPU_PICKLE_MAX_MEMO ? len / 2 + 1 : HEXGPU_PICKLE_MAX_MEMO;
     m.memo = calloc(m.memo_len, sizeof *m.memo);
     hexgpu_status st = HEXGPU_OK;
     if (!m.owner || !m.memo) st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "pickle: out of memory");
@@ -444,6 +465,7 @@ void hexgpu_pickle_destroy(hexgpu_pickle *pickle) {
         hexgpu_pickle_value *v = pickle->values[i];
         if (v->type != HEXGPU_PICKLE_STORAGE) free(v->string);
         free(v->items);
+        free(v->tensor);
         free(v);
     }
     free(pickle->values);

@@ -33,6 +33,14 @@ typedef enum hexgpu_pickle_global {
 
 typedef struct hexgpu_pickle_value hexgpu_pickle_value;
 
+/* torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...): a view of a storage. */
+typedef struct hexgpu_pickle_tensor {
+    const hexgpu_pickle_value *storage;
+    int64_t offset;
+    int ndim;
+    int64_t shape[HEXGPU_TENSOR_MAX_DIMS], stride[HEXGPU_TENSOR_MAX_DIMS];
+} hexgpu_pickle_tensor;
+
 struct hexgpu_pickle_value {
     hexgpu_pickle_type type;
     int64_t integer;        /* INT, BOOL */
@@ -50,12 +58,18 @@ struct hexgpu_pickle_value {
     hexgpu_dtype dtype;
     int dtype_supported;
     int64_t storage_numel;  /* STORAGE */
-    /* TENSOR */
-    const hexgpu_pickle_value *storage;
-    int64_t offset;
-    int ndim;
-    int64_t shape[HEXGPU_TENSOR_MAX_DIMS], stride[HEXGPU_TENSOR_MAX_DIMS];
+    hexgpu_pickle_tensor *tensor; /* TENSOR: owned */
 };
+
+/* What one pickle may make, so that a small hostile pickle (millions of one-byte
+ * opcodes) costs little: objects, stack entries, marks, memo slots and items in all
+ * containers together. A trainer checkpoint of this network family makes about 5,600
+ * objects; at about 140 bytes an object the unpickler holds at most ~50 MiB. Going past
+ * one is HEXGPU_ERR_MODEL_FORMAT naming the limit and the offset. */
+#define HEXGPU_PICKLE_MAX_VALUES ((size_t)1 << 18)
+#define HEXGPU_PICKLE_MAX_STACK ((size_t)1 << 17) /* stack entries; marks likewise */
+#define HEXGPU_PICKLE_MAX_MEMO ((size_t)1 << 18)
+#define HEXGPU_PICKLE_MAX_ITEMS ((size_t)1 << 18)
 
 typedef struct hexgpu_pickle hexgpu_pickle; /* owns every value */
 

@@ -61,7 +61,7 @@ static hexgpu_status check_byteorder(const reader *r, hexgpu_error *err) {
 }
 
 /* Copies the elements of a (possibly strided) view into dst in row-major order. */
-static void gather(float *dst, const uint8_t *storage, const hexgpu_pickle_value *t, int64_t numel) {
+static void gather(float *dst, const uint8_t *storage, const hexgpu_pickle_tensor *t, int64_t numel) {
     size_t es = hexgpu_dtype_size(t->storage->dtype);
     int64_t index[HEXGPU_TENSOR_MAX_DIMS] = {0};
     for (int64_t i = 0; i < numel; i++) {
@@ -75,7 +75,7 @@ static void gather(float *dst, const uint8_t *storage, const hexgpu_pickle_value
     }
 }
 
-static hexgpu_status load_tensor(reader *r, const char *name, const hexgpu_pickle_value *t, hexgpu_tensor_map *out,
+static hexgpu_status load_tensor(reader *r, const char *name, const hexgpu_pickle_tensor *t, hexgpu_tensor_map *out,
                                  hexgpu_error *err) {
     const hexgpu_pickle_value *s = t->storage;
     if (!s->dtype_supported)
@@ -148,7 +148,7 @@ static hexgpu_status load_state_dict(reader *r, const hexgpu_pickle_value *dict,
                                     "pt: state-dict entry '%.200s' is not a tensor (expected a state dict or a "
                                     "trainer checkpoint with 'model_state_dict')",
                                     k->string);
-        hexgpu_status st = load_tensor(r, k->string, v, out, err);
+        hexgpu_status st = load_tensor(r, k->string, v->tensor, out, err);
         if (st != HEXGPU_OK) return st;
     }
     return HEXGPU_OK;

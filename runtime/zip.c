@@ -1,5 +1,7 @@
 /* Zip central-directory reader for PyTorch checkpoints. Every offset and size read from
- * the file is checked against the buffer before use; nothing is decompressed. */
+ * the file is checked against the buffer before use; nothing is decompressed. The end
+ * records can also be checked alone, from the archive's last bytes (model_file.c and
+ * gzip.c do so before reading or inflating the rest). */
 #include "runtime/zip.h"
 
 #include <stdlib.h>
@@ -76,27 +78,59 @@ static int entry_cmp(const void *a, const void *b) {
     return (x->name_len > y->name_len) - (x->name_len < y->name_len);
 }
 
-hexgpu_status hexgpu_zip_open(hexgpu_zip *zip, const uint8_t *b, size_t len, hexgpu_error *err) {
-    memset(zip, 0, sizeof *zip);
+/* What the end records declare: the central directory's entry count, size and offset. */
+typedef struct zip_end {
+    uint64_t count, cd_size, cd_offset;
+} zip_end;
+
+/* Reads the end records from b, which holds the archive's bytes [base, archive_len): the
+ * end-of-central-directory record (whose comment runs to the end), the ZIP64 locator
+ * and record when present. The central directory must end exactly where the end records
+ * begin (ZIP64 record, else the end record): so the records account for every byte
+ * from the directory on, and a stream of archive_len bytes is what they declare. */
+static hexgpu_status read_end(const uint8_t *b, size_t len, uint64_t base, zip_end *out, hexgpu_error *err) {
     size_t eocd;
     if (!find_eocd(b, len, &eocd))
         return hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT,
                                 "zip: no end-of-central-directory record (file truncated?)");
-    uint64_t count = le(b + eocd + 10, 2), cd_size = le(b + eocd + 12, 4), cd_offset = le(b + eocd + 16, 4);
-    if (le(b + eocd + 4, 2) != 0 || le(b + eocd + 6, 2) != 0) return corrupt(err, "multi-disk archives are not supported", eocd);
-    if (count == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_offset == 0xFFFFFFFFu) {
-        if (eocd < 20 || le(b + eocd - 20, 4) != SIG_EOCD64_LOCATOR)
-            return corrupt(err, "ZIP64 end-of-central-directory locator missing", eocd);
+    uint64_t at_eocd = base + eocd;
+    if (le(b + eocd + 4, 2) != 0 || le(b + eocd + 6, 2) != 0)
+        return corrupt(err, "multi-disk archives are not supported", at_eocd);
+    zip_end e = {le(b + eocd + 10, 2), le(b + eocd + 12, 4), le(b + eocd + 16, 4)};
+    int needs_zip64 = e.count == 0xFFFF || e.cd_size == 0xFFFFFFFFu || e.cd_offset == 0xFFFFFFFFu;
+    uint64_t records_at = at_eocd; /* where the end records begin */
+    if (eocd >= 20 && le(b + eocd - 20, 4) == SIG_EOCD64_LOCATOR) {
         uint64_t at = le(b + eocd - 20 + 8, 8);
-        if (at > len || len - at < 56 || le(b + at, 4) != SIG_EOCD64)
-            return corrupt(err, "bad ZIP64 end-of-central-directory record", eocd - 20);
-        count = le(b + at + 32, 8);
-        cd_size = le(b + at + 40, 8);
-        cd_offset = le(b + at + 48, 8);
+        if (at < base || at > at_eocd - 20 || at_eocd - 20 - at < 56 || le(b + (at - base), 4) != SIG_EOCD64)
+            return corrupt(err, "bad ZIP64 end-of-central-directory record", at_eocd - 20);
+        const uint8_t *r = b + (at - base);
+        if (needs_zip64) e = (zip_end){le(r + 32, 8), le(r + 40, 8), le(r + 48, 8)};
+        records_at = at;
+    } else if (needs_zip64) {
+        return corrupt(err, "ZIP64 end-of-central-directory locator missing", at_eocd);
     }
-    if (cd_offset > len || cd_size > len - cd_offset) return corrupt(err, "central directory out of range", eocd);
-    if (count > HEXGPU_ZIP_MAX_ENTRIES || count > cd_size / CENTRAL_SIZE)
-        return corrupt(err, "implausible entry count", eocd);
+    if (e.cd_offset > records_at || e.cd_size != records_at - e.cd_offset)
+        return corrupt(err, "the central directory does not end where the end records begin", at_eocd);
+    if (e.count > HEXGPU_ZIP_MAX_ENTRIES || e.count > e.cd_size / CENTRAL_SIZE)
+        return corrupt(err, "implausible entry count", at_eocd);
+    *out = e;
+    return HEXGPU_OK;
+}
+
+hexgpu_status hexgpu_zip_check_end(const uint8_t *tail, size_t tail_len, uint64_t archive_len, hexgpu_error *err) {
+    if (tail_len > archive_len)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "zip: %zu tail bytes of a %llu-byte archive",
+                                tail_len, (unsigned long long)archive_len);
+    zip_end e;
+    return read_end(tail, tail_len, archive_len - tail_len, &e, err);
+}
+
+hexgpu_status hexgpu_zip_open(hexgpu_zip *zip, const uint8_t *b, size_t len, hexgpu_error *err) {
+    memset(zip, 0, sizeof *zip);
+    zip_end ends;
+    hexgpu_status st = read_end(b, len, 0, &ends, err);
+    if (st != HEXGPU_OK) return st;
+    uint64_t count = ends.count, cd_size = ends.cd_size, cd_offset = ends.cd_offset;
     zip->entries = calloc(count ? count : 1, sizeof *zip->entries);
     if (!zip->entries) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "zip: out of memory");
     uint64_t pos = cd_offset, end = cd_offset + cd_size;
@@ -120,7 +154,7 @@ hexgpu_status hexgpu_zip_open(hexgpu_zip *zip, const uint8_t *b, size_t len, hex
         e->compressed_size = le(h + 20, 4);
         e->size = le(h + 24, 4);
         e->local_offset = le(h + 42, 4);
-        hexgpu_status st = apply_zip64(e, h + CENTRAL_SIZE + name_len, extra_len, pos, err);
+        st = apply_zip64(e, h + CENTRAL_SIZE + name_len, extra_len, pos, err);
         if (st != HEXGPU_OK) {
             hexgpu_zip_close(zip);
             return st;

@@ -114,7 +114,7 @@ Test(cli_bench, usage_errors) {
     const char *missing[] = {"bench", "--model", "/nonexistent/model.safetensors", NULL};
     hexgpu_cli_result r;
     cr_assert_eq(hexgpu_cli_run(missing, NULL, &r), 0);
-    cr_assert_eq(r.exit_code, 1);
+    cr_assert_eq(r.exit_code, 2, "a missing model file is bad input: %s", r.err);
     cr_assert(strstr(r.err, "/nonexistent/model.safetensors"), "%s", r.err);
     hexgpu_cli_result_free(&r);
 }

@@ -107,7 +107,7 @@ Test(cli_check, usage_model_and_golden_errors) {
     };
     for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) expect_error(usage[i], 2, "");
     const char *missing[] = {"check", "--model", "/nonexistent/model.safetensors", NULL};
-    expect_error(missing, 1, "/nonexistent/model.safetensors");
+    expect_error(missing, 2, "/nonexistent/model.safetensors");
     const char *not_a_model[] = {"check", "--model", golden, NULL};
     expect_error(not_a_model, 2, "unrecognised model file");
     const char *other_board[] = {"check", "--model", model, "--golden", golden, NULL};

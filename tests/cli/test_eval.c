@@ -177,7 +177,7 @@ Test(cli_eval, bad_input_exits_2_naming_the_line) {
 Test(cli_eval, bad_models_and_options) {
     const char *missing[] = {"eval", "--model", "/nonexistent/model.safetensors", "--backend", "cpu", "#13,", NULL};
     hexgpu_cli_result r = eval(missing, NULL);
-    cr_assert_eq(r.exit_code, 1, "a missing file is an I/O failure: %s", r.err);
+    cr_assert_eq(r.exit_code, 2, "a missing model file is bad input: %s", r.err);
     cr_assert(strstr(r.err, "error: ") && strstr(r.err, "/nonexistent/model.safetensors"), "%s", r.err);
     hexgpu_cli_result_free(&r);
     const char *not_model[] = {"eval", "--model", hexgpu_test_fixture_path("README.md"), "--backend", "cpu", "#13,",

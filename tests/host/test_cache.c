@@ -113,10 +113,11 @@ Test(host_cache, sharded_capacity_is_filled_exactly) {
     hexgpu_cache_destroy(c);
 }
 
-Test(host_cache, out_of_memory_names_the_size) {
+Test(host_cache, above_the_maximum_names_the_size) {
     hexgpu_cache *c = (hexgpu_cache *)1;
     hexgpu_error err;
-    cr_assert_eq(hexgpu_cache_create(SIZE_MAX / 4, CELLS, 1, &c, &err), HEXGPU_ERR_OUT_OF_MEMORY);
+    /* Above 2^31 entries is a bad option (exit 2 in every command), not a memory failure. */
+    cr_assert_eq(hexgpu_cache_create(SIZE_MAX / 4, CELLS, 1, &c, &err), HEXGPU_ERR_INVALID_ARGUMENT);
     cr_assert_null(c);
     cr_assert(strstr(err.message, "bytes") && strstr(err.message, "entries"), "%s", err.message);
 }

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "selfplay/golden.h"
+#include "runtime/model_file.h"
+#include "runtime/safetensors_write.h"
 #include "support/fixtures.h"
 
 static void golden_through_engine(const char *dir, size_t cache) {
@@ -76,7 +79,7 @@ Test(host_model, missing_and_malformed_files_are_refused) {
     hexgpu_engine_options o;
     hexgpu_engine_options_default(&o);
     o.backend = HEXGPU_BACKEND_CPU;
-    cr_assert_eq(hexgpu_engine_open("/nonexistent/x.safetensors", &o, &e, &err), HEXGPU_ERR_IO);
+    cr_assert_eq(hexgpu_engine_open("/nonexistent/x.safetensors", &o, &e, &err), HEXGPU_ERR_INVALID_ARGUMENT);
     cr_assert_null(e);
     cr_assert(strstr(err.message, "/nonexistent/x.safetensors"), "%s", err.message);
     cr_assert_eq(hexgpu_engine_open(hexgpu_test_fixture_path("README.md"), &o, &e, &err), HEXGPU_ERR_MODEL_FORMAT);
@@ -84,4 +87,43 @@ Test(host_model, missing_and_malformed_files_are_refused) {
     o.slots = 0;
     cr_assert_eq(hexgpu_engine_open(hexgpu_test_fixture_path("tiny13/model.safetensors"), &o, &e, &err),
                  HEXGPU_ERR_INVALID_ARGUMENT);
+}
+
+/* Finite but huge weights load and build, then overflow: the batch fails, naming the
+ * model, the output and the position, and no caller ever receives an inf or a nan. */
+Test(host_model, non_finite_outputs_fail_their_batch, .timeout = 120) {
+    hexgpu_tensor_map map = {0};
+    hexgpu_error err;
+    cr_assert_eq(hexgpu_model_file_load(hexgpu_test_fixture_path("tiny13/model.safetensors"), &map, NULL, &err),
+                 HEXGPU_OK, "%s", err.message);
+    hexgpu_tensor *w = (hexgpu_tensor *)hexgpu_tensor_map_find(&map, "policy_head.weight");
+    for (int64_t i = 0; i < w->numel; i++) w->data[i] = i % 2 ? 3e38f : -3e38f;
+    char path[] = "/tmp/hexgpu_huge_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    cr_assert_eq(hexgpu_safetensors_write(path, &map, NULL, 0, &err), HEXGPU_OK, "%s", err.message);
+    hexgpu_tensor_map_free(&map);
+    for (int cache = 0; cache < 2; cache++) {
+        hexgpu_engine_options o;
+        hexgpu_engine_options_default(&o);
+        o.backend = HEXGPU_BACKEND_CPU;
+        o.cache_entries = cache ? 100 : 0;
+        hexgpu_engine *e;
+        cr_assert_eq(hexgpu_engine_open(path, &o, &e, &err), HEXGPU_OK, "%s", err.message);
+        hexgpu_position p[2];
+        hexgpu_position_init(&p[0], 13);
+        hexgpu_position_init(&p[1], 13);
+        p[1].blue[0] = 1, p[1].to_move = HEXGPU_RED;
+        float value[2] = {7, 7}, policy[2 * 169];
+        for (int round = 0; round < 2; round++) { /* nothing reached the cache */
+            cr_assert_eq(hexgpu_engine_evaluate(e, p, 2, value, policy, NULL, &err), HEXGPU_ERR_MODEL_FORMAT);
+            cr_assert(strstr(err.message, path) && strstr(err.message, "non-finite output") &&
+                          strstr(err.message, "of position 0 of the batch"),
+                      "%s", err.message);
+        }
+        cr_assert(value[0] == 7 && value[1] == 7, "a failed batch wrote its values");
+        hexgpu_engine_close(e);
+    }
+    unlink(path);
 }

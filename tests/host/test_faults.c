@@ -1,5 +1,5 @@
 /* Faults: a failing batch fails exactly its requests, close with work in flight loses
- * no request, out-of-memory at open names the size, bad options are refused. */
+ * no request, a cache above its maximum at open names the size, bad options are refused. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,7 +143,7 @@ Test(host_faults, close_with_requests_in_flight_loses_none) {
     free(seen), free(req), free(value), free(policy);
 }
 
-Test(host_faults, out_of_memory_at_open_names_the_size) {
+Test(host_faults, cache_above_its_maximum_at_open_names_the_size) {
     hexgpu_synthetic_config cfg = {.board_size = N};
     hexgpu_engine_options o = options(3, 8, (size_t)1 << 40);
     hexgpu_engine_options r;
@@ -153,7 +153,7 @@ Test(host_faults, out_of_memory_at_open_names_the_size) {
     hexgpu_engine *e = (hexgpu_engine *)1;
     hexgpu_error err;
     cr_assert_eq(hexgpu_engine_open_backend(&hexgpu_backend_synthetic, ctx, N, &r, NULL, NULL, NULL, &e, &err),
-                 HEXGPU_ERR_OUT_OF_MEMORY);
+                 HEXGPU_ERR_INVALID_ARGUMENT);
     cr_assert_null(e);
     cr_assert(strstr(err.message, "1099511627776 entries") && strstr(err.message, "bytes"), "%s", err.message);
 }

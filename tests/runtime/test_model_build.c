@@ -142,3 +142,51 @@ test_buf test_safetensors(const char *header, const uint8_t *data, size_t data_l
     if (data_len) tb_put(&t, data, data_len);
     return t;
 }
+
+/* Deflates in (with flush) into t; gzip wrapper (window bits 31). */
+static void deflate_into(z_stream *zs, test_buf *t, const uint8_t *in, size_t n, int flush) {
+    uint8_t out[1 << 16];
+    zs->next_in = (Bytef *)in;
+    zs->avail_in = (uInt)n;
+    do {
+        zs->next_out = out;
+        zs->avail_out = sizeof out;
+        int ret = deflate(zs, flush);
+        cr_assert(ret == Z_OK || ret == Z_STREAM_END || ret == Z_BUF_ERROR, "deflate: %d", ret);
+        tb_put(t, out, sizeof out - zs->avail_out);
+    } while (zs->avail_out == 0 || zs->avail_in > 0);
+}
+
+test_buf test_gzip(const uint8_t *data, size_t n) {
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    cr_assert_eq(deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    test_buf t = {0};
+    deflate_into(&zs, &t, data, n, Z_FINISH);
+    deflateEnd(&zs);
+    return t;
+}
+
+test_buf test_gzip_zeros(const uint8_t *prefix, size_t prefix_len, size_t mib) {
+    static const uint8_t zeros[1 << 20];
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    cr_assert_eq(deflateInit2(&zs, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    test_buf t = {0}, chunk = {0};
+    deflate_into(&zs, &t, prefix, prefix_len, Z_NO_FLUSH);
+    deflate_into(&zs, &t, zeros, sizeof zeros, Z_FULL_FLUSH);
+    deflate_into(&zs, &chunk, zeros, sizeof zeros, Z_FULL_FLUSH); /* independent of what came before */
+    for (size_t i = 1; i < mib; i++) tb_put(&t, chunk.b, chunk.n);
+    deflate_into(&zs, &t, NULL, 0, Z_FINISH);
+    deflateEnd(&zs);
+    tb_free(&chunk);
+    /* The trailer deflate wrote covers two MiB: make it the whole stream's. */
+    uLong zeros_crc = crc32(0L, zeros, sizeof zeros), crc = crc32(0L, prefix, (uInt)prefix_len);
+    for (size_t i = 0; i < mib; i++) crc = crc32_combine(crc, zeros_crc, sizeof zeros);
+    uint64_t total = prefix_len + (uint64_t)mib * sizeof zeros;
+    for (int i = 0; i < 4; i++) {
+        t.b[t.n - 8 + i] = (uint8_t)(crc >> (8 * i));
+        t.b[t.n - 4 + i] = (uint8_t)(total >> (8 * i));
+    }
+    return t;
+}

@@ -1,5 +1,5 @@
 /* Test helpers that build model files by hand: pickles opcode by opcode, stored (or
- * deflated) zip archives, and safetensors with a given header. */
+ * deflated) zip archives, safetensors with a given header, gzip streams and bombs. */
 #pragma once
 
 #include <stddef.h>
@@ -38,3 +38,10 @@ test_buf test_tensor_pickle(const char *name, int storage_numel, int offset, int
 
 /* 8-byte length + header + data. */
 test_buf test_safetensors(const char *header, const uint8_t *data, size_t data_len);
+
+/* data gzipped (one member, a valid trailer). */
+test_buf test_gzip(const uint8_t *data, size_t n);
+
+/* A gzip bomb, cheap to make: prefix then `mib` MiB of zeros, each MiB one repeated
+ * full-flush deflate chunk of about 1 KB; a valid trailer. */
+test_buf test_gzip_zeros(const uint8_t *prefix, size_t prefix_len, size_t mib);

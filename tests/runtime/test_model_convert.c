@@ -178,7 +178,7 @@ Test(model_convert, bad_input_exits_2_and_writes_nothing) {
     cr_assert_eq(folder_entries(dir), 0);
     const char *missing[] = {"convert", "--model", "/nonexistent.pt", "--output", out, NULL};
     cr_assert_eq(hexgpu_cli_run(missing, NULL, &r), 0);
-    cr_assert_eq(r.exit_code, 1, "%s", r.err);
+    cr_assert_eq(r.exit_code, 2, "a missing model file is bad input: %s", r.err);
     hexgpu_cli_result_free(&r);
     const char *usage[] = {"convert", "--model", input, NULL};
     cr_assert_eq(hexgpu_cli_run(usage, NULL, &r), 0);

@@ -77,10 +77,10 @@ Test(model_file, format_comes_from_bytes_not_name) {
     free(bytes);
 }
 
-Test(model_file, missing_file_is_io_error_naming_path) {
+Test(model_file, missing_file_is_bad_input_naming_path) {
     hexgpu_tensor_map map = {0};
     hexgpu_error err = {0};
-    cr_assert_eq(hexgpu_model_file_load("/nonexistent/model.pt", &map, NULL, &err), HEXGPU_ERR_IO);
+    cr_assert_eq(hexgpu_model_file_load("/nonexistent/model.pt", &map, NULL, &err), HEXGPU_ERR_INVALID_ARGUMENT);
     cr_assert(strstr(err.message, "/nonexistent/model.pt"), "%s", err.message);
 }
 

@@ -296,3 +296,44 @@ Test(model_hostile, pickle_small_valid_forms) {
     cr_assert_neq(hexgpu_pickle_load((const uint8_t *)sg, sizeof sg - 1, &pk, &root, &err), HEXGPU_OK);
     cr_assert(strstr(err.message, "pickle global 'os system' is not allowed"), "%s", err.message);
 }
+
+/* A header of n zero-size tensors (and __metadata__ when with_metadata); the first
+ * tensor's dtype is I32, refused as soon as the tensors are read. */
+static test_buf many_tensors(int n, int with_metadata) {
+    test_buf h = {0};
+    tb_put(&h, "{", 1);
+    if (with_metadata) tb_put(&h, "\"__metadata__\":{\"arch\":\"x\"},", 28);
+    for (int i = 0; i < n; i++) {
+        char entry[96];
+        snprintf(entry, sizeof entry, "%s\"t%d\":{\"dtype\":\"%s\",\"shape\":[0],\"data_offsets\":[0,0]}",
+                 i ? "," : "", i, i ? "F32" : "I32");
+        tb_put(&h, entry, strlen(entry));
+    }
+    tb_put(&h, "}", 2);
+    test_buf t = test_safetensors((const char *)h.b, NULL, 0);
+    tb_free(&h);
+    return t;
+}
+
+Test(model_hostile, tensor_limit_counts_tensors_not_metadata) {
+    char want[96];
+    snprintf(want, sizeof want, "%d tensors exceed the limit of %d", HEXGPU_MODEL_MAX_TENSORS + 1,
+             HEXGPU_MODEL_MAX_TENSORS);
+    for (int with_metadata = 0; with_metadata < 2; with_metadata++) {
+        /* One too many, with or without __metadata__ beside them; the count is what the
+         * file holds (read before the header is freed). */
+        test_buf t = many_tensors(HEXGPU_MODEL_MAX_TENSORS + 1, with_metadata);
+        expect_refused(t.b, t.n, want);
+        tb_free(&t);
+        /* Exactly the limit passes the count (and is then refused for its first tensor). */
+        t = many_tensors(HEXGPU_MODEL_MAX_TENSORS, with_metadata);
+        expect_refused(t.b, t.n, "dtype 'I32' is not supported");
+        tb_free(&t);
+    }
+}
+
+Test(model_hostile, safetensors_header_depth_is_bounded_by_the_format) {
+    /* A tensor's shape sits at depth 3; nesting past HEXGPU_MODEL_MAX_HEADER_DEPTH is
+     * refused, however the JSON parser's own default allows more. */
+    refused_header("{\"__metadata__\":{\"a\":[[[[[[[[[1]]]]]]]]]}}", 0, "nesting too deep");
+}
