@@ -275,3 +275,16 @@ int hexgpu_mcts_root_visits(const hexgpu_mcts *s, int *cells, int *visits) {
     }
     return root->child_count;
 }
+
+int hexgpu_mcts_root_children(const hexgpu_mcts *s, int *cells, int *visits, float *values, float *priors) {
+    const hexgpu_mcts_node *root = &s->nodes[0];
+    if (root->state != HEXGPU_NODE_EXPANDED) return 0;
+    for (int i = 0; i < root->child_count; i++) {
+        const hexgpu_mcts_node *ch = &s->nodes[root->first_child + i];
+        if (cells) cells[i] = ch->move;
+        if (visits) visits[i] = ch->visits;
+        if (values) values[i] = ch->visits > 0 ? ch->value_sum / (float)ch->visits : s->root_value;
+        if (priors) priors[i] = ch->prior;
+    }
+    return root->child_count;
+}
