@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "selfplay/board.h"
+#include "selfplay/board_draw.h"
 #include "selfplay/trmph.h"
 
 static void usage(FILE *out) {
@@ -21,25 +22,15 @@ static void usage(FILE *out) {
 
 static const char *color_word(hexgpu_color c) { return c == HEXGPU_BLUE ? "blue" : c == HEXGPU_RED ? "red" : "none"; }
 
-/* Row r is indented r spaces more than row 0, so each cell sits between the two cells
- * above it that it touches: the usual Hex diagram. */
 static void draw(const hexgpu_board *b) {
-    int n = b->size;
-    printf("    ");
-    for (int c = 0; c < n; c++) printf(c ? " %c" : "%c", 'a' + c);
-    printf("\n");
-    for (int r = 0; r < n; r++) {
-        printf("%*s%2d  ", r, "", r + 1);
-        for (int c = 0; c < n; c++) {
-            hexgpu_color s = hexgpu_board_at(b, r * n + c);
-            if (c) putchar(' ');
-            putchar(s == HEXGPU_BLUE ? 'B' : s == HEXGPU_RED ? 'R' : '.');
-        }
-        printf("  %d\n", r + 1);
+    char marks[HEXGPU_MAX_CELLS], text[4096];
+    for (int cell = 0; cell < b->cells; cell++) {
+        hexgpu_color s = hexgpu_board_at(b, cell);
+        marks[cell] = s == HEXGPU_BLUE ? 'B' : s == HEXGPU_RED ? 'R' : '.';
     }
-    printf("%*s", n + 3, "");
-    for (int c = 0; c < n; c++) printf(c ? " %c" : "%c", 'a' + c);
-    printf("\nB = blue (top-bottom), R = red (left-right), . = empty\n");
+    hexgpu_board_draw(marks, b->size, text, sizeof text);
+    fputs(text, stdout);
+    printf("B = blue (top-bottom), R = red (left-right), . = empty\n");
 }
 
 int hexgpu_cmd_show(int argc, char **argv) {

@@ -363,12 +363,7 @@ int hexgpu_mcts_choose(hexgpu_mcts *s) {
 }
 
 int hexgpu_mcts_root_visits(const hexgpu_mcts *s, int *cells, int *visits) {
-    const hexgpu_mcts_node *root = &s->nodes[0];
-    for (int i = 0; i < root->child_count; i++) {
-        cells[i] = s->nodes[root->first_child + i].move;
-        visits[i] = s->nodes[root->first_child + i].visits;
-    }
-    return root->child_count;
+    return hexgpu_mcts_root_children(s, cells, visits, NULL, NULL);
 }
 
 void hexgpu_mcts_targets(const hexgpu_mcts *s, float *visits, float *improved, float *root_value) {
@@ -404,4 +399,17 @@ void hexgpu_mcts_targets(const hexgpu_mcts *s, float *visits, float *improved, f
     }
     for (int i = 0; i < count; i++) sum += score[i] = exp(score[i] - top);
     for (int i = 0; i < count; i++) improved[ch[i].move] = (float)(score[i] / sum);
+}
+
+int hexgpu_mcts_root_children(const hexgpu_mcts *s, int *cells, int *visits, float *values, float *priors) {
+    const hexgpu_mcts_node *root = &s->nodes[0];
+    if (root->state != HEXGPU_NODE_EXPANDED) return 0;
+    for (int i = 0; i < root->child_count; i++) {
+        const hexgpu_mcts_node *ch = &s->nodes[root->first_child + i];
+        if (cells) cells[i] = ch->move;
+        if (visits) visits[i] = ch->visits;
+        if (values) values[i] = ch->visits > 0 ? ch->value_sum / (float)ch->visits : s->root_value;
+        if (priors) priors[i] = ch->prior;
+    }
+    return root->child_count;
 }

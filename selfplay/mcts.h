@@ -137,3 +137,11 @@ void hexgpu_mcts_targets(const hexgpu_mcts *search, float *visits, float *improv
 /* The root's children as (cell, visits); returns the child count. cells and visits
  * need room for n*n entries. */
 int hexgpu_mcts_root_visits(const hexgpu_mcts *search, int *cells, int *visits);
+
+/* The root's children with what the search knows of them, for players and analysis:
+ * cell, completed visits, mean value for the side to move at the root (-1..1; the root's
+ * own network value while unvisited) and prior (after any root noise). Any array may be
+ * NULL; each needs room for n*n entries. Returns the child count (0 before the root's
+ * evaluation has been applied). May be called during a search (nothing in flight is
+ * counted) or after it. */
+int hexgpu_mcts_root_children(const hexgpu_mcts *search, int *cells, int *visits, float *values, float *priors);

@@ -1,0 +1,28 @@
+/* Options shared by `hexgpu htp` and `hexgpu match`: the search settings of a player
+ * (one value for every player, or "A,B" for match's two) and the engine's options. */
+#pragma once
+
+#include "hexgpu.h"
+#include "selfplay/mcts.h"
+
+typedef struct hexgpu_cli_player {
+    hexgpu_mcts_config mcts;
+    double move_seconds; /* 0 = no time bound */
+    int sims_given;      /* --sims was on the command line */
+} hexgpu_cli_player;
+
+/* What hexgpu_cli_search_option accepts besides --sims/--mcts_sims, --c-puct and --move-time. */
+enum { HEXGPU_CLI_TEMPERATURE = 1 }; /* --temperature, --temperature_end */
+
+/* When o (with value v) is a search option, applies it to players[0..count) and returns 1
+ * with *rc set to the exit code (HEXGPU_EXIT_USAGE after printing the error). v is one
+ * value for all, or with count 2 "A,B". Returns 0 (nothing done) for other options. */
+int hexgpu_cli_search_option(const char *o, const char *v, int accept, hexgpu_cli_player *players, int count, int *rc);
+
+/* The same for the engine options --backend, --device, --precision, --batch_size,
+ * --cache_size. */
+int hexgpu_cli_engine_option(const char *o, const char *v, hexgpu_engine_options *options, int *rc);
+
+/* Opens the engine on model, printing the backend choice on stderr. On failure prints the
+ * error and returns the exit code (2 for a bad model, 1 otherwise); 0 on success. */
+int hexgpu_cli_open_engine(const char *model, const hexgpu_engine_options *options, hexgpu_engine **engine);
