@@ -197,7 +197,7 @@ int hexgpu_cmd_selfplay(int argc, char **argv) {
                                    .temperature_end = a.config.mcts.temperature_end, .opening = a.opening_name,
                                    .seed = a.config.seed, .games = a.config.games};
     run_state r = {.args = &a, .t0 = now_seconds()};
-    if (hexgpu_record_writer_open(a.output_dir, &header, a.streaming, time(NULL), &r.writer, &err) != HEXGPU_OK) {
+    if (hexgpu_record_writer_open(a.output_dir, &header, !a.streaming, time(NULL), &r.writer, &err) != HEXGPU_OK) {
         hexgpu_engine_close(engine);
         return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
     }
