@@ -26,6 +26,15 @@ double hexgpu_mcts_temperature(const hexgpu_mcts_config *config, int move) {
     return t1 <= 0.0 ? (progress < 1.0 ? t0 * pow(1e-9 / t0, progress) : 0.0) : t0 * pow(t1 / t0, progress);
 }
 
+double hexgpu_mcts_memory_bytes(const hexgpu_mcts_config *config, int board_size) {
+    /* A move's search expands the root and at most one node per simulation, each with at
+     * most n*n children; the pool grows by doubling from INITIAL_NODES, so its capacity
+     * stays under twice the nodes needed (or INITIAL_NODES). */
+    double needed = 1.0 + ((double)config->simulations + 1.0) * board_size * board_size;
+    double capacity = needed <= INITIAL_NODES ? INITIAL_NODES : 2.0 * needed;
+    return (double)sizeof(hexgpu_mcts) + capacity * (double)sizeof(hexgpu_mcts_node);
+}
+
 hexgpu_status hexgpu_mcts_create(hexgpu_mcts *s, const hexgpu_mcts_config *config, hexgpu_error *err) {
     memset(s, 0, sizeof *s);
     if (config->simulations < 1)
