@@ -2,9 +2,7 @@
  * game (with or without --streaming_save) and leaves only whole lines; a header that does
  * not fit leaves no file; a model path cannot forge lines; SIGTERM while the model loads
  * ends the run cleanly; game slots are allocated only for games played, and a
- * configuration larger than the machine's memory is refused at once. (Every .timeout
- * is 120: with 60 and 180 here, Criterion 2.4.1's runner leaked 48 bytes under ASan when
- * these tests ran two at a time.) */
+ * configuration larger than the machine's memory is refused at once. */
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <dirent.h>

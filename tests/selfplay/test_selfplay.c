@@ -78,7 +78,7 @@ static void check_records(const collected *c, int games, int size) {
     }
 }
 
-Test(selfplay, records_are_finished_games_and_every_simulation_counts, .timeout = 60) {
+Test(selfplay, records_are_finished_games_and_every_simulation_counts, .timeout = 120) {
     for (int gumbel = 0; gumbel <= 1; gumbel++) {
         hexgpu_selfplay_config config = small_config(12, 24, gumbel);
         config.opening = HEXGPU_OPENING_PIE_RULE;
@@ -110,7 +110,7 @@ Test(selfplay, records_are_finished_games_and_every_simulation_counts, .timeout 
 
 /* A game is a function of the seed and its index: the same records with one worker and
  * one game at a time as with three workers and several games and leaves in flight. */
-Test(selfplay, reproducible_for_a_seed, .timeout = 60) {
+Test(selfplay, reproducible_for_a_seed, .timeout = 120) {
     hexgpu_selfplay_config a = small_config(10, 16, 1);
     a.opening = HEXGPU_OPENING_RANDOM;
     a.workers = 1, a.games_in_flight = 1, a.leaves_per_game = 2;
@@ -131,7 +131,7 @@ Test(selfplay, reproducible_for_a_seed, .timeout = 60) {
     free(x), free(y), free(z);
 }
 
-Test(selfplay, callback_error_stops_the_run, .timeout = 60) {
+Test(selfplay, callback_error_stops_the_run, .timeout = 120) {
     hexgpu_selfplay_config config = small_config(40, 8, 1);
     collected *c = calloc(1, sizeof *c);
     c->fail_at = 3;
@@ -144,7 +144,7 @@ Test(selfplay, callback_error_stops_the_run, .timeout = 60) {
 }
 
 /* What a signal handler does: the run stops soon, without error, and says so. */
-Test(selfplay, interrupt_stops_the_run, .timeout = 60) {
+Test(selfplay, interrupt_stops_the_run, .timeout = 120) {
     static volatile sig_atomic_t flag;
     hexgpu_selfplay_config config = small_config(60, 8, 1);
     config.games_in_flight = 2;
