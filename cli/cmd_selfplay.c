@@ -254,7 +254,7 @@ static hexgpu_status open_writer(const selfplay_args *a, hexgpu_engine *engine, 
                                    .temperature = a->config.mcts.temperature,
                                    .temperature_end = a->config.mcts.temperature_end, .opening = a->opening_name,
                                    .seed = a->config.seed, .games = a->config.games};
-    return hexgpu_record_writer_open(a->output_dir, &header, !a->streaming, time(NULL), writer, err);
+    return hexgpu_record_writer_open(a->output_dir, &header, a->streaming, time(NULL), writer, err);
 }
 
 /* Plays the games into an open record file, closes it and reports: the exit code. A run

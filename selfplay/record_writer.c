@@ -27,7 +27,7 @@ typedef struct kept_line {
 struct hexgpu_record_writer {
     int fd;
     char path[4096];
-    int ordered;
+    int ordered; /* not streaming: put in game order at close */
     off_t header_length;
     off_t committed; /* file length after the last whole line */
     int64_t games;
@@ -133,7 +133,7 @@ static hexgpu_status append(hexgpu_record_writer *w, const char *text, size_t le
     return io_error(w->path, err, "cannot write", code);
 }
 
-hexgpu_status hexgpu_record_writer_open(const char *dir, const hexgpu_record_header *header, int ordered,
+hexgpu_status hexgpu_record_writer_open(const char *dir, const hexgpu_record_header *header, int streaming,
                                         time_t when, hexgpu_record_writer **writer, hexgpu_error *err) {
     *writer = NULL;
     hexgpu_record_writer *w = calloc(1, sizeof *w);
@@ -143,7 +143,7 @@ hexgpu_status hexgpu_record_writer_open(const char *dir, const hexgpu_record_hea
         free(w), free(text);
         return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "record writer: out of memory");
     }
-    *w = (hexgpu_record_writer){.fd = -1, .ordered = ordered, .in_order = 1};
+    *w = (hexgpu_record_writer){.fd = -1, .ordered = !streaming, .in_order = 1};
     char stamp[32];
     struct tm tm;
     localtime_r(&when, &tm);

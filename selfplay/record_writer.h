@@ -5,8 +5,8 @@
  * each reaches the file with one write() (no user-space buffer), so a kill at any moment
  * (SIGKILL, the OOM killer) leaves a file of whole lines holding every finished game, in
  * finishing order. The file is synced at least once a second (fdatasync), so a power cut
- * loses at most the games of the last second. An ordered writer rewrites the file in game
- * order at close: a temporary `<path>.tmp` written whole, synced and renamed over the
+ * loses at most the games of the last second. Without streaming the file is rewritten in
+ * game order at close: a temporary `<path>.tmp` written whole, synced and renamed over the
  * journal, so a kill during the rewrite leaves the journal complete (and perhaps a
  * `.tmp` to delete). */
 #pragma once
@@ -36,11 +36,11 @@ typedef struct hexgpu_record_header {
 
 /* Creates <dir>/selfplay_<stamp>.trmph exclusively (stamp from `when`, local time; a name
  * already taken gets a suffix _2, _3, ... rather than being overwritten) and writes the
- * header with one write(). ordered: rewrite the lines in game order at close (else they
- * stay in finishing order). Failures, HEXGPU_ERR_IO naming the path: the file cannot be
+ * header with one write(). streaming: the lines stay in finishing order (else the file is
+ * rewritten in game order at close). Failures, HEXGPU_ERR_IO naming the path: the file cannot be
  * created, or the header does not fit (full disk, file size limit): then the file is
  * removed, so nothing is left behind, and *writer stays NULL. */
-hexgpu_status hexgpu_record_writer_open(const char *dir, const hexgpu_record_header *header, int ordered,
+hexgpu_status hexgpu_record_writer_open(const char *dir, const hexgpu_record_header *header, int streaming,
                                         time_t when, hexgpu_record_writer **writer, hexgpu_error *err);
 
 const char *hexgpu_record_writer_path(const hexgpu_record_writer *writer);
@@ -54,7 +54,7 @@ int64_t hexgpu_record_writer_games(const hexgpu_record_writer *writer);
 hexgpu_status hexgpu_record_writer_add(hexgpu_record_writer *writer, int64_t index, const char *line,
                                        hexgpu_error *err);
 
-/* Syncs, rewrites an ordered writer's file in game order (when its lines are not in
+/* Syncs, rewrites a non-streaming writer's file in game order (when its lines are not in
  * order already), closes and frees: the writer is gone either way. When the rewrite
  * fails the journal stays, whole, in finishing order, and the error says so. NULL is a
  * no-op. */

@@ -39,8 +39,8 @@ Test(record_writer, header_then_lines_in_game_order) {
     hexgpu_record_writer *w = NULL, *w2 = NULL;
     hexgpu_error err = {0};
     time_t when = 1700000000;
-    cr_assert_eq(hexgpu_record_writer_open(dir, &header, 1, when, &w, &err), HEXGPU_OK, "%s", err.message);
-    cr_assert_eq(hexgpu_record_writer_open(dir, &header, 1, when, &w2, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_record_writer_open(dir, &header, 0, when, &w, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_record_writer_open(dir, &header, 0, when, &w2, &err), HEXGPU_OK, "%s", err.message);
     char path[4096], path2[4096];
     snprintf(path, sizeof path, "%s", hexgpu_record_writer_path(w));
     snprintf(path2, sizeof path2, "%s", hexgpu_record_writer_path(w2));
@@ -68,7 +68,7 @@ Test(record_writer, streaming_keeps_finishing_order_and_discard_removes) {
     cr_assert(mkdtemp(dir));
     hexgpu_record_writer *w = NULL;
     hexgpu_error err = {0};
-    cr_assert_eq(hexgpu_record_writer_open(dir, &header, 0, 0, &w, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_record_writer_open(dir, &header, 1, 0, &w, &err), HEXGPU_OK, "%s", err.message);
     char path[4096];
     snprintf(path, sizeof path, "%s", hexgpu_record_writer_path(w));
     cr_assert_eq(hexgpu_record_writer_add(w, 1, "#3,b1a2b2a3b3 b", &err), HEXGPU_OK);
@@ -76,7 +76,7 @@ Test(record_writer, streaming_keeps_finishing_order_and_discard_removes) {
     cr_assert_eq(hexgpu_record_writer_close(w, &err), HEXGPU_OK, "%s", err.message);
     cr_assert_str_eq(body(slurp(path)), "#3,b1a2b2a3b3 b\n#3,a1a2b1b2c1b3 r\n");
     unlink(path);
-    cr_assert_eq(hexgpu_record_writer_open(dir, &header, 1, 0, &w, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_record_writer_open(dir, &header, 0, 0, &w, &err), HEXGPU_OK, "%s", err.message);
     hexgpu_record_writer_discard(w);
     cr_assert_eq(hexgpu_test_folder_entries(dir), 0);
     rmdir(dir);
@@ -94,7 +94,7 @@ Test(record_writer, header_that_does_not_fit_leaves_no_file) {
         cr_assert_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
         hexgpu_record_writer *w = NULL;
         hexgpu_error err = {0};
-        cr_assert_eq(hexgpu_record_writer_open(dir, &header, 1, 0, &w, &err), HEXGPU_ERR_IO);
+        cr_assert_eq(hexgpu_record_writer_open(dir, &header, 0, 0, &w, &err), HEXGPU_ERR_IO);
         cr_assert_null(w);
         cr_assert(strstr(err.message, "cannot write ") && strstr(err.message, dir) &&
                       strstr(err.message, "0 games written; the file was removed"),
@@ -119,7 +119,7 @@ Test(record_writer, header_fields_are_escaped) {
     h.opening = "x\ny";
     hexgpu_record_writer *w = NULL;
     hexgpu_error err = {0};
-    cr_assert_eq(hexgpu_record_writer_open(dir, &h, 1, 0, &w, &err), HEXGPU_OK, "%s", err.message);
+    cr_assert_eq(hexgpu_record_writer_open(dir, &h, 0, 0, &w, &err), HEXGPU_OK, "%s", err.message);
     char path[4096];
     snprintf(path, sizeof path, "%s", hexgpu_record_writer_path(w));
     cr_assert_eq(hexgpu_record_writer_close(w, &err), HEXGPU_OK, "%s", err.message);
