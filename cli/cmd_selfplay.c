@@ -2,11 +2,14 @@
  * many games in flight per worker) and writes them as TRMPH records. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "hexgpu.h"
@@ -33,15 +36,16 @@ static void usage(FILE *out) {
             "  --temperature_end X     T1 (0.01)\n"
             "  --opening_strategy S    pie_rule | random | none (pie_rule)\n"
             "  --output_dir DIR        where the record file goes (.)\n"
-            "  --streaming_save        write and flush each game as it finishes\n"
+            "  --streaming_save        leave the games in finishing order (else: in game order at the end)\n"
             "  --progress_interval N   a progress line on stderr every N games (100; 0 = none)\n"
             "  --verbose               one line per game and the engine statistics on stderr\n"
             "  --seed N                games are a function of the seed and their index (default: from the clock)\n"
             "  --backend cpu|cuda|auto (auto)\n"
             "  --device N              CUDA device (0)\n"
-            "SIGINT/SIGTERM stop the run; the games finished so far are written (exit code 1).\n"
+            "Every game reaches the file, whole, as it finishes: a kill (even SIGKILL) loses only the games\n"
+            "in progress. SIGINT/SIGTERM stop the run, also while the model loads (exit code 1).\n"
             "Exit codes: 0 ok, 1 I/O (an unreadable model file), device or write failure or interrupted,\n"
-            "2 bad usage or a bad model file.\n");
+            "2 bad usage (a configuration needing more memory than is available included) or a bad model file.\n");
 }
 
 typedef struct selfplay_args {
@@ -143,6 +147,73 @@ static void on_signal(int sig) {
     interrupt_flag = 1;
 }
 
+typedef struct signal_state {
+    struct sigaction old_int, old_term, old_xfsz;
+    sigset_t old_mask;
+} signal_state;
+
+/* Installed before anything else (the model load included), so a SIGINT/SIGTERM at any
+ * moment only sets the flag and the command ends cleanly at its next check. SIGINT and
+ * SIGTERM are unblocked (a parent may have blocked them; one already pending arrives
+ * now), and SIGXFSZ is ignored so that a file size limit is a write error (EFBIG) rather
+ * than the end of the process. */
+static void signals_install(signal_state *s) {
+    struct sigaction sa = {.sa_handler = on_signal}, ignore = {.sa_handler = SIG_IGN};
+    sigemptyset(&sa.sa_mask);
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGINT, &sa, &s->old_int);
+    sigaction(SIGTERM, &sa, &s->old_term);
+    sigaction(SIGXFSZ, &ignore, &s->old_xfsz);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &set, &s->old_mask);
+}
+
+static void signals_restore(const signal_state *s) {
+    pthread_sigmask(SIG_SETMASK, &s->old_mask, NULL);
+    sigaction(SIGINT, &s->old_int, NULL);
+    sigaction(SIGTERM, &s->old_term, NULL);
+    sigaction(SIGXFSZ, &s->old_xfsz, NULL);
+}
+
+/* Bytes of memory this process may still take: MemAvailable from /proc/meminfo (else the
+ * free pages sysconf reports), lowered to RLIMIT_AS when one is set; 0 when unknown. */
+static double available_memory(void) {
+    double have = 0.0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long long kib;
+        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) have = (double)kib * 1024.0;
+    }
+    if (f) fclose(f);
+    long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (have <= 0.0 && pages > 0 && page > 0) have = (double)pages * (double)page;
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+        (have <= 0.0 || (double)limit.rlim_cur < have))
+        have = (double)limit.rlim_cur;
+    return have;
+}
+
+/* A usage error, before any game, for a configuration whose games would not fit in the
+ * memory available (rather than an end by the OOM killer, without a word). */
+static int check_memory(const selfplay_args *a, int board_size) {
+    double need = hexgpu_selfplay_memory_bytes(&a->config, board_size), have = available_memory();
+    if (have <= 0.0 || need <= have) return HEXGPU_EXIT_OK;
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    long long at_once = (long long)a->config.workers * a->config.games_in_flight;
+    if (a->config.games < at_once) at_once = (long long)a->config.games;
+    return hexgpu_cli_fail(HEXGPU_EXIT_USAGE,
+                           "%lld games at once (--num_workers %d x --games-in-flight %d, --num_games %lld) at "
+                           "--mcts_sims %d need up to %.0f bytes (%.1f GiB) of memory, more than the %.0f bytes "
+                           "(%.1f GiB) available; lower --num_workers, --games-in-flight or --mcts_sims",
+                           at_once, a->config.workers, a->config.games_in_flight, (long long)a->config.games,
+                           a->config.mcts.simulations, need, need / gib, have, have / gib);
+}
+
 typedef struct run_state {
     hexgpu_record_writer *writer;
     const selfplay_args *args;
@@ -175,11 +246,66 @@ static hexgpu_status on_game(void *user, const hexgpu_selfplay_game *game, hexgp
     return st;
 }
 
-int hexgpu_cmd_selfplay(int argc, char **argv) {
-    if (hexgpu_cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return HEXGPU_EXIT_OK;
+static hexgpu_status open_writer(const selfplay_args *a, hexgpu_engine *engine, hexgpu_record_writer **writer,
+                                 hexgpu_error *err) {
+    hexgpu_record_header header = {.model = a->model, .board_size = hexgpu_engine_board_size(engine),
+                                   .simulations = a->config.mcts.simulations, .c_puct = a->config.mcts.c_puct,
+                                   .gumbel = hexgpu_mcts_uses_gumbel(&a->config.mcts),
+                                   .temperature = a->config.mcts.temperature,
+                                   .temperature_end = a->config.mcts.temperature_end, .opening = a->opening_name,
+                                   .seed = a->config.seed, .games = a->config.games};
+    return hexgpu_record_writer_open(a->output_dir, &header, a->streaming, time(NULL), writer, err);
+}
+
+/* Plays the games into an open record file, closes it and reports: the exit code. A run
+ * that fails or is interrupted before its first game leaves no file. */
+static int play(selfplay_args *a, hexgpu_engine *engine, hexgpu_record_writer *writer) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s", hexgpu_record_writer_path(writer));
+    fprintf(stderr, "games go to %s as they finish\n", path);
+    run_state r = {.writer = writer, .args = a, .t0 = now_seconds()};
+    hexgpu_selfplay_stats stats;
+    hexgpu_error err = {0}, close_err = {0};
+    a->config.interrupt = &interrupt_flag;
+    hexgpu_status st = hexgpu_selfplay_run(engine, &a->config, on_game, &r, &stats, &err);
+    int64_t games = hexgpu_record_writer_games(writer);
+    hexgpu_status closed = HEXGPU_OK;
+    if (games == 0 && (st != HEXGPU_OK || stats.interrupted)) hexgpu_record_writer_discard(writer);
+    else closed = hexgpu_record_writer_close(writer, &close_err);
+    if (a->verbose) {
+        hexgpu_engine_stats es;
+        char json[2048];
+        hexgpu_engine_stats_read(engine, &es);
+        hexgpu_engine_stats_json(&es, json, sizeof json);
+        fprintf(stderr, "engine stats: %s\n", json);
     }
+    int code = st == HEXGPU_OK ? HEXGPU_EXIT_FAILURE : hexgpu_cli_exit_code(st);
+    if (st != HEXGPU_OK && games == 0)
+        return hexgpu_cli_fail(code, "%s; no game finished, so no file was left", err.message);
+    if (st != HEXGPU_OK)
+        return hexgpu_cli_fail(code, "%s; the %lld finished games are in %s, each whole", err.message,
+                               (long long)games, path);
+    if (closed != HEXGPU_OK) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", close_err.message);
+    if (stats.interrupted && games == 0)
+        return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "interrupted after 0 of %lld games; no file was left",
+                               (long long)a->config.games);
+    printf("wrote %lld games to %s\n", (long long)stats.games, path);
+    if (stats.interrupted) {
+        fflush(stdout);
+        return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "interrupted after %lld of %lld games; they are in %s",
+                               (long long)stats.games, (long long)a->config.games, path);
+    }
+    hexgpu_engine_stats es;
+    hexgpu_engine_stats_read(engine, &es);
+    double s = stats.seconds > 0 ? stats.seconds : 1e-9;
+    printf("games %lld (blue %lld, red %lld), moves %lld, %.1f s: %.3f games/s, %.0f simulations/s, "
+           "%.0f network evaluations/s, cache hit rate %.3f, mean batch %.1f\n",
+           (long long)stats.games, (long long)r.wins[0], (long long)r.wins[1], (long long)stats.moves, stats.seconds,
+           stats.games / s, stats.simulations / s, (double)es.evaluated / s, es.cache_hit_rate, es.mean_batch);
+    return HEXGPU_EXIT_OK;
+}
+
+static int run(int argc, char **argv) {
     selfplay_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc != HEXGPU_EXIT_OK) return rc;
@@ -187,54 +313,31 @@ int hexgpu_cmd_selfplay(int argc, char **argv) {
     hexgpu_engine *engine = NULL;
     hexgpu_status opened = hexgpu_engine_open(a.model, &a.options, &engine, &err);
     if (opened != HEXGPU_OK) return hexgpu_cli_fail_status(opened, &err);
-    fprintf(stderr, "%s\n", hexgpu_engine_backend_choice(engine));
-    hexgpu_record_header header = {.model = a.model, .board_size = hexgpu_engine_board_size(engine),
-                                   .simulations = a.config.mcts.simulations, .c_puct = a.config.mcts.c_puct,
-                                   .gumbel = hexgpu_mcts_uses_gumbel(&a.config.mcts),
-                                   .temperature = a.config.mcts.temperature,
-                                   .temperature_end = a.config.mcts.temperature_end, .opening = a.opening_name,
-                                   .seed = a.config.seed, .games = a.config.games};
-    run_state r = {.args = &a, .t0 = now_seconds()};
-    if (hexgpu_record_writer_open(a.output_dir, &header, a.streaming, time(NULL), &r.writer, &err) != HEXGPU_OK) {
-        hexgpu_engine_close(engine);
-        return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    hexgpu_record_writer *writer = NULL;
+    if (interrupt_flag)
+        rc = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "interrupted while loading the model; no game was played and no "
+                                                  "file was written");
+    if (rc == HEXGPU_EXIT_OK) rc = check_memory(&a, hexgpu_engine_board_size(engine));
+    if (rc == HEXGPU_EXIT_OK) {
+        fprintf(stderr, "%s\n", hexgpu_engine_backend_choice(engine));
+        if (open_writer(&a, engine, &writer, &err) != HEXGPU_OK)
+            rc = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s", hexgpu_record_writer_path(r.writer));
-    hexgpu_selfplay_stats stats;
-    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    a.config.interrupt = &interrupt_flag;
-    hexgpu_status st = hexgpu_selfplay_run(engine, &a.config, on_game, &r, &stats, &err);
-    hexgpu_error close_err = {0};
-    /* Close also after a failure: the games kept so far still reach the file. Without
-     * --streaming_save every game is written here, so the handlers (which only set the
-     * flag) stay until the file is complete: a Ctrl-C now must not lose finished games. */
-    hexgpu_status closed = hexgpu_record_writer_close(r.writer, &close_err);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    if (st == HEXGPU_OK && closed != HEXGPU_OK) st = closed, err = close_err;
-    hexgpu_engine_stats es;
-    hexgpu_engine_stats_read(engine, &es);
-    if (a.verbose) {
-        char json[2048];
-        hexgpu_engine_stats_json(&es, json, sizeof json);
-        fprintf(stderr, "engine stats: %s\n", json);
-    }
+    if (rc == HEXGPU_EXIT_OK) rc = play(&a, engine, writer);
     hexgpu_engine_close(engine);
-    if (st != HEXGPU_OK) return hexgpu_cli_fail_status(st, &err);
-    double s = stats.seconds > 0 ? stats.seconds : 1e-9;
-    printf("wrote %lld games to %s\n", (long long)stats.games, path);
-    if (stats.interrupted) {
-        fflush(stdout);
-        return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "interrupted after %lld of %lld games; they are in %s",
-                               (long long)stats.games, (long long)a.config.games, path);
+    return rc;
+}
+
+int hexgpu_cmd_selfplay(int argc, char **argv) {
+    if (hexgpu_cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return HEXGPU_EXIT_OK;
     }
-    printf("games %lld (blue %lld, red %lld), moves %lld, %.1f s: %.3f games/s, %.0f simulations/s, "
-           "%.0f network evaluations/s, cache hit rate %.3f, mean batch %.1f\n",
-           (long long)stats.games, (long long)r.wins[0], (long long)r.wins[1], (long long)stats.moves, stats.seconds,
-           stats.games / s, stats.simulations / s, (double)es.evaluated / s, es.cache_hit_rate, es.mean_batch);
-    return HEXGPU_EXIT_OK;
+    signal_state signals;
+    signals_install(&signals);
+    int rc = run(argc, argv);
+    /* Restored only now: the handlers (which only set the flag) stay until the record
+     * file is complete. */
+    signals_restore(&signals);
+    return rc;
 }

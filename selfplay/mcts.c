@@ -27,6 +27,20 @@ double hexgpu_mcts_temperature(const hexgpu_mcts_config *config, int move) {
     return t1 <= 0.0 ? (progress < 1.0 ? t0 * pow(1e-9 / t0, progress) : 0.0) : t0 * pow(t1 / t0, progress);
 }
 
+double hexgpu_mcts_memory_bytes(const hexgpu_mcts_config *config, int board_size) {
+    /* A move's search expands the root and at most one node per simulation, each with at
+     * most n*n children; a kept subtree brings at most REUSE_MAX_FACTOR x simulations
+     * expanded nodes more (its visits bound its expansions). The pool grows by doubling
+     * from INITIAL_NODES, so its capacity stays under twice the nodes needed, and keeping
+     * a subtree briefly copies it (a node and an index per kept node). */
+    double expansions = 1.0 + (HEXGPU_MCTS_REUSE_MAX_FACTOR * (config->tree_reuse ? 1.0 : 0.0) + 1.0) *
+                                  (double)config->simulations;
+    double needed = 1.0 + expansions * board_size * board_size;
+    double capacity = needed <= INITIAL_NODES ? INITIAL_NODES : 2.0 * needed;
+    double keep_copy = config->tree_reuse ? needed * (double)(sizeof(hexgpu_mcts_node) + sizeof(int32_t)) : 0.0;
+    return (double)sizeof(hexgpu_mcts) + capacity * (double)sizeof(hexgpu_mcts_node) + keep_copy;
+}
+
 hexgpu_status hexgpu_mcts_create(hexgpu_mcts *s, const hexgpu_mcts_config *config, hexgpu_error *err) {
     memset(s, 0, sizeof *s);
     if (config->simulations < 1)

@@ -83,6 +83,10 @@ typedef struct hexgpu_mcts {
     int noise;            /* root noise on for this move */
 } hexgpu_mcts;
 
+/* An upper bound of one search's memory with config on an n x n board (the struct and
+ * its node pool at its largest), in bytes. */
+double hexgpu_mcts_memory_bytes(const hexgpu_mcts_config *config, int board_size);
+
 /* Allocates the node pool. On failure nothing is left allocated. */
 hexgpu_status hexgpu_mcts_create(hexgpu_mcts *search, const hexgpu_mcts_config *config, hexgpu_error *err);
 void hexgpu_mcts_destroy(hexgpu_mcts *search);

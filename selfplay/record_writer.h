@@ -1,6 +1,14 @@
 /* Self-play record files: `<dir>/selfplay_<YYYYmmdd_HHMMSS>.trmph` with `# ` header lines
- * and one `#n,<moves> <b|r>` line per game, written as games finish (streaming: each
- * line flushed at once) or all at the end in game order. */
+ * and one `#n,<moves> <b|r>` line per game.
+ *
+ * The file is its own journal: the header, then each game's line as the game finishes,
+ * each reaches the file with one write() (no user-space buffer), so a kill at any moment
+ * (SIGKILL, the OOM killer) leaves a file of whole lines holding every finished game, in
+ * finishing order. The file is synced at least once a second (fdatasync), so a power cut
+ * loses at most the games of the last second. Without streaming the file is rewritten in
+ * game order at close: a temporary `<path>.tmp` written whole, synced and renamed over the
+ * journal, so a kill during the rewrite leaves the journal complete (and perhaps a
+ * `.tmp` to delete). */
 #pragma once
 
 #include <stddef.h>
@@ -11,7 +19,9 @@
 
 typedef struct hexgpu_record_writer hexgpu_record_writer;
 
-/* What the header says about the run. */
+/* What the header says about the run. Text fields are written escaped (control characters,
+ * C1 controls, U+2028/U+2029 and the backslash as C-style escapes), so no field can end
+ * the header line or forge a record line. */
 typedef struct hexgpu_record_header {
     const char *model;
     int board_size;
@@ -24,23 +34,32 @@ typedef struct hexgpu_record_header {
     int64_t games;
 } hexgpu_record_header;
 
-/* Creates <dir>/selfplay_<stamp>.trmph (stamp from `when`, local time; a name already
- * taken gets a suffix _2, _3, ... rather than being overwritten), writes and flushes the
- * header. HEXGPU_ERR_IO naming the path when it cannot be created or written. */
+/* Creates <dir>/selfplay_<stamp>.trmph exclusively (stamp from `when`, local time; a name
+ * already taken gets a suffix _2, _3, ... rather than being overwritten) and writes the
+ * header with one write(). streaming: the lines stay in finishing order (else the file is
+ * rewritten in game order at close). Failures, HEXGPU_ERR_IO naming the path: the file cannot be
+ * created, or the header does not fit (full disk, file size limit): then the file is
+ * removed, so nothing is left behind, and *writer stays NULL. */
 hexgpu_status hexgpu_record_writer_open(const char *dir, const hexgpu_record_header *header, int streaming,
                                         time_t when, hexgpu_record_writer **writer, hexgpu_error *err);
-/* The same on an exact path (created or truncated). */
-hexgpu_status hexgpu_record_writer_open_path(const char *path, const hexgpu_record_header *header, int streaming,
-                                             time_t when, hexgpu_record_writer **writer, hexgpu_error *err);
 
 const char *hexgpu_record_writer_path(const hexgpu_record_writer *writer);
 
-/* Adds game `index`'s record line (without newline). Streaming: written and flushed now
- * (HEXGPU_ERR_IO on a write error; lines written before stay in the file). Otherwise
- * kept until close. */
+/* Record lines in the file, each whole. */
+int64_t hexgpu_record_writer_games(const hexgpu_record_writer *writer);
+
+/* Appends game `index`'s record line (given without newline) with one write(). On
+ * failure (HEXGPU_ERR_IO: full disk, file size limit; HEXGPU_ERR_OUT_OF_MEMORY) the file
+ * is cut back to its last whole line: the lines added before stay, each whole. */
 hexgpu_status hexgpu_record_writer_add(hexgpu_record_writer *writer, int64_t index, const char *line,
                                        hexgpu_error *err);
 
-/* Writes the kept lines in game order, closes and frees (also on failure: the writer is
- * gone either way). NULL is a no-op. */
+/* Syncs, rewrites a non-streaming writer's file in game order (when its lines are not in
+ * order already), closes and frees: the writer is gone either way. When the rewrite
+ * fails the journal stays, whole, in finishing order, and the error says so. NULL is a
+ * no-op. */
 hexgpu_status hexgpu_record_writer_close(hexgpu_record_writer *writer, hexgpu_error *err);
+
+/* Closes, removes the file and frees: for a run that ends before its first game, so that
+ * it leaves no file of header lines only. NULL is a no-op. */
+void hexgpu_record_writer_discard(hexgpu_record_writer *writer);

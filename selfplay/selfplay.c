@@ -62,9 +62,13 @@ typedef struct shared {
     hexgpu_selfplay_stats stats;
 } shared;
 
+/* A worker's slots are allocated as it claims its first games, never more than
+ * games_in_flight nor more than there are games left: a finished slot takes the next
+ * game, and a slot with none left stays idle. */
 typedef struct worker {
     shared *sh;
-    game_slot *slots;
+    game_slot **slots;
+    int count; /* slots allocated */
     hexgpu_selfplay_stats stats; /* this worker's share, added to sh->stats at the end */
 } worker;
 
@@ -85,12 +89,19 @@ static int stopped(shared *sh) {
     return s;
 }
 
-static void start_game(shared *sh, game_slot *g) {
+/* Takes the next game index; 0 when none is left or the run stops. */
+static int claim_game(shared *sh, int64_t *index) {
     pthread_mutex_lock(&sh->lock);
-    g->active = !sh->stop && !interrupted(sh) && sh->next_game < sh->config->games;
-    if (g->active) g->index = sh->next_game++;
+    int claimed = !sh->stop && !interrupted(sh) && sh->next_game < sh->config->games;
+    if (claimed) *index = sh->next_game++;
     pthread_mutex_unlock(&sh->lock);
-    if (!g->active) return;
+    return claimed;
+}
+
+/* Sets g up for game `index`: its generator, the opening, the first search. */
+static void begin_game(shared *sh, game_slot *g, int64_t index) {
+    g->active = 1;
+    g->index = index;
     g->rng.state = sh->config->seed * 0x9e3779b97f4a7c15ull ^ (uint64_t)g->index * 0xd1b54a32d192ed03ull;
     hexgpu_rng_next(&g->rng);
     hexgpu_board_init(&g->board, sh->size, NULL);
@@ -100,6 +111,12 @@ static void start_game(shared *sh, game_slot *g) {
         hexgpu_board_play(&g->board, hexgpu_board_empty_cell(&g->board, hexgpu_rng_below(&g->rng, sh->cells)), NULL);
     }
     if (hexgpu_board_winner(&g->board) == HEXGPU_NONE) hexgpu_mcts_begin(&g->search, &g->board, &g->rng);
+}
+
+static void start_game(shared *sh, game_slot *g) {
+    int64_t index;
+    g->active = claim_game(sh, &index);
+    if (g->active) begin_game(sh, g, index);
 }
 
 static hexgpu_status finish_game(worker *w, game_slot *g, hexgpu_error *err) {
@@ -159,13 +176,12 @@ static void apply_leaves(shared *sh, game_slot *g) {
 
 static void run_worker(worker *w, hexgpu_queue *q, hexgpu_request *req, hexgpu_completion *done) {
     shared *sh = w->sh;
-    const int games = sh->config->games_in_flight, k = sh->config->leaves_per_game;
+    const int games = w->count, k = sh->config->leaves_per_game;
     hexgpu_error err = {0};
-    for (int i = 0; i < games; i++) start_game(sh, &w->slots[i]);
     for (;;) {
         size_t count = 0;
         for (int i = 0; i < games; i++) {
-            game_slot *g = &w->slots[i];
+            game_slot *g = w->slots[i];
             if (!g->active || g->outstanding > 0) continue;
             int n = advance(w, g, &err);
             if (n < 0) {
@@ -194,41 +210,80 @@ static void run_worker(worker *w, hexgpu_queue *q, hexgpu_request *req, hexgpu_c
                 return;
             }
             w->stats.cached += done[c].cached;
-            game_slot *g = &w->slots[done[c].tag / (uint64_t)k];
+            game_slot *g = w->slots[done[c].tag / (uint64_t)k];
             if (--g->outstanding == 0) apply_leaves(sh, g);
         }
     }
 }
 
+static void slot_destroy(game_slot *g) {
+    if (!g) return;
+    hexgpu_mcts_destroy(&g->search);
+    free(g->leaves), free(g->value), free(g->policy), free(g);
+}
+
+/* A slot's buffers and its search (whose node pool grows as the search needs). NULL
+ * with err filled on failure. */
+static game_slot *slot_create(shared *sh, hexgpu_error *err) {
+    const size_t k = (size_t)sh->config->leaves_per_game;
+    game_slot *g = calloc(1, sizeof *g);
+    if (g) {
+        g->leaves = malloc(k * sizeof *g->leaves);
+        g->value = malloc(k * sizeof *g->value);
+        g->policy = malloc(k * (size_t)sh->cells * sizeof *g->policy);
+    }
+    if (!g || !g->leaves || !g->value || !g->policy) {
+        slot_destroy(g);
+        hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "selfplay: cannot allocate a game slot");
+        return NULL;
+    }
+    if (hexgpu_mcts_create(&g->search, &sh->config->mcts, err) != HEXGPU_OK) {
+        slot_destroy(g);
+        return NULL;
+    }
+    return g;
+}
+
+/* Claims up to games_in_flight games, allocating a slot for each as it is claimed;
+ * returns 0 on failure (err filled). */
+static int claim_slots(worker *w, hexgpu_error *err) {
+    shared *sh = w->sh;
+    int64_t most = sh->config->games < sh->config->games_in_flight ? sh->config->games : sh->config->games_in_flight;
+    if (most <= 0) return 1;
+    w->slots = calloc((size_t)most, sizeof *w->slots);
+    if (!w->slots) {
+        hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "selfplay: cannot allocate %lld game slots", (long long)most);
+        return 0;
+    }
+    int64_t index;
+    while (w->count < most && claim_game(sh, &index)) {
+        game_slot *g = slot_create(sh, err);
+        if (!g) return 0;
+        w->slots[w->count++] = g;
+        begin_game(sh, g, index);
+    }
+    return 1;
+}
+
 static void *worker_main(void *arg) {
     worker *w = arg;
     shared *sh = w->sh;
-    const int games = sh->config->games_in_flight, k = sh->config->leaves_per_game;
     hexgpu_error err = {0};
     hexgpu_queue *q = NULL;
-    size_t total = (size_t)games * (size_t)k;
-    hexgpu_request *req = malloc(total * sizeof *req);
-    hexgpu_completion *done = malloc(total * sizeof *done);
-    w->slots = calloc((size_t)games, sizeof *w->slots);
-    int ok = req && done && w->slots && hexgpu_queue_create(&q, &err) == HEXGPU_OK;
-    for (int i = 0; ok && i < games; i++) {
-        game_slot *g = &w->slots[i];
-        g->leaves = malloc((size_t)k * sizeof *g->leaves);
-        g->value = malloc((size_t)k * sizeof *g->value);
-        g->policy = malloc(total / (size_t)games * (size_t)sh->cells * sizeof *g->policy);
-        ok = g->leaves && g->value && g->policy && hexgpu_mcts_create(&g->search, &sh->config->mcts, &err) == HEXGPU_OK;
+    hexgpu_request *req = NULL;
+    hexgpu_completion *done = NULL;
+    int ok = claim_slots(w, &err);
+    if (ok && w->count > 0) {
+        size_t total = (size_t)w->count * (size_t)sh->config->leaves_per_game;
+        req = malloc(total * sizeof *req);
+        done = malloc(total * sizeof *done);
+        if (!req || !done) hexgpu_error_set(&err, HEXGPU_ERR_OUT_OF_MEMORY, "selfplay: worker buffers");
+        ok = req && done && hexgpu_queue_create(&q, &err) == HEXGPU_OK;
+        if (ok) run_worker(w, q, req, done);
     }
-    if (ok) {
-        run_worker(w, q, req, done);
-    } else {
-        if (err.status == HEXGPU_OK) hexgpu_error_set(&err, HEXGPU_ERR_OUT_OF_MEMORY, "selfplay: worker buffers");
-        fail(sh, &err);
-    }
+    if (!ok) fail(sh, &err);
     hexgpu_queue_destroy(q); /* waits for leaves still in flight before their buffers go */
-    for (int i = 0; w->slots && i < games; i++) {
-        hexgpu_mcts_destroy(&w->slots[i].search);
-        free(w->slots[i].leaves), free(w->slots[i].value), free(w->slots[i].policy);
-    }
+    for (int i = 0; i < w->count; i++) slot_destroy(w->slots[i]);
     free(w->slots), free(req), free(done);
     pthread_mutex_lock(&sh->lock);
     sh->stats.games += w->stats.games, sh->stats.moves += w->stats.moves;
@@ -253,6 +308,16 @@ static hexgpu_status check_config(const hexgpu_selfplay_config *c, hexgpu_error 
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
                                 "selfplay: c_puct and temperatures must be >= 0");
     return HEXGPU_OK;
+}
+
+double hexgpu_selfplay_memory_bytes(const hexgpu_selfplay_config *c, int board_size) {
+    double cells = (double)board_size * board_size, k = c->leaves_per_game;
+    double at_once = (double)c->workers * c->games_in_flight;
+    double slots = (double)c->games < at_once ? (double)c->games : at_once;
+    double per_slot = (double)sizeof(game_slot) + sizeof(game_slot *) + hexgpu_mcts_memory_bytes(&c->mcts, board_size) +
+                      k * (sizeof(hexgpu_mcts_leaf) + sizeof(float) + cells * sizeof(float) + sizeof(hexgpu_request) +
+                           sizeof(hexgpu_completion));
+    return slots * per_slot;
 }
 
 static double now_seconds(void) {

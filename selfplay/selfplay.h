@@ -57,6 +57,12 @@ typedef struct hexgpu_selfplay_stats {
     int interrupted; /* the run stopped early on config->interrupt */
 } hexgpu_selfplay_stats;
 
+/* An upper bound, in bytes, of the memory the games of a run with config take on an
+ * n x n board (not counting the engine's): one slot per game played at once, that is
+ * min(games, workers x games_in_flight), each with its buffers and its search at its
+ * largest. For refusing at start a configuration the machine cannot hold. */
+double hexgpu_selfplay_memory_bytes(const hexgpu_selfplay_config *config, int board_size);
+
 /* Plays config->games games on engine (whose board size they use). stats (may be NULL)
  * is filled also on failure. Failures: invalid config (HEXGPU_ERR_INVALID_ARGUMENT), an
  * engine error, or the callback's status. */

@@ -3,77 +3,26 @@
  * change the header; exit codes of bad flags, an unwritable output directory and a full
  * disk (which keeps the games already written, each whole). */
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "selfplay/trmph.h"
+#include "cli/selfplay_support.h"
 #include "support/fixtures.h"
-#include "support/run_cli.h"
 
-/* Runs selfplay into a fresh directory with the extra arguments; returns the result and
- * the record file's contents (malloc'd) in *file (NULL when none was written). */
-static hexgpu_cli_result selfplay(const char *const *extra, char *dir, char **file, char *name) {
-    strcpy(dir, "/tmp/hexgpu_selfplay_XXXXXX");
-    cr_assert(mkdtemp(dir));
-    const char *argv[40] = {"selfplay", "--model_path", hexgpu_test_fixture_path("tiny13/model.safetensors"),
-                            "--backend", "cpu", "--output_dir", dir, "--progress_interval", "0"};
-    int n = 9;
-    for (int i = 0; extra[i]; i++) argv[n++] = extra[i];
-    argv[n] = NULL;
-    hexgpu_cli_result r;
-    cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
-    *file = NULL;
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.') {
-            cr_assert_null(*file, "more than one file in %s", dir);
-            snprintf(name, 256, "%s", e->d_name);
-            char path[512];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            FILE *f = fopen(path, "rb");
-            *file = calloc(1, 1 << 20);
-            fread(*file, 1, (1 << 20) - 1, f);
-            fclose(f);
-            unlink(path);
-        }
-    closedir(d);
-    rmdir(dir);
-    return r;
+static hexgpu_cli_result selfplay(const char *const *extra, char **file, char *name) {
+    return selfplay_test_run(extra, NULL, file, name);
 }
 
-/* The record lines of a file (after the header), each checked: parses, is won by the
- * side it names, on 13x13. Returns how many. */
 static int check_records(char *text, char records[][HEXGPU_TRMPH_MAX], int max) {
-    int count = 0, in_header = 1;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (hexgpu_trmph_is_header(line)) {
-            cr_assert(in_header, "header line after a record: %s", line);
-            continue;
-        }
-        in_header = 0;
-        hexgpu_board board;
-        hexgpu_color winner;
-        hexgpu_error err;
-        cr_assert_eq(hexgpu_trmph_parse_record(line, &board, &winner, &err), HEXGPU_OK, "%s: %s", line, err.message);
-        cr_assert_eq(board.size, 13);
-        cr_assert_eq(hexgpu_board_winner(&board), winner);
-        cr_assert_lt(count, max);
-        snprintf(records[count++], HEXGPU_TRMPH_MAX, "%s", line);
-    }
-    return count;
+    return selfplay_test_check_records(text, records, max);
 }
 
 Test(cli_selfplay, writes_a_record_file_of_won_games, .timeout = 120) {
-    char dir[64], name[256], *file;
+    char name[256], *file;
     const char *extra[] = {"--num_games", "3", "--mcts_sims", "16", "--seed", "5", "--games-in-flight", "2", NULL};
-    hexgpu_cli_result r = selfplay(extra, dir, &file, name);
+    hexgpu_cli_result r = selfplay(extra, &file, name);
     cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
     cr_assert(file, "no record file");
     int y, mo, d, h, mi, s;
@@ -95,13 +44,13 @@ Test(cli_selfplay, writes_a_record_file_of_won_games, .timeout = 120) {
 /* The same seed gives the same games, also with streaming and two workers; --disable-gumbel
  * and --c-puct reach the header. */
 Test(cli_selfplay, same_seed_same_games, .timeout = 120) {
-    char dir[64], name[256], *a, *b;
+    char name[256], *a, *b;
     const char *one[] = {"--num_games", "2", "--mcts_sims", "12", "--seed", "9", "--disable-gumbel",
                          "--c-puct", "2.5", "--opening_strategy", "random", NULL};
     const char *two[] = {"--num_games", "2", "--mcts_sims", "12", "--seed", "9", "--disable-gumbel", "--c-puct", "2.5",
                          "--opening_strategy", "random", "--streaming_save", "--num_workers", "2", "--verbose", NULL};
-    hexgpu_cli_result r1 = selfplay(one, dir, &a, name);
-    hexgpu_cli_result r2 = selfplay(two, dir, &b, name);
+    hexgpu_cli_result r1 = selfplay(one, &a, name);
+    hexgpu_cli_result r2 = selfplay(two, &b, name);
     cr_assert_eq(r1.exit_code, 0, "stderr: %s", r1.err);
     cr_assert_eq(r2.exit_code, 0, "stderr: %s", r2.err);
     cr_assert(strstr(a, "# Gumbel: off\n") && strstr(a, "# c_puct: 2.5\n"), "%s", a);
@@ -148,15 +97,13 @@ Test(cli_selfplay, unwritable_output_dir_exits_1) {
 }
 
 /* A file size limit stands in for a full disk: writes past it fail with EFBIG (SIGXFSZ is
- * ignored, and both are inherited by the hexgpu process). The games written before stay,
- * whole, and the run fails with exit code 1. */
+ * ignored in the child). The games written before stay, whole, the run fails with exit
+ * code 1 and says how many games the file holds. */
 static void full_disk_run(const char *mode) {
-    char dir[64], name[256], *file;
-    signal(SIGXFSZ, SIG_IGN);
-    struct rlimit limit = {.rlim_cur = 1500, .rlim_max = RLIM_INFINITY};
-    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    char name[256], *file;
+    const hexgpu_cli_options limit = {.limit_file_size = 1, .file_size = 1500};
     const char *extra[] = {"--num_games", "12", "--mcts_sims", "2", "--seed", "3", mode, NULL};
-    hexgpu_cli_result r = selfplay(extra, dir, &file, name);
+    hexgpu_cli_result r = selfplay_test_run(extra, &limit, &file, name);
     cr_assert_eq(r.exit_code, 1, "%s: exit %d, stderr %s", mode, r.exit_code, r.err);
     cr_assert(strstr(r.err, "error: cannot write ") && strstr(r.err, name), "%s", r.err);
     cr_assert(file, "the partial record file was removed");
@@ -165,6 +112,9 @@ static void full_disk_run(const char *mode) {
     char records[12][HEXGPU_TRMPH_MAX];
     int n = check_records(file, records, 12);
     cr_assert(n >= 1 && n < 12, "%s: %d records", mode, n);
+    char said[64];
+    snprintf(said, sizeof said, "the %d finished games are in ", n);
+    cr_assert(strstr(r.err, said), "%s", r.err);
     free(file);
     hexgpu_cli_result_free(&r);
 }

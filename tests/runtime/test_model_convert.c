@@ -15,6 +15,7 @@
 #include "runtime/safetensors_write.h"
 #include "runtime/test_model_util.h"
 #include "support/fixtures.h"
+#include "support/folders.h"
 #include "support/run_cli.h"
 
 /* A fresh empty folder under /tmp for one test's outputs. */
@@ -22,15 +23,6 @@ static char *make_folder(void) {
     char *dir = strdup("/tmp/hexgpu_convert_XXXXXX");
     cr_assert(dir && mkdtemp(dir), "mkdtemp");
     return dir;
-}
-
-static int folder_entries(const char *dir) {
-    DIR *d = opendir(dir);
-    cr_assert(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
 }
 
 static void remove_folder(char *dir) {
@@ -105,7 +97,7 @@ Test(model_convert, write_failure_leaves_nothing) {
     setrlimit(RLIMIT_FSIZE, &limit);
     cr_assert_eq(st, HEXGPU_ERR_IO);
     cr_assert(strstr(err.message, "write failed"), "%s", err.message);
-    cr_assert_eq(folder_entries(dir), 0, "a partial or temporary file was left behind");
+    cr_assert_eq(hexgpu_test_folder_entries(dir), 0, "a partial or temporary file was left behind");
     remove_folder(dir);
     hexgpu_tensor_map_free(&map);
 }
@@ -175,7 +167,7 @@ Test(model_convert, bad_input_exits_2_and_writes_nothing) {
     cr_assert(strncmp(r.err, "error: ", 7) == 0 && strstr(r.err, "unrecognised model file"), "%s", r.err);
     cr_assert_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1, "one line: %s", r.err);
     hexgpu_cli_result_free(&r);
-    cr_assert_eq(folder_entries(dir), 0);
+    cr_assert_eq(hexgpu_test_folder_entries(dir), 0);
     const char *missing[] = {"convert", "--model", "/nonexistent.pt", "--output", out, NULL};
     cr_assert_eq(hexgpu_cli_run(missing, NULL, &r), 0);
     cr_assert_eq(r.exit_code, 2, "a missing model file is bad input: %s", r.err);
@@ -184,7 +176,7 @@ Test(model_convert, bad_input_exits_2_and_writes_nothing) {
     cr_assert_eq(hexgpu_cli_run(usage, NULL, &r), 0);
     cr_assert_eq(r.exit_code, 2);
     hexgpu_cli_result_free(&r);
-    cr_assert_eq(folder_entries(dir), 0);
+    cr_assert_eq(hexgpu_test_folder_entries(dir), 0);
     remove_folder(dir);
 }
 

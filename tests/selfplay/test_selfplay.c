@@ -1,6 +1,6 @@
 /* The self-play driver on the synthetic backend (records valid and won as stated,
  * reproducible for a seed whatever the workers and games in flight, openings, every
- * simulation counted, callback errors stop the run) and the record writer. */
+ * simulation counted, callback errors stop the run). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "host/host_support.h"
-#include "selfplay/record_writer.h"
 #include "selfplay/selfplay.h"
 #include "selfplay/trmph.h"
 
@@ -79,7 +78,7 @@ static void check_records(const collected *c, int games, int size) {
     }
 }
 
-Test(selfplay, records_are_finished_games_and_every_simulation_counts, .timeout = 60) {
+Test(selfplay, records_are_finished_games_and_every_simulation_counts, .timeout = 120) {
     for (int gumbel = 0; gumbel <= 1; gumbel++) {
         hexgpu_selfplay_config config = small_config(12, 24, gumbel);
         config.opening = HEXGPU_OPENING_PIE_RULE;
@@ -111,7 +110,7 @@ Test(selfplay, records_are_finished_games_and_every_simulation_counts, .timeout 
 
 /* A game is a function of the seed and its index: the same records with one worker and
  * one game at a time as with three workers and several games and leaves in flight. */
-Test(selfplay, reproducible_for_a_seed, .timeout = 60) {
+Test(selfplay, reproducible_for_a_seed, .timeout = 120) {
     hexgpu_selfplay_config a = small_config(10, 16, 1);
     a.opening = HEXGPU_OPENING_RANDOM;
     a.workers = 1, a.games_in_flight = 1, a.leaves_per_game = 2;
@@ -132,7 +131,7 @@ Test(selfplay, reproducible_for_a_seed, .timeout = 60) {
     free(x), free(y), free(z);
 }
 
-Test(selfplay, callback_error_stops_the_run, .timeout = 60) {
+Test(selfplay, callback_error_stops_the_run, .timeout = 120) {
     hexgpu_selfplay_config config = small_config(40, 8, 1);
     collected *c = calloc(1, sizeof *c);
     c->fail_at = 3;
@@ -145,7 +144,7 @@ Test(selfplay, callback_error_stops_the_run, .timeout = 60) {
 }
 
 /* What a signal handler does: the run stops soon, without error, and says so. */
-Test(selfplay, interrupt_stops_the_run, .timeout = 60) {
+Test(selfplay, interrupt_stops_the_run, .timeout = 120) {
     static volatile sig_atomic_t flag;
     hexgpu_selfplay_config config = small_config(60, 8, 1);
     config.games_in_flight = 2;
@@ -173,56 +172,4 @@ Test(selfplay, invalid_config_is_refused) {
     config.workers = 0;
     cr_assert_eq(hexgpu_selfplay_run(e, &config, NULL, NULL, NULL, &err), HEXGPU_ERR_INVALID_ARGUMENT);
     hexgpu_engine_close(e);
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    static char text[8192];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
-static const hexgpu_record_header header = {.model = "m.safetensors", .board_size = 3, .simulations = 50,
-                                            .c_puct = 1.5, .gumbel = 1, .temperature = 0.5,
-                                            .temperature_end = 0.01, .opening = "none", .seed = 77, .games = 2};
-
-Test(record_writer, header_then_lines_in_game_order) {
-    char dir[] = "/tmp/hexgpu_records_XXXXXX";
-    cr_assert(mkdtemp(dir));
-    hexgpu_record_writer *w = NULL, *w2 = NULL;
-    hexgpu_error err = {0};
-    time_t when = 1700000000;
-    cr_assert_eq(hexgpu_record_writer_open(dir, &header, 0, when, &w, &err), HEXGPU_OK, "%s", err.message);
-    cr_assert_eq(hexgpu_record_writer_open(dir, &header, 0, when, &w2, &err), HEXGPU_OK, "%s", err.message);
-    char path[4096], path2[4096];
-    snprintf(path, sizeof path, "%s", hexgpu_record_writer_path(w));
-    snprintf(path2, sizeof path2, "%s", hexgpu_record_writer_path(w2));
-    cr_assert_str_neq(path, path2, "the second file of the same second must not overwrite the first");
-    cr_assert(strstr(path, "/selfplay_") && strstr(path, ".trmph"), "%s", path);
-    cr_assert_eq(hexgpu_record_writer_add(w, 1, "#3,b1a2b2a3b3 b", &err), HEXGPU_OK);
-    cr_assert_eq(hexgpu_record_writer_add(w, 0, "#3,a1a2b1b2c1b3 r", &err), HEXGPU_OK);
-    cr_assert_eq(hexgpu_record_writer_close(w, &err), HEXGPU_OK, "%s", err.message);
-    cr_assert_eq(hexgpu_record_writer_close(w2, &err), HEXGPU_OK, "%s", err.message);
-    const char *text = slurp(path);
-    const char *want[] = {"# Model: m.safetensors\n", "# MCTS simulations: 50\n", "# c_puct: 1.5\n", "# Gumbel: on\n",
-                          "# Temperature: 0.5 -> 0.01\n", "# Seed: 77\n", "# Format: trmph_string winner\n",
-                          "# Date: "};
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) cr_assert(strstr(text, want[i]), "no '%s'", want[i]);
-    const char *body = strstr(text, "winner\n") + strlen("winner\n");
-    cr_assert_str_eq(body, "#3,a1a2b1b2c1b3 r\n#3,b1a2b2a3b3 b\n");
-    unlink(path), unlink(path2), rmdir(dir);
-}
-
-Test(record_writer, write_errors_are_reported) {
-    hexgpu_record_writer *w = NULL;
-    hexgpu_error err = {0};
-    cr_assert_eq(hexgpu_record_writer_open("/nonexistent/dir", &header, 1, 0, &w, &err), HEXGPU_ERR_IO);
-    cr_assert(strstr(err.message, "/nonexistent/dir/selfplay_"), "%s", err.message);
-    cr_assert_null(w);
-    /* /dev/full accepts the open and fails every flush: the header's. */
-    cr_assert_eq(hexgpu_record_writer_open_path("/dev/full", &header, 1, 0, &w, &err), HEXGPU_ERR_IO);
-    cr_assert(strstr(err.message, "/dev/full"), "%s", err.message);
 }
