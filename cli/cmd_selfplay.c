@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/argparse.h"
 #include "cli/cli.h"
 #include "hexgpu.h"
 #include "selfplay/record_writer.h"
@@ -20,7 +21,8 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: hexgpu selfplay --model_path PATH [options]\n\n"
             "Plays self-play games and writes <output_dir>/selfplay_<YYYYmmdd_HHMMSS>.trmph:\n"
-            "'# ' header lines, then one '#n,<moves> <b|r>' line per game.\n\n"
+            "'# ' header lines, then one '#n,<moves> <b|r>' line per game. Options are read as Python's\n"
+            "argparse reads them: --name=value too, and any unambiguous prefix of a name.\n\n"
             "options:\n"
             "  --model_path PATH       .safetensors, .pt or .pt.gz checkpoint (--model too; required)\n"
             "  --num_games N           games to play (1000)\n"
@@ -35,10 +37,20 @@ static void usage(FILE *out) {
             "  --temperature X         T0 of the schedule T = T0*(T1/T0)^min(move/50,1) (0.5)\n"
             "  --temperature_end X     T1 (0.01)\n"
             "  --opening_strategy S    pie_rule | random | none (pie_rule)\n"
-            "  --output_dir DIR        where the record file goes (.)\n"
+            "  --output_dir DIR        where the record file goes, created if missing (.)\n"
             "  --streaming_save        leave the games in finishing order (else: in game order at the end)\n"
             "  --progress_interval N   a progress line on stderr every N games (100; 0 = none)\n"
-            "  --verbose               one line per game and the engine statistics on stderr\n"
+            "  --verbose [0|1|2]       0: no progress lines; 1: progress lines (default); 2 (or bare\n"
+            "                          --verbose): also one line per game and the engine statistics\n"
+            "  --training-data         write training targets beside the records (default): <records>.train,\n"
+            "                          layout in <records>.train.json (docs/selfplay.md); --no-training-data: off\n"
+            "  --fast-sims N           playout-cap randomisation: most moves get a cheap N-simulation search\n"
+            "                          without root noise, not a policy target (0 = off)\n"
+            "  --full-prob P           the probability of a full search with --fast-sims (0.25)\n"
+            "  --no-tree-reuse         rebuild the search tree for every move (default: keep the played subtree)\n"
+            "  --early-stop V          end a move's search once |root value| >= V, after an eighth of it (0 = off)\n"
+            "  --bad_move_frequency F  that share of moves is a random legal move (not a policy target) (0)\n"
+            "  --no_batched_inference  network batches of one position\n"
             "  --seed N                games are a function of the seed and their index (default: from the clock)\n"
             "  --backend cpu|cuda|auto (auto)\n"
             "  --device N              CUDA device (0)\n"
@@ -53,6 +65,7 @@ typedef struct selfplay_args {
     hexgpu_selfplay_config config;
     const char *model, *output_dir, *opening_name;
     int streaming, progress, verbose, seed_given;
+    int training, no_batching;
 } selfplay_args;
 
 static int parse_long(const char *opt, const char *text, long long min, long long max, long long *out) {
@@ -83,59 +96,135 @@ static int parse_float(const char *opt, const char *text, float *out) {
     return HEXGPU_EXIT_OK;
 }
 
+enum {
+    OPT_MODEL, OPT_OUTPUT_DIR, OPT_NUM_GAMES, OPT_NUM_WORKERS, OPT_GAMES_IN_FLIGHT, OPT_LEAVES, OPT_BATCH_SIZE,
+    OPT_CACHE_SIZE, OPT_MCTS_SIMS, OPT_C_PUCT, OPT_DISABLE_GUMBEL, OPT_TEMPERATURE, OPT_TEMPERATURE_END, OPT_OPENING,
+    OPT_STREAMING, OPT_PROGRESS, OPT_VERBOSE, OPT_SEED, OPT_BACKEND, OPT_DEVICE, OPT_TRAINING, OPT_NO_TRAINING,
+    OPT_FAST_SIMS, OPT_FULL_PROB, OPT_NO_TREE_REUSE, OPT_EARLY_STOP, OPT_BAD_MOVE, OPT_NO_BATCHED
+};
+
+/* The reference's spellings first; the other spelling of a name is an alias. */
+static const hexgpu_cli_arg OPTIONS[] = {
+    {"--model_path", HEXGPU_CLI_ARG_VALUE, OPT_MODEL},
+    {"--model", HEXGPU_CLI_ARG_VALUE, OPT_MODEL},
+    {"--output_dir", HEXGPU_CLI_ARG_VALUE, OPT_OUTPUT_DIR},
+    {"--num_games", HEXGPU_CLI_ARG_VALUE, OPT_NUM_GAMES},
+    {"--num_workers", HEXGPU_CLI_ARG_VALUE, OPT_NUM_WORKERS},
+    {"--games-in-flight", HEXGPU_CLI_ARG_VALUE, OPT_GAMES_IN_FLIGHT},
+    {"--games_in_flight", HEXGPU_CLI_ARG_VALUE, OPT_GAMES_IN_FLIGHT},
+    {"--leaves-per-game", HEXGPU_CLI_ARG_VALUE, OPT_LEAVES},
+    {"--leaves_per_game", HEXGPU_CLI_ARG_VALUE, OPT_LEAVES},
+    {"--batch_size", HEXGPU_CLI_ARG_VALUE, OPT_BATCH_SIZE},
+    {"--cache_size", HEXGPU_CLI_ARG_VALUE, OPT_CACHE_SIZE},
+    {"--mcts_sims", HEXGPU_CLI_ARG_VALUE, OPT_MCTS_SIMS},
+    {"--c-puct", HEXGPU_CLI_ARG_VALUE, OPT_C_PUCT},
+    {"--c_puct", HEXGPU_CLI_ARG_VALUE, OPT_C_PUCT},
+    {"--disable-gumbel", HEXGPU_CLI_ARG_FLAG, OPT_DISABLE_GUMBEL},
+    {"--disable_gumbel", HEXGPU_CLI_ARG_FLAG, OPT_DISABLE_GUMBEL},
+    {"--temperature", HEXGPU_CLI_ARG_VALUE, OPT_TEMPERATURE},
+    {"--temperature_end", HEXGPU_CLI_ARG_VALUE, OPT_TEMPERATURE_END},
+    {"--opening_strategy", HEXGPU_CLI_ARG_VALUE, OPT_OPENING},
+    {"--streaming_save", HEXGPU_CLI_ARG_FLAG, OPT_STREAMING},
+    {"--progress_interval", HEXGPU_CLI_ARG_VALUE, OPT_PROGRESS},
+    {"--verbose", HEXGPU_CLI_ARG_OPTIONAL, OPT_VERBOSE},
+    {"--seed", HEXGPU_CLI_ARG_VALUE, OPT_SEED},
+    {"--backend", HEXGPU_CLI_ARG_VALUE, OPT_BACKEND},
+    {"--device", HEXGPU_CLI_ARG_VALUE, OPT_DEVICE},
+    {"--training-data", HEXGPU_CLI_ARG_FLAG, OPT_TRAINING},
+    {"--no-training-data", HEXGPU_CLI_ARG_FLAG, OPT_NO_TRAINING},
+    {"--fast-sims", HEXGPU_CLI_ARG_VALUE, OPT_FAST_SIMS},
+    {"--full-prob", HEXGPU_CLI_ARG_VALUE, OPT_FULL_PROB},
+    {"--no-tree-reuse", HEXGPU_CLI_ARG_FLAG, OPT_NO_TREE_REUSE},
+    {"--early-stop", HEXGPU_CLI_ARG_VALUE, OPT_EARLY_STOP},
+    {"--early_stop", HEXGPU_CLI_ARG_VALUE, OPT_EARLY_STOP},
+    {"--bad_move_frequency", HEXGPU_CLI_ARG_VALUE, OPT_BAD_MOVE},
+    {"--no_batched_inference", HEXGPU_CLI_ARG_FLAG, OPT_NO_BATCHED},
+};
+
+/* A probability option: a number in [0, 1]. */
+static int parse_probability(const char *opt, const char *text, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !(v >= 0.0 && v <= 1.0))
+        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs a number in [0, 1], got '%s'", opt, text);
+    *out = v;
+    return HEXGPU_EXIT_OK;
+}
+
 static int parse_args(int argc, char **argv, selfplay_args *a) {
     hexgpu_engine_options_default(&a->options);
     a->options.cache_entries = 60000;
     hexgpu_selfplay_config_default(&a->config);
     *a = (selfplay_args){.options = a->options, .config = a->config, .output_dir = ".", .opening_name = "pie_rule",
-                         .progress = 100};
+                         .progress = 100, .verbose = 1, .training = 1};
     int rc = HEXGPU_EXIT_OK;
-    for (int i = 1; i < argc && rc == HEXGPU_EXIT_OK; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    const int count = (int)(sizeof OPTIONS / sizeof OPTIONS[0]);
+    for (int i = 1; i < argc && rc == HEXGPU_EXIT_OK;) {
+        const char *v, *o = NULL;
+        int id = hexgpu_cli_arg_next(OPTIONS, count, "selfplay", argc, argv, &i, &v);
+        for (int k = 0; k < count && !o; k++) /* messages name the option as the table spells it */
+            if (OPTIONS[k].id == id) o = OPTIONS[k].name;
         long long n = 0;
-        if (strcmp(o, "--disable-gumbel") == 0) {
-            a->config.mcts.gumbel = 0;
-        } else if (strcmp(o, "--streaming_save") == 0) {
-            a->streaming = 1;
-        } else if (strcmp(o, "--verbose") == 0) {
-            a->verbose = 1;
-        } else if (o[0] != '-') {
-            rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "unexpected argument '%s' (try 'hexgpu selfplay --help')", o);
-        } else if (!v) {
-            rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs a value (try 'hexgpu selfplay --help')", o);
-        } else {
-            i++;
-            if (strcmp(o, "--model_path") == 0 || strcmp(o, "--model") == 0) a->model = v;
-            else if (strcmp(o, "--output_dir") == 0) a->output_dir = v;
-            else if (strcmp(o, "--num_games") == 0) {
-                if ((rc = parse_long(o, v, 0, INT64_MAX / 2, &n)) == HEXGPU_EXIT_OK) a->config.games = n;
-            } else if (strcmp(o, "--num_workers") == 0) rc = parse_int(o, v, 1, &a->config.workers);
-            else if (strcmp(o, "--games-in-flight") == 0) rc = hexgpu_cli_option_int(o, v, 1, MAX_GAMES_IN_FLIGHT, &a->config.games_in_flight);
-            else if (strcmp(o, "--leaves-per-game") == 0) rc = hexgpu_cli_option_int(o, v, 1, MAX_LEAVES_PER_GAME, &a->config.leaves_per_game);
-            else if (strcmp(o, "--batch_size") == 0) rc = parse_int(o, v, 1, &a->options.max_batch);
-            else if (strcmp(o, "--cache_size") == 0) {
-                if ((rc = parse_long(o, v, 0, INT64_MAX / 2, &n)) == HEXGPU_EXIT_OK) a->options.cache_entries = (size_t)n;
-            } else if (strcmp(o, "--mcts_sims") == 0) rc = parse_int(o, v, 1, &a->config.mcts.simulations);
-            else if (strcmp(o, "--c-puct") == 0 || strcmp(o, "--c_puct") == 0) rc = parse_float(o, v, &a->config.mcts.c_puct);
-            else if (strcmp(o, "--temperature") == 0) rc = parse_float(o, v, &a->config.mcts.temperature);
-            else if (strcmp(o, "--temperature_end") == 0) rc = parse_float(o, v, &a->config.mcts.temperature_end);
-            else if (strcmp(o, "--progress_interval") == 0) rc = parse_int(o, v, 0, &a->progress);
-            else if (strcmp(o, "--device") == 0) rc = parse_int(o, v, 0, &a->options.device);
-            else if (strcmp(o, "--seed") == 0) {
-                if ((rc = parse_long(o, v, 0, LLONG_MAX, &n)) == HEXGPU_EXIT_OK) a->config.seed = (uint64_t)n;
-                a->seed_given = 1;
-            } else if (strcmp(o, "--opening_strategy") == 0) {
-                a->opening_name = v;
-                if (strcmp(v, "pie_rule") == 0) a->config.opening = HEXGPU_OPENING_PIE_RULE;
-                else if (strcmp(v, "random") == 0) a->config.opening = HEXGPU_OPENING_RANDOM;
-                else if (strcmp(v, "none") == 0) a->config.opening = HEXGPU_OPENING_NONE;
-                else rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--opening_strategy must be pie_rule, random or none, got '%s'", v);
-            } else if (strcmp(o, "--backend") == 0) rc = hexgpu_cli_option_backend(v, &a->options.backend);
-            else rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "unknown option '%s' (try 'hexgpu selfplay --help')", o);
+        float f = 0.0f;
+        switch (id) {
+        case -1: return HEXGPU_EXIT_USAGE;
+        case OPT_MODEL: a->model = v; break;
+        case OPT_OUTPUT_DIR: a->output_dir = v; break;
+        case OPT_NUM_GAMES:
+            if ((rc = parse_long(o, v, 0, INT64_MAX / 2, &n)) == HEXGPU_EXIT_OK) a->config.games = n;
+            break;
+        case OPT_NUM_WORKERS: rc = hexgpu_cli_option_int(o, v, 1, 256, &a->config.workers); break;
+        case OPT_GAMES_IN_FLIGHT:
+            rc = hexgpu_cli_option_int(o, v, 1, MAX_GAMES_IN_FLIGHT, &a->config.games_in_flight);
+            break;
+        case OPT_LEAVES: rc = hexgpu_cli_option_int(o, v, 1, MAX_LEAVES_PER_GAME, &a->config.leaves_per_game); break;
+        case OPT_BATCH_SIZE: rc = parse_int(o, v, 1, &a->options.max_batch); break;
+        case OPT_CACHE_SIZE:
+            if ((rc = parse_long(o, v, 0, INT64_MAX / 2, &n)) == HEXGPU_EXIT_OK) a->options.cache_entries = (size_t)n;
+            break;
+        case OPT_MCTS_SIMS: rc = parse_int(o, v, 1, &a->config.mcts.simulations); break;
+        case OPT_C_PUCT: rc = parse_float(o, v, &a->config.mcts.c_puct); break;
+        case OPT_DISABLE_GUMBEL: a->config.mcts.gumbel = 0; break;
+        case OPT_TEMPERATURE: rc = parse_float(o, v, &a->config.mcts.temperature); break;
+        case OPT_TEMPERATURE_END: rc = parse_float(o, v, &a->config.mcts.temperature_end); break;
+        case OPT_OPENING:
+            a->opening_name = v;
+            if (strcmp(v, "pie_rule") == 0) a->config.opening = HEXGPU_OPENING_PIE_RULE;
+            else if (strcmp(v, "random") == 0) a->config.opening = HEXGPU_OPENING_RANDOM;
+            else if (strcmp(v, "none") == 0) a->config.opening = HEXGPU_OPENING_NONE;
+            else rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--opening_strategy must be pie_rule, random or none, got '%s'", v);
+            break;
+        case OPT_STREAMING: a->streaming = 1; break;
+        case OPT_PROGRESS: rc = parse_int(o, v, 0, &a->progress); break;
+        case OPT_VERBOSE: /* bare --verbose: the most detail, as before levels existed */
+            if (!v) a->verbose = 2;
+            else rc = hexgpu_cli_option_int(o, v, 0, 2, &a->verbose);
+            break;
+        case OPT_SEED:
+            if ((rc = parse_long(o, v, 0, LLONG_MAX, &n)) == HEXGPU_EXIT_OK) a->config.seed = (uint64_t)n;
+            a->seed_given = 1;
+            break;
+        case OPT_BACKEND: rc = hexgpu_cli_option_backend(v, &a->options.backend); break;
+        case OPT_DEVICE: rc = parse_int(o, v, 0, &a->options.device); break;
+        case OPT_TRAINING: a->training = 1; break;
+        case OPT_NO_TRAINING: a->training = 0; break;
+        case OPT_FAST_SIMS: rc = parse_int(o, v, 1, &a->config.fast_simulations); break;
+        case OPT_FULL_PROB: rc = parse_probability(o, v, &a->config.full_probability); break;
+        case OPT_NO_TREE_REUSE: a->config.mcts.tree_reuse = 0; break;
+        case OPT_EARLY_STOP:
+            if ((rc = parse_float(o, v, &f)) == HEXGPU_EXIT_OK && f > 1.0f)
+                rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs a value in [0, 1] (0 = off), got '%s'", o, v);
+            a->config.mcts.early_stop = f;
+            break;
+        case OPT_BAD_MOVE: rc = parse_probability(o, v, &a->config.bad_move_frequency); break;
+        case OPT_NO_BATCHED: a->options.max_batch = 1; a->no_batching = 1; break;
         }
     }
     if (rc == HEXGPU_EXIT_OK && !a->model) rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--model_path PATH is required");
     if (rc == HEXGPU_EXIT_OK && !a->seed_given) a->config.seed = (uint64_t)time(NULL);
+    if (a->no_batching) a->options.max_batch = 1; /* wins over a --batch_size given after it */
+    a->config.training_data = a->training;
     return rc;
 }
 
@@ -216,6 +305,7 @@ static int check_memory(const selfplay_args *a, int board_size) {
 
 typedef struct run_state {
     hexgpu_record_writer *writer;
+    hexgpu_training_writer *training; /* NULL with --no-training-data */
     const selfplay_args *args;
     int64_t done;
     int64_t wins[2];
@@ -232,12 +322,14 @@ static double now_seconds(void) {
 static hexgpu_status on_game(void *user, const hexgpu_selfplay_game *game, hexgpu_error *err) {
     run_state *r = user;
     hexgpu_status st = hexgpu_record_writer_add(r->writer, game->index, game->record, err);
+    if (st == HEXGPU_OK && r->training)
+        st = hexgpu_training_writer_add_game(r->training, game->index, game->winner, game->rows, game->row_count, err);
     r->done++;
     r->wins[game->winner == HEXGPU_RED]++;
-    if (r->args->verbose)
+    if (r->args->verbose >= 2)
         fprintf(stderr, "game %lld: %d moves, %s wins: %s\n", (long long)game->index, game->moves,
                 game->winner == HEXGPU_RED ? "red" : "blue", game->record);
-    if (r->args->progress > 0 && r->done % r->args->progress == 0) {
+    if (r->args->verbose >= 1 && r->args->progress > 0 && r->done % r->args->progress == 0) {
         double s = now_seconds() - r->t0;
         fprintf(stderr, "progress: %lld/%lld games, %.2f games/s, blue %lld red %lld\n", (long long)r->done,
                 (long long)r->args->config.games, s > 0 ? r->done / s : 0.0, (long long)r->wins[0],
@@ -253,7 +345,11 @@ static hexgpu_status open_writer(const selfplay_args *a, hexgpu_engine *engine, 
                                    .gumbel = hexgpu_mcts_uses_gumbel(&a->config.mcts),
                                    .temperature = a->config.mcts.temperature,
                                    .temperature_end = a->config.mcts.temperature_end, .opening = a->opening_name,
-                                   .seed = a->config.seed, .games = a->config.games};
+                                   .seed = a->config.seed, .games = a->config.games,
+                                   .tree_reuse = a->config.mcts.tree_reuse, .early_stop = a->config.mcts.early_stop,
+                                   .fast_simulations = a->config.fast_simulations,
+                                   .full_probability = a->config.full_probability,
+                                   .bad_move_frequency = a->config.bad_move_frequency, .training_data = a->training};
     return hexgpu_record_writer_open(a->output_dir, &header, a->streaming, time(NULL), writer, err);
 }
 
@@ -266,13 +362,25 @@ static int play(selfplay_args *a, hexgpu_engine *engine, hexgpu_record_writer *w
     run_state r = {.writer = writer, .args = a, .t0 = now_seconds()};
     hexgpu_selfplay_stats stats;
     hexgpu_error err = {0}, close_err = {0};
+    hexgpu_status st = HEXGPU_OK;
+    if (a->training) {
+        st = hexgpu_training_writer_open(path, hexgpu_engine_board_size(engine), &r.training, &err);
+        if (st == HEXGPU_OK) fprintf(stderr, "training targets go to %s\n", hexgpu_training_writer_path(r.training));
+    }
     a->config.interrupt = &interrupt_flag;
-    hexgpu_status st = hexgpu_selfplay_run(engine, &a->config, on_game, &r, &stats, &err);
+    if (st == HEXGPU_OK) st = hexgpu_selfplay_run(engine, &a->config, on_game, &r, &stats, &err);
+    else memset(&stats, 0, sizeof stats);
     int64_t games = hexgpu_record_writer_games(writer);
     hexgpu_status closed = HEXGPU_OK;
-    if (games == 0 && (st != HEXGPU_OK || stats.interrupted)) hexgpu_record_writer_discard(writer);
-    else closed = hexgpu_record_writer_close(writer, &close_err);
-    if (a->verbose) {
+    if (games == 0 && (st != HEXGPU_OK || stats.interrupted)) {
+        hexgpu_record_writer_discard(writer);
+        hexgpu_training_writer_discard(r.training);
+    } else {
+        closed = hexgpu_record_writer_close(writer, &close_err);
+        hexgpu_status training_closed = hexgpu_training_writer_close(r.training, closed ? NULL : &close_err);
+        if (closed == HEXGPU_OK) closed = training_closed;
+    }
+    if (a->verbose >= 2) {
         hexgpu_engine_stats es;
         char json[2048];
         hexgpu_engine_stats_read(engine, &es);

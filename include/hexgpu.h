@@ -45,6 +45,9 @@ const char *hexgpu_status_str(hexgpu_status status);
 
 /* "0.1.0" */
 const char *hexgpu_version(void);
+/* The git commit the build was configured from (short hash, "-dirty" when the tree had
+ * changes then; "unknown" outside a git checkout). */
+const char *hexgpu_git_commit(void);
 
 /* ------------------------------------------------------------------ positions */
 

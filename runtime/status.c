@@ -28,6 +28,11 @@ const char *hexgpu_status_str(hexgpu_status status) {
 
 const char *hexgpu_version(void) { return HEXGPU_VERSION_STRING; }
 
+#ifndef HEXGPU_GIT_COMMIT
+#define HEXGPU_GIT_COMMIT "unknown"
+#endif
+const char *hexgpu_git_commit(void) { return HEXGPU_GIT_COMMIT; }
+
 /* Messages are one line: a newline in a formatted name would break the CLI's contract. */
 static void flatten_newlines(char *s) {
     for (; *s; s++)

@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/status.h"
+#include "selfplay/write_all.h"
 #include "selfplay/trmph.h"
 
 #define SYNC_INTERVAL_SECONDS 1.0
@@ -93,6 +95,19 @@ static char *format_header(const hexgpu_record_header *h, time_t when, size_t *l
     fprintf(m, "# Temperature: %g -> %g\n", h->temperature, h->temperature_end);
     put_field(m, "Opening strategy", h->opening ? h->opening : "none");
     fprintf(m, "# Seed: %llu\n", (unsigned long long)h->seed);
+    fprintf(m, "# Tree reuse: %s\n", h->tree_reuse ? "on" : "off");
+    if (h->early_stop > 0.0) fprintf(m, "# Early stop: %g\n", h->early_stop);
+    if (h->fast_simulations > 0)
+        fprintf(m, "# Playout cap: %d fast simulations, full search with probability %g\n", h->fast_simulations,
+                h->full_probability);
+    if (h->bad_move_frequency > 0.0) fprintf(m, "# Bad move frequency: %g\n", h->bad_move_frequency);
+    fprintf(m, "# Training data: %s\n", h->training_data ? "this file's name with .train (layout: .train.json)" : "none");
+    /* The keys the reference system's own tools print, so a reader of either finds them. */
+    fprintf(m, "# C_PUCT: %g\n", h->c_puct);
+    fprintf(m, "# Gumbel root selection: %s\n", h->gumbel ? "True" : "False");
+    fputs("# Git commit: ", m);
+    put_escaped(m, hexgpu_git_commit());
+    fputc('\n', m);
     fputs("# Format: trmph_string winner\n", m);
     int failed = ferror(m);
     if (fclose(m) != 0 || failed) {
@@ -102,25 +117,9 @@ static char *format_header(const hexgpu_record_header *h, time_t when, size_t *l
     return text;
 }
 
-/* Writes all of buf at the file offset. One write() call takes it all on a regular file
- * short of a full disk or a file size limit (the next call then fails), so a kill never
- * leaves part of it. 0 with errno set on failure. */
-static int write_all(int fd, const char *buf, size_t len) {
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            if (n == 0) errno = ENOSPC;
-            return 0;
-        }
-        buf += n, len -= (size_t)n;
-    }
-    return 1;
-}
-
 /* Appends text (with its newline) whole, or cuts the file back to its last whole line. */
 static hexgpu_status append(hexgpu_record_writer *w, const char *text, size_t len, hexgpu_error *err) {
-    if (write_all(w->fd, text, len)) {
+    if (hexgpu_write_all(w->fd, text, len)) {
         w->committed += (off_t)len;
         double now = now_seconds();
         if (now - w->synced_at >= SYNC_INTERVAL_SECONDS) fdatasync(w->fd), w->synced_at = now;
@@ -133,9 +132,29 @@ static hexgpu_status append(hexgpu_record_writer *w, const char *text, size_t le
     return io_error(w->path, err, "cannot write", code);
 }
 
+/* Creates dir and its missing parents, as the reference's os.makedirs(exist_ok=True). */
+static hexgpu_status make_dirs(const char *dir, hexgpu_error *err) {
+    char path[4096];
+    size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof path) return HEXGPU_OK; /* the create below names the problem */
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0') continue;
+        char keep = path[i];
+        path[i] = '\0';
+        struct stat st;
+        if (stat(path, &st) != 0 && mkdir(path, 0777) != 0 && errno != EEXIST)
+            return io_error(path, err, "cannot create the folder", errno);
+        path[i] = keep;
+    }
+    return HEXGPU_OK;
+}
+
 hexgpu_status hexgpu_record_writer_open(const char *dir, const hexgpu_record_header *header, int streaming,
                                         time_t when, hexgpu_record_writer **writer, hexgpu_error *err) {
     *writer = NULL;
+    hexgpu_status made = make_dirs(dir, err);
+    if (made != HEXGPU_OK) return made;
     hexgpu_record_writer *w = calloc(1, sizeof *w);
     size_t length = 0;
     char *text = format_header(header, when, &length);
@@ -162,7 +181,7 @@ hexgpu_status hexgpu_record_writer_open(const char *dir, const hexgpu_record_hea
     }
     if (st == HEXGPU_OK && w->fd < 0)
         st = hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot create %s: every suffixed name is taken", w->path);
-    if (st == HEXGPU_OK && !write_all(w->fd, text, length)) {
+    if (st == HEXGPU_OK && !hexgpu_write_all(w->fd, text, length)) {
         /* Whole or not at all: the file is ours (created exclusively), so it goes. */
         st = hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot write %s: %s (0 games written; the file was removed)",
                               w->path, strerror(errno));
@@ -218,7 +237,7 @@ typedef struct copier {
 } copier;
 
 static int copier_flush(copier *c) {
-    int ok = write_all(c->to, c->data, c->used);
+    int ok = hexgpu_write_all(c->to, c->data, c->used);
     c->used = 0;
     return ok;
 }

@@ -32,6 +32,12 @@ typedef struct hexgpu_record_header {
     const char *opening;
     uint64_t seed;
     int64_t games;
+    int tree_reuse;            /* subtree kept between moves */
+    double early_stop;         /* 0 = off */
+    int fast_simulations;      /* playout cap: 0 = off */
+    double full_probability;
+    double bad_move_frequency;
+    int training_data;         /* targets in <this file>.train (layout in .train.json) */
 } hexgpu_record_header;
 
 /* Creates <dir>/selfplay_<stamp>.trmph exclusively (stamp from `when`, local time; a name

@@ -13,7 +13,8 @@
 
 void hexgpu_selfplay_config_default(hexgpu_selfplay_config *config) {
     *config = (hexgpu_selfplay_config){.games = 1000, .workers = 1, .games_in_flight = 16, .leaves_per_game = 4,
-                                       .opening = HEXGPU_OPENING_PIE_RULE, .seed = 1};
+                                       .opening = HEXGPU_OPENING_PIE_RULE, .seed = 1, .training_data = 0,
+                                       .fast_simulations = 0, .full_probability = 0.25, .bad_move_frequency = 0.0};
     hexgpu_mcts_config_default(&config->mcts);
 }
 
@@ -45,6 +46,11 @@ typedef struct game_slot {
     hexgpu_mcts_leaf *leaves; /* [leaves_per_game] */
     float *value, *policy;    /* [leaves_per_game], [leaves_per_game][cells] */
     int leaf_count, outstanding;
+    int full_search;          /* the search under way is a full one (playout cap) */
+    /* training_data: the game's rows so far, each with its two target arrays in targets */
+    hexgpu_training_row *rows;
+    float *targets;           /* [row_capacity][2][cells] */
+    int row_count, row_capacity;
 } game_slot;
 
 typedef struct shared {
@@ -98,6 +104,36 @@ static int claim_game(shared *sh, int64_t *index) {
     return claimed;
 }
 
+/* The search of the next move, after_move the one just played (-1 at a game's start):
+ * full or cheap by the playout cap, the played move's subtree kept when reuse is on. */
+static void start_search(shared *sh, game_slot *g, int after_move) {
+    const hexgpu_selfplay_config *c = sh->config;
+    g->full_search = c->fast_simulations <= 0 || hexgpu_rng_uniform(&g->rng) < c->full_probability;
+    int budget = g->full_search ? c->mcts.simulations : c->fast_simulations;
+    hexgpu_mcts_begin_budget(&g->search, after_move, &g->board, &g->rng, budget, g->full_search);
+}
+
+/* Keeps the finished search's targets for the position before `move`; 0 without memory. */
+static int keep_row(shared *sh, game_slot *g, int move, int random_move) {
+    size_t cells = (size_t)sh->cells;
+    if (g->row_count == g->row_capacity) {
+        int capacity = g->row_capacity ? 2 * g->row_capacity : 64;
+        hexgpu_training_row *rows = realloc(g->rows, (size_t)capacity * sizeof *rows);
+        if (rows) g->rows = rows;
+        float *targets = rows ? realloc(g->targets, (size_t)capacity * 2 * cells * sizeof *targets) : NULL;
+        if (!targets) return 0;
+        g->targets = targets;
+        g->row_capacity = capacity;
+    }
+    hexgpu_training_row *r = &g->rows[g->row_count++];
+    *r = (hexgpu_training_row){.move = (int16_t)move, .full_search = (uint8_t)g->full_search,
+                               .policy_target = (uint8_t)(g->full_search && !random_move)};
+    hexgpu_board_to_position(&g->board, &r->position);
+    hexgpu_mcts_targets(&g->search, g->targets + (size_t)(g->row_count - 1) * 2 * cells,
+                        g->targets + ((size_t)(g->row_count - 1) * 2 + 1) * cells, &r->root_value);
+    return 1;
+}
+
 /* Sets g up for game `index`: its generator, the opening, the first search. */
 static void begin_game(shared *sh, game_slot *g, int64_t index) {
     g->active = 1;
@@ -110,7 +146,8 @@ static void begin_game(shared *sh, game_slot *g, int64_t index) {
     } else if (sh->config->opening == HEXGPU_OPENING_RANDOM && hexgpu_rng_uniform(&g->rng) >= 0.1) {
         hexgpu_board_play(&g->board, hexgpu_board_empty_cell(&g->board, hexgpu_rng_below(&g->rng, sh->cells)), NULL);
     }
-    if (hexgpu_board_winner(&g->board) == HEXGPU_NONE) hexgpu_mcts_begin(&g->search, &g->board, &g->rng);
+    g->row_count = 0;
+    if (hexgpu_board_winner(&g->board) == HEXGPU_NONE) start_search(sh, g, -1);
 }
 
 static void start_game(shared *sh, game_slot *g) {
@@ -127,6 +164,14 @@ static hexgpu_status finish_game(worker *w, game_slot *g, hexgpu_error *err) {
     if (st != HEXGPU_OK) return st;
     hexgpu_selfplay_game game = {.index = g->index, .record = record, .moves = hexgpu_board_move_count(&g->board),
                                  .winner = hexgpu_board_winner(&g->board)};
+    if (sh->config->training_data) {
+        for (int i = 0; i < g->row_count; i++) { /* the arrays moved as they grew: point at them now */
+            g->rows[i].visits = g->targets + (size_t)i * 2 * (size_t)sh->cells;
+            g->rows[i].improved = g->rows[i].visits + sh->cells;
+        }
+        game.rows = g->rows;
+        game.row_count = g->row_count;
+    }
     w->stats.games++;
     w->stats.moves += game.moves;
     pthread_mutex_lock(&sh->lock);
@@ -148,10 +193,19 @@ static int advance(worker *w, game_slot *g, hexgpu_error *err) {
         }
         if (hexgpu_mcts_done(&g->search)) {
             w->stats.simulations += g->search.simulations_done;
-            int move = hexgpu_mcts_choose(&g->search);
+            int move = hexgpu_mcts_choose(&g->search), random_move = 0;
+            if (sh->config->bad_move_frequency > 0.0 && hexgpu_rng_uniform(&g->rng) < sh->config->bad_move_frequency) {
+                move = hexgpu_board_empty_cell(&g->board,
+                                               hexgpu_rng_below(&g->rng, g->board.empty_count));
+                random_move = 1;
+            }
+            if (sh->config->training_data && !keep_row(sh, g, move, random_move)) {
+                hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "selfplay: training rows of game %lld",
+                                 (long long)g->index);
+                return -1;
+            }
             hexgpu_board_play(&g->board, move, NULL);
-            if (hexgpu_board_winner(&g->board) == HEXGPU_NONE)
-                hexgpu_mcts_begin_after(&g->search, move, &g->board, &g->rng);
+            if (hexgpu_board_winner(&g->board) == HEXGPU_NONE) start_search(sh, g, move);
             continue;
         }
         int n = hexgpu_mcts_gather(&g->search, g->leaves, sh->config->leaves_per_game, err);
@@ -219,6 +273,7 @@ static void run_worker(worker *w, hexgpu_queue *q, hexgpu_request *req, hexgpu_c
 static void slot_destroy(game_slot *g) {
     if (!g) return;
     hexgpu_mcts_destroy(&g->search);
+    free(g->rows), free(g->targets);
     free(g->leaves), free(g->value), free(g->policy), free(g);
 }
 
@@ -307,6 +362,13 @@ static hexgpu_status check_config(const hexgpu_selfplay_config *c, hexgpu_error 
     if (!(c->mcts.c_puct >= 0.0f) || !(c->mcts.temperature >= 0.0f) || !(c->mcts.temperature_end >= 0.0f))
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
                                 "selfplay: c_puct and temperatures must be >= 0");
+    if (c->fast_simulations < 0 || !(c->full_probability >= 0.0 && c->full_probability <= 1.0))
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
+                                "selfplay: fast simulations must be >= 0 and the full-search probability in [0, 1]");
+    if (!(c->bad_move_frequency >= 0.0 && c->bad_move_frequency <= 1.0))
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: the bad-move frequency must be in [0, 1]");
+    if (!(c->mcts.early_stop >= 0.0f))
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: the early-stop value must be >= 0");
     return HEXGPU_OK;
 }
 
@@ -317,6 +379,9 @@ double hexgpu_selfplay_memory_bytes(const hexgpu_selfplay_config *c, int board_s
     double per_slot = (double)sizeof(game_slot) + sizeof(game_slot *) + hexgpu_mcts_memory_bytes(&c->mcts, board_size) +
                       k * (sizeof(hexgpu_mcts_leaf) + sizeof(float) + cells * sizeof(float) + sizeof(hexgpu_request) +
                            sizeof(hexgpu_completion));
+    /* training rows: at most one per cell (a game fills the board at most), capacity
+     * doubled from 64, so under twice that */
+    if (c->training_data) per_slot += 2.0 * (cells > 64 ? cells : 64) * (sizeof(hexgpu_training_row) + 2 * cells * sizeof(float));
     return slots * per_slot;
 }
 

@@ -8,6 +8,7 @@
 
 #include "hexgpu.h"
 #include "selfplay/mcts.h"
+#include "selfplay/training_writer.h"
 
 typedef enum hexgpu_opening {
     HEXGPU_OPENING_NONE = 0, /* every game from the empty board */
@@ -23,6 +24,15 @@ typedef struct hexgpu_selfplay_config {
     int leaves_per_game;    /* leaves one game may have in flight at once (virtual loss), 4 */
     hexgpu_opening opening; /* pie_rule */
     uint64_t seed;          /* game k's generator is seeded from (seed, k) */
+    int training_data;      /* 1: keep each searched position's targets and hand them to on_game */
+    /* Playout-cap randomisation (KataGo): with fast_simulations > 0, a move gets the full
+     * mcts.simulations (with root noise) with probability full_probability, else a cheap
+     * search of fast_simulations without noise that is not a policy target. */
+    int fast_simulations;
+    double full_probability;
+    /* The reference's exploration: this share of moves is a uniformly random legal move
+     * instead of the search's choice (searched all the same; not a policy target). */
+    double bad_move_frequency;
     /* May be NULL. When *interrupt becomes non-zero (a signal handler may set it) the
      * workers stop starting games and searching, abandon the games in progress and the
      * run returns HEXGPU_OK with stats->interrupted set; finished games were reported. */
@@ -41,6 +51,10 @@ typedef struct hexgpu_selfplay_game {
     const char *record;
     int moves;
     hexgpu_color winner;
+    /* With training_data: one row per searched position, in ply order (positions of the
+     * opening and after the last search have none); valid during the callback only. */
+    const hexgpu_training_row *rows;
+    int row_count;
 } hexgpu_selfplay_game;
 
 /* Called once per finished game, never by two threads at once. A status other than

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "runtime/status.h"
+#include "selfplay/write_all.h"
 
 #define FIXED_BYTES 120 /* everything before visits */
 
@@ -18,7 +20,9 @@ struct hexgpu_training_writer {
     size_t record_bytes;
     unsigned char *buffer; /* one game's records */
     size_t buffer_records;
+    off_t committed; /* bytes of whole games in the file */
     char path[4096];
+    char sidecar[4200];
 };
 
 size_t hexgpu_training_record_bytes(int board_size) {
@@ -33,19 +37,6 @@ static int derive_path(const char *records_path, const char *ext, char *out, siz
     return n > 0 && (size_t)n < len;
 }
 
-/* write() until all of bytes are out (EINTR retried). 0, or -1 with errno. */
-static int write_all(int fd, const void *data, size_t bytes) {
-    const unsigned char *p = data;
-    while (bytes > 0) {
-        ssize_t n = write(fd, p, bytes);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return -1;
-        p += n;
-        bytes -= (size_t)n;
-    }
-    return 0;
-}
-
 static void put_le(unsigned char *at, uint64_t v, int bytes) {
     for (int i = 0; i < bytes; i++) at[i] = (unsigned char)(v >> (8 * i));
 }
@@ -58,9 +49,9 @@ static void put_f32(unsigned char *at, float f) {
 
 /* The sidecar: the layout as numpy dtype fields, written to a temporary name and
  * renamed, so it is whole or absent. */
-static hexgpu_status write_sidecar(const hexgpu_training_writer *w, const char *records_path, hexgpu_error *err) {
-    char path[4200], tmp[4300];
-    if (!derive_path(records_path, ".train.json", path, sizeof path))
+static hexgpu_status write_sidecar(hexgpu_training_writer *w, const char *records_path, hexgpu_error *err) {
+    char *path = w->sidecar, tmp[4300];
+    if (!derive_path(records_path, ".train.json", path, sizeof w->sidecar))
         return hexgpu_error_set(err, HEXGPU_ERR_IO, "training sidecar: path too long: %s", records_path);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     const char *records_name = strrchr(records_path, '/') ? strrchr(records_path, '/') + 1 : records_path;
@@ -79,7 +70,7 @@ static hexgpu_status write_sidecar(const hexgpu_training_writer *w, const char *
     if (n < 0 || (size_t)n >= sizeof text)
         return hexgpu_error_set(err, HEXGPU_ERR_IO, "training sidecar: file names too long");
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int ok = fd >= 0 && write_all(fd, text, (size_t)n) == 0;
+    int ok = fd >= 0 && hexgpu_write_all(fd, text, (size_t)n);
     int saved = errno;
     if (fd >= 0 && close(fd) != 0 && ok) ok = 0, saved = errno;
     if (ok && rename(tmp, path) != 0) ok = 0, saved = errno;
@@ -163,9 +154,25 @@ hexgpu_status hexgpu_training_writer_add_game(hexgpu_training_writer *w, int64_t
         w->buffer_records = (size_t)count;
     }
     for (int i = 0; i < count; i++) encode(w, game, winner, &rows[i], w->buffer + (size_t)i * w->record_bytes);
-    if (write_all(w->fd, w->buffer, (size_t)count * w->record_bytes) != 0)
-        return hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot write %s: %s", w->path, strerror(errno));
-    return HEXGPU_OK;
+    size_t bytes = (size_t)count * w->record_bytes;
+    if (hexgpu_write_all(w->fd, w->buffer, bytes)) {
+        w->committed += (off_t)bytes;
+        return HEXGPU_OK;
+    }
+    /* A full disk or a size limit: cut the file back to its last whole game. */
+    int code = errno;
+    int cut = ftruncate(w->fd, w->committed); /* best effort: the error already says why */
+    (void)cut;
+    return hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot write %s: %s", w->path, strerror(code));
+}
+
+void hexgpu_training_writer_discard(hexgpu_training_writer *w) {
+    if (!w) return;
+    close(w->fd);
+    unlink(w->path);
+    unlink(w->sidecar);
+    free(w->buffer);
+    free(w);
 }
 
 hexgpu_status hexgpu_training_writer_close(hexgpu_training_writer *w, hexgpu_error *err) {

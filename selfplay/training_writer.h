@@ -54,5 +54,8 @@ const char *hexgpu_training_writer_path(const hexgpu_training_writer *writer);
 hexgpu_status hexgpu_training_writer_add_game(hexgpu_training_writer *writer, int64_t game, hexgpu_color winner,
                                               const hexgpu_training_row *rows, int count, hexgpu_error *err);
 
+/* Closes, removes both files (a run that finished no game leaves none) and frees. */
+void hexgpu_training_writer_discard(hexgpu_training_writer *writer);
+
 /* Closes and frees; NULL is a no-op. */
 hexgpu_status hexgpu_training_writer_close(hexgpu_training_writer *writer, hexgpu_error *err);

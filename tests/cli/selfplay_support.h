@@ -13,8 +13,9 @@ int selfplay_test_argv(const char *dir, const char *const *extra, const char **a
 void selfplay_test_mkdir(char *dir);
 
 /* The record file in dir (malloc'd contents; NULL when there is none; name, room for
- * 256, gets its name), then dir and everything in it removed. Fails the test when dir
- * holds more than one file (a leftover .tmp included). */
+ * 256, gets its name), then dir and everything in it removed (the training targets
+ * beside it, .train and .train.json, included). Fails the test when dir holds more than
+ * one record file (a leftover .tmp included). */
 char *selfplay_test_take_file(char *dir, char *name);
 
 /* Runs selfplay with extra and options (may be NULL) into a fresh folder; *file and
@@ -22,7 +23,6 @@ char *selfplay_test_take_file(char *dir, char *name);
 hexgpu_cli_result selfplay_test_run(const char *const *extra, const hexgpu_cli_options *options, char **file,
                                     char *name);
 
-/* Checks the record lines of a file (after the header, which must be 12 whole `# `
- * lines): each parses, is won by the side it names, on 13x13, and ends with a newline.
+/* Checks the record lines of a file (after the header, at least 12 whole `# ` lines): each parses, is won by the side it names, on 13x13, and ends with a newline.
  * Copies up to max of them into records (may be NULL) and returns how many there are. */
 int selfplay_test_check_records(const char *text, char records[][HEXGPU_TRMPH_MAX], int max);

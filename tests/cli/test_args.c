@@ -25,7 +25,7 @@ Test(cli_args, every_command_reports_bad_values) {
     expect_usage_error((const char *[]){"bench", "--random-init", "--backend", "gpu", NULL},
                        "--backend must be cpu, cuda or auto, got 'gpu'");
     expect_usage_error((const char *[]){"selfplay", "--model_path", "m", "--num_workers", "x", NULL},
-                       "--num_workers needs an integer >= 1, got 'x'");
+                       "--num_workers needs an integer in 1..256, got 'x'");
     /* Each game in flight owns buffers: 2^31 of them was an allocation that failed with
      * "selfplay: worker buffers" and exit 1, after the model had loaded. */
     expect_usage_error((const char *[]){"selfplay", "--model_path", "m", "--games-in-flight", "2147483647", NULL},

@@ -66,7 +66,7 @@ static int is_cell(const char *text) {
     return text[0] >= 'a' && text[0] <= 'm' && atoi(text + 1) >= 1 && atoi(text + 1) <= 13;
 }
 
-Test(cli_htp, every_command, .timeout = 60) {
+Test(cli_htp, every_command, .timeout = 120) {
     session s;
     run(&s, (const char *[]){"--sims", "16", NULL},
         "1 name\n2 version\n3 protocol_version\n4 known_command genmove\n5 known_command frobnicate\n"
@@ -136,7 +136,7 @@ Test(cli_htp, every_command, .timeout = 60) {
     done(&s);
 }
 
-Test(cli_htp, malformed_input_gets_a_reason_and_the_engine_goes_on, .timeout = 60) {
+Test(cli_htp, malformed_input_gets_a_reason_and_the_engine_goes_on, .timeout = 120) {
     static char script[300000];
     char *p = script;
     p += sprintf(p, "frobnicate\n42 frobnicate\n42\nplay\nplay black\nplay black a1 b2\nplay purple a1\n"
@@ -179,7 +179,7 @@ Test(cli_htp, malformed_input_gets_a_reason_and_the_engine_goes_on, .timeout = 6
 }
 
 /* The first stone a2 (row 2, column a) mirrored across the long diagonal is b1. */
-Test(cli_htp, swap_pieces, .timeout = 60) {
+Test(cli_htp, swap_pieces, .timeout = 120) {
     session s;
     run(&s, (const char *[]){"--sims", "8", NULL},
         "play black a2\nplay white swap-pieces\ngenmove white\nparam_game allow_swap 1\nall_legal_moves\n"
@@ -231,7 +231,7 @@ Test(cli_htp, swap_pieces, .timeout = 60) {
 }
 
 /* Blue (black) fills column g: the rules' winner, final_score B+, nothing more to play. */
-Test(cli_htp, end_of_game, .timeout = 60) {
+Test(cli_htp, end_of_game, .timeout = 120) {
     const char *moves = "g1a7g2b7g3c7g4d7g5e7g6f7g8h7g9i7g10j7g11k7g12l7g13m7g7";
     char script[4096], *p = script;
     for (int i = 0; *moves; i++) {
@@ -252,7 +252,7 @@ Test(cli_htp, end_of_game, .timeout = 60) {
     done(&s);
 }
 
-Test(cli_htp, time_bound_and_resignation, .timeout = 60) {
+Test(cli_htp, time_bound_and_resignation, .timeout = 120) {
     session s;
     /* --move-time alone: the time decides (100000 simulations would take minutes here). */
     run(&s, (const char *[]){"--move-time", "0.2", NULL},

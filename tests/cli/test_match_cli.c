@@ -160,7 +160,7 @@ static hexgpu_cli_result run_plain(const char *const *argv) {
     return r;
 }
 
-Test(cli_match, failures_and_usage_errors, .timeout = 60) {
+Test(cli_match, failures_and_usage_errors, .timeout = 120) {
     char model[512];
     snprintf(model, sizeof model, "%s", hexgpu_test_fixture_path("tiny11/model.safetensors"));
     /* An engine that answers every command with a1: its second move is illegal. */

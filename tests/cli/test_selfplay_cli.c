@@ -86,14 +86,34 @@ Test(cli_selfplay, bad_flags_exit_2) {
     assert_usage_error((const char *[]){"selfplay", "--model", model, "--seed", NULL});
 }
 
-Test(cli_selfplay, unwritable_output_dir_exits_1) {
+/* A missing --output_dir is created with its parents (as the reference does); one that
+ * cannot be (a file stands in the way) is an I/O error naming it. */
+Test(cli_selfplay, output_dir_created_or_named_when_it_cannot_be) {
+    char dir[64];
+    selfplay_test_mkdir(dir);
+    char nested[128], blocked[128];
+    snprintf(nested, sizeof nested, "%s/new/deeper", dir);
     const char *argv[] = {"selfplay", "--model", hexgpu_test_fixture_path("tiny13/model.safetensors"), "--backend",
-                          "cpu", "--num_games", "1", "--mcts_sims", "4", "--output_dir", "/nonexistent/out", NULL};
+                          "cpu", "--num_games", "1", "--mcts_sims", "4", "--output_dir", nested, NULL};
     hexgpu_cli_result r;
     cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
-    cr_assert_eq(r.exit_code, 1, "stderr %s", r.err);
-    cr_assert(strstr(r.err, "error: cannot create /nonexistent/out/selfplay_"), "%s", r.err);
+    cr_assert_eq(r.exit_code, 0, "stderr %s", r.err);
+    cr_assert(strstr(r.err, "games go to ") && strstr(r.err, "/new/deeper/selfplay_"), "%s", r.err);
     hexgpu_cli_result_free(&r);
+    char name[256];
+    free(selfplay_test_take_file(nested, name));
+    snprintf(blocked, sizeof blocked, "%s/new", dir);
+    rmdir(blocked);
+    FILE *f = fopen(blocked, "w"); /* a file where a folder should be */
+    cr_assert_not_null(f);
+    fclose(f);
+    snprintf(nested, sizeof nested, "%s/new/deeper", dir);
+    cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
+    cr_assert_eq(r.exit_code, 1, "stderr %s", r.err);
+    cr_assert(strstr(r.err, "error: cannot create the folder") && strstr(r.err, "/new/deeper"), "%s", r.err);
+    hexgpu_cli_result_free(&r);
+    unlink(blocked);
+    rmdir(dir);
 }
 
 /* A file size limit stands in for a full disk: writes past it fail with EFBIG (SIGXFSZ is

@@ -7,35 +7,9 @@
 #include <unistd.h>
 
 #include "runtime/json.h"
+#include "support/bytes.h"
 #include "selfplay/board.h"
 #include "selfplay/training_writer.h"
-
-static unsigned char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = malloc((size_t)n + 1);
-    cr_assert_eq(fread(data, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    data[n] = 0;
-    *len = (size_t)n;
-    return data;
-}
-
-static uint64_t le(const unsigned char *at, int bytes) {
-    uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; i--) v = v << 8 | at[i];
-    return v;
-}
-
-static float f32(const unsigned char *at) {
-    uint32_t bits = (uint32_t)le(at, 4);
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
 
 Test(training_writer, records_and_sidecar) {
     enum { N = 5, CELLS = N * N };
@@ -70,35 +44,35 @@ Test(training_writer, records_and_sidecar) {
 
     size_t bytes = hexgpu_training_record_bytes(N), len;
     cr_assert_eq(bytes, 120 + 8 * CELLS);
-    unsigned char *data = read_file(path_copy, &len);
+    unsigned char *data = hexgpu_test_read_file(path_copy, &len);
     cr_assert_eq(len, 4 * bytes);
     for (int i = 0; i < 4; i++) {
         const unsigned char *r = data + (size_t)i * bytes;
         int row = i < 3 ? i : 0;
-        cr_assert_eq(le(r, 8), i < 3 ? 7u : 8u);
-        cr_assert_eq(le(r + 8, 2), (uint64_t)row, "ply");
-        cr_assert_eq(le(r + 10, 2), (uint64_t)moves[row]);
+        cr_assert_eq(hexgpu_test_le(r, 8), i < 3 ? 7u : 8u);
+        cr_assert_eq(hexgpu_test_le(r + 8, 2), (uint64_t)row, "ply");
+        cr_assert_eq(hexgpu_test_le(r + 10, 2), (uint64_t)moves[row]);
         cr_assert_eq(r[12], row % 2, "to_move");
         int won = i < 3 ? r[12] == HEXGPU_RED : r[12] == HEXGPU_BLUE;
         cr_assert_eq((int8_t)r[13], won ? 1 : -1, "result of record %d", i);
         cr_assert_eq(r[14], 1);
         cr_assert_eq(r[15], row != 1);
-        cr_assert_eq(f32(r + 16), 0.5f - 0.25f * (float)row);
-        cr_assert_eq(le(r + 20, 4), 0u);
+        cr_assert_eq(hexgpu_test_f32(r + 16), 0.5f - 0.25f * (float)row);
+        cr_assert_eq(hexgpu_test_le(r + 20, 4), 0u);
         for (int k = 0; k < HEXGPU_POSITION_WORDS; k++) {
-            cr_assert_eq(le(r + 24 + 8 * k, 8), rows[row].position.blue[k]);
-            cr_assert_eq(le(r + 72 + 8 * k, 8), rows[row].position.red[k]);
+            cr_assert_eq(hexgpu_test_le(r + 24 + 8 * k, 8), rows[row].position.blue[k]);
+            cr_assert_eq(hexgpu_test_le(r + 72 + 8 * k, 8), rows[row].position.red[k]);
         }
         for (int c = 0; c < CELLS; c++) {
-            cr_assert_eq(f32(r + 120 + 4 * c), visits[row][c]);
-            cr_assert_eq(f32(r + 120 + 4 * (CELLS + c)), improved[row][c]);
+            cr_assert_eq(hexgpu_test_f32(r + 120 + 4 * c), visits[row][c]);
+            cr_assert_eq(hexgpu_test_f32(r + 120 + 4 * (CELLS + c)), improved[row][c]);
         }
     }
     free(data);
 
     char sidecar[4300];
     snprintf(sidecar, sizeof sidecar, "%s/selfplay_x.train.json", dir);
-    char *text = (char *)read_file(sidecar, &len);
+    char *text = (char *)hexgpu_test_read_file(sidecar, &len);
     hexgpu_json j;
     cr_assert_eq(hexgpu_json_parse(text, len, &j, &err), HEXGPU_OK, "%s", err.message);
     cr_assert_eq(hexgpu_json_get(&j, "record_bytes")->integer, (int64_t)bytes);
