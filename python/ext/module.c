@@ -11,6 +11,17 @@
 
 PyObject *hexgpu_py_raise(const hexgpu_error *err, const char *path) {
     PyObject *type = PyExc_RuntimeError;
+    struct stat st;
+    /* A model path that names nothing, or a folder: the library calls both bad input
+     * (INVALID_ARGUMENT, exit 2 in the command); Python users expect the OS errors. */
+    int missing = path && (err->status == HEXGPU_ERR_IO || err->status == HEXGPU_ERR_INVALID_ARGUMENT) &&
+                  stat(path, &st) != 0 && errno == ENOENT;
+    int folder = path && (err->status == HEXGPU_ERR_IO || err->status == HEXGPU_ERR_INVALID_ARGUMENT) &&
+                 stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    if (missing || folder) {
+        PyErr_SetString(missing ? PyExc_FileNotFoundError : PyExc_IsADirectoryError, err->message);
+        return NULL;
+    }
     switch (err->status) {
     case HEXGPU_ERR_INVALID_ARGUMENT:
     case HEXGPU_ERR_PARSE:
@@ -18,13 +29,9 @@ PyObject *hexgpu_py_raise(const hexgpu_error *err, const char *path) {
     case HEXGPU_ERR_MODEL_FORMAT:
         type = PyExc_ValueError;
         break;
-    case HEXGPU_ERR_IO: {
-        struct stat st;
-        if (path && stat(path, &st) != 0 && errno == ENOENT) type = PyExc_FileNotFoundError;
-        else if (path && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) type = PyExc_IsADirectoryError;
-        else type = PyExc_OSError;
+    case HEXGPU_ERR_IO:
+        type = PyExc_OSError;
         break;
-    }
     case HEXGPU_ERR_OUT_OF_MEMORY:
         type = PyExc_MemoryError;
         break;

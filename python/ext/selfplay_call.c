@@ -13,6 +13,7 @@
 
 #include "runtime/status.h"
 #include "selfplay/record_writer.h"
+#include "selfplay/training_writer.h"
 #include "selfplay/selfplay.h"
 
 typedef struct kept_game {
@@ -26,6 +27,7 @@ typedef struct run_state {
     hexgpu_engine *engine;
     hexgpu_selfplay_config config;
     hexgpu_record_writer *writer; /* NULL: games are only returned */
+    hexgpu_training_writer *training; /* beside the records when asked for */
     kept_game *games;
     size_t count, capacity;
     volatile sig_atomic_t interrupt;
@@ -50,7 +52,10 @@ static hexgpu_status keep_game(void *user, const hexgpu_selfplay_game *game, hex
     if (!record) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "selfplay: out of memory for a record");
     r->games[r->count++] = (kept_game){.index = game->index, .moves = game->moves, .winner = game->winner,
                                        .record = record};
-    return r->writer ? hexgpu_record_writer_add(r->writer, game->index, game->record, err) : HEXGPU_OK;
+    hexgpu_status st = r->writer ? hexgpu_record_writer_add(r->writer, game->index, game->record, err) : HEXGPU_OK;
+    if (st == HEXGPU_OK && r->training)
+        st = hexgpu_training_writer_add_game(r->training, game->index, game->winner, game->rows, game->row_count, err);
+    return st;
 }
 
 static void *run_main(void *arg) {
@@ -124,13 +129,15 @@ static int parse_opening(const char *name, hexgpu_opening *out) {
 }
 
 /* selfplay(engine, games, simulations, seed, *, workers, games_in_flight, leaves_per_game,
- * c_puct, gumbel, temperature, temperature_end, opening, output_dir, streaming, model)
+ * c_puct, gumbel, temperature, temperature_end, opening, output_dir, streaming, model,
+ * training_data, fast_sims, full_prob, tree_reuse, early_stop, bad_move_frequency)
  * -> (games, path or None, stats dict). Options left out keep the library's defaults. */
 PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs) {
     (void)module;
     static char *keywords[] = {"engine", "games", "simulations", "seed", "workers", "games_in_flight",
                                "leaves_per_game", "c_puct", "gumbel", "temperature", "temperature_end",
-                               "opening", "output_dir", "streaming", "model", NULL};
+                               "opening", "output_dir", "streaming", "model", "training_data", "fast_sims",
+                               "full_prob", "tree_reuse", "early_stop", "bad_move_frequency", NULL};
     PyObject *engine_obj;
     run_state *r = calloc(1, sizeof *r);
     if (!r) return PyErr_NoMemory();
@@ -140,17 +147,21 @@ PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs)
     unsigned long long seed = c->seed;
     double c_puct = c->mcts.c_puct, t0 = c->mcts.temperature, t1 = c->mcts.temperature_end;
     const char *opening = "pie_rule", *output_dir = NULL, *model = "";
-    int streaming = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLiK|$iiidpddszps:selfplay", keywords, &engine_obj, &games,
+    int streaming = 0, training = 1;
+    double early_stop = c->mcts.early_stop;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLiK|$iiidpddszpspidpdd:selfplay", keywords, &engine_obj, &games,
                                      &c->mcts.simulations, &seed, &c->workers, &c->games_in_flight,
                                      &c->leaves_per_game, &c_puct, &c->mcts.gumbel, &t0, &t1, &opening, &output_dir,
-                                     &streaming, &model) ||
+                                     &streaming, &model, &training, &c->fast_simulations, &c->full_probability,
+                                     &c->mcts.tree_reuse, &early_stop, &c->bad_move_frequency) ||
         parse_opening(opening, &c->opening) != 0) {
         free(r);
         return NULL;
     }
     c->games = games, c->seed = seed, c->interrupt = &r->interrupt;
     c->mcts.c_puct = (float)c_puct, c->mcts.temperature = (float)t0, c->mcts.temperature_end = (float)t1;
+    c->mcts.early_stop = (float)early_stop;
+    c->training_data = training && output_dir != NULL;
     if (hexgpu_py_engine_acquire(engine_obj, &r->engine) != 0) {
         free(r);
         return NULL;
@@ -163,8 +174,14 @@ PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs)
                                        .simulations = c->mcts.simulations, .c_puct = c->mcts.c_puct,
                                        .gumbel = hexgpu_mcts_uses_gumbel(&c->mcts), .temperature = c->mcts.temperature,
                                        .temperature_end = c->mcts.temperature_end, .opening = opening,
-                                       .seed = c->seed, .games = c->games};
-        if (hexgpu_record_writer_open(output_dir, &header, streaming, time(NULL), &r->writer, &err) != HEXGPU_OK) {
+                                       .seed = c->seed, .games = c->games, .tree_reuse = c->mcts.tree_reuse,
+                                       .early_stop = c->mcts.early_stop, .fast_simulations = c->fast_simulations,
+                                       .full_probability = c->full_probability,
+                                       .bad_move_frequency = c->bad_move_frequency, .training_data = c->training_data};
+        if (hexgpu_record_writer_open(output_dir, &header, streaming, time(NULL), &r->writer, &err) != HEXGPU_OK ||
+            (c->training_data && hexgpu_training_writer_open(hexgpu_record_writer_path(r->writer),
+                                                             hexgpu_engine_board_size(r->engine), &r->training,
+                                                             &err) != HEXGPU_OK)) {
             hexgpu_py_raise(&err, NULL);
             goto done;
         }
@@ -180,8 +197,11 @@ PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs)
     /* The kept games reach the file also after a failure or an interrupt. */
     Py_BEGIN_ALLOW_THREADS
     closed = hexgpu_record_writer_close(r->writer, &err);
+    hexgpu_status training_closed = hexgpu_training_writer_close(r->training, closed ? NULL : &err);
+    if (closed == HEXGPU_OK) closed = training_closed;
     Py_END_ALLOW_THREADS
     r->writer = NULL;
+    r->training = NULL;
     if (raised) goto done;
     if (r->status != HEXGPU_OK) {
         hexgpu_py_raise(&r->err, NULL);
@@ -199,6 +219,7 @@ PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs)
                            "seconds", r->stats.seconds, "interrupted", r->stats.interrupted ? Py_True : Py_False);
 done:
     if (r->writer) hexgpu_record_writer_close(r->writer, NULL);
+    if (r->training) hexgpu_training_writer_close(r->training, NULL);
     hexgpu_py_engine_release(engine_obj);
     for (size_t i = 0; i < r->count; i++) free(r->games[i].record);
     free(r->games);

@@ -52,7 +52,16 @@ def test_writes_the_record_file_and_reads_it_back(tmp_path):
     result = play(9, output_dir=tmp_path, streaming_save=True)
     assert result.path and result.path.startswith(str(tmp_path))
     records = hexgpu.read_records(result.path)
-    assert len(records) == 4 and records.targets is None
+    assert len(records) == 4 and records.targets is not None
+    # One row per searched position: every move but the pie-rule opening stone.
+    targets = records.targets
+    assert len(targets["game"]) == sum(len(records.game_moves(g)) - 1 for g in range(len(records)))
+    np.testing.assert_allclose(targets["visits"].sum(axis=1), 1.0, atol=1e-4)
+    np.testing.assert_allclose(targets["improved"].sum(axis=1), 1.0, atol=1e-4)
+    assert set(np.unique(targets["result"])) <= {-1, 1}
+    assert records.headers["Training data"].startswith("this file's name with .train")
+    without = play(9, output_dir=tmp_path / "plain", training_data=False)
+    assert hexgpu.read_records(without.path).targets is None
     assert records.headers["Board size"] == "13" and records.headers["Seed"] == "9"
     assert records.headers["Format"] == "trmph_string winner"
     # The file holds the returned games (streaming writes them as they finish).
