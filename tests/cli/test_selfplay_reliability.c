@@ -1,5 +1,6 @@
 /* `hexgpu selfplay` when things go wrong: SIGKILL at a random moment loses no finished
- * game (with or without --streaming_save) and leaves only whole lines; a header that does
+ * game (with or without --streaming_save) and leaves only whole lines and whole training
+ * records; a header that does
  * not fit leaves no file; a model path cannot forge lines; SIGTERM while the model loads
  * ends the run cleanly; game slots are allocated only for games played, and a
  * configuration larger than the machine's memory is refused at once. */
@@ -15,6 +16,8 @@
 #include <unistd.h>
 
 #include "cli/selfplay_support.h"
+#include "selfplay/training_writer.h"
+#include "support/bytes.h"
 #include "support/fixtures.h"
 
 /* The largest N of the "progress: N/..." lines in text: games reported finished. */
@@ -25,6 +28,31 @@ static int progress_reported(const char *text) {
         if (sscanf(p, "progress: %d/", &n) == 1 && n > most) most = n;
     }
     return most;
+}
+
+/* The games in dir's training-target file: its size is whole records (a game per
+ * write), and each game's rows are together; returns how many games. */
+static int training_games(const char *dir) {
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    char path[512] = "";
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n > 6 && strcmp(e->d_name + n - 6, ".train") == 0) snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    cr_assert(path[0], "no training-target file in %s", dir);
+    size_t len, bytes = hexgpu_training_record_bytes(13);
+    unsigned char *data = hexgpu_test_read_file(path, &len);
+    cr_assert_eq(len % bytes, 0, "%zu bytes: a torn record", len);
+    int games = 0;
+    uint64_t last = UINT64_MAX;
+    for (size_t i = 0; i < len / bytes; i++) {
+        uint64_t game = hexgpu_test_le(data + i * bytes, 8);
+        if (game != last) games++, last = game;
+    }
+    free(data);
+    return games;
 }
 
 /* Kills a run with SIGKILL at a random moment after its first finished game; the file
@@ -50,11 +78,15 @@ static void kill_trials(const char *mode, int trials) {
         hexgpu_cli_child_finish(&child, &r);
         cr_assert_eq(r.exit_code, 128 + SIGKILL, "exit %d: %s", r.exit_code, r.err);
         int reported = progress_reported(r.err);
+        int in_training = training_games(dir);
         char *file = selfplay_test_take_file(dir, name);
         cr_assert(file, "no record file after the kill");
         int in_file = selfplay_test_check_records(file, NULL, 0);
         cr_log_info("%s trial %d (seed %u): killed %d ms after the first game, %d games reported, %d in the file",
                     mode ? mode : "ordered", t, seed, delay_ms, reported, in_file);
+        /* A game's targets follow its record line and precede its progress line. */
+        cr_assert(in_training >= reported && in_training <= in_file, "%d games with targets, %d reported, %d in file",
+                  in_training, reported, in_file);
         cr_assert(in_file >= reported && in_file <= reported + 1,
                   "%s trial %d (seed %u, killed %d ms after the first game): %d games reported finished, %d in "
                   "the file",
