@@ -14,4 +14,5 @@ typedef struct hexgpu_pending {
     hexgpu_queue *queue;
     uint64_t hash;      /* hexgpu_position_hash when the cache is on, else 0 */
     int64_t enqueue_ns; /* for the queue-wait statistic */
+    int leader;         /* registered in the in-flight table: its completion serves the followers */
 } hexgpu_pending;

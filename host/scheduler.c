@@ -101,9 +101,15 @@ hexgpu_status hexgpu_engine_submit(hexgpu_engine *e, hexgpu_queue *q, const hexg
         if (e->cache && misses > 0) {
             size_t kept = 0;
             pthread_mutex_lock(&e->inflight_lock);
-            for (size_t i = 0; i < misses; i++)
-                if (hexgpu_inflight_join_or_lead(&e->inflight, &chunk[i]) == 1) joined++;
-                else chunk[kept++] = chunk[i];
+            for (size_t i = 0; i < misses; i++) {
+                int joined_or_led = hexgpu_inflight_join_or_lead(&e->inflight, &chunk[i]);
+                if (joined_or_led == 1) {
+                    joined++;
+                    continue;
+                }
+                chunk[i].leader = joined_or_led == 0; /* -1 (no memory): an ordinary request */
+                chunk[kept++] = chunk[i];
+            }
             pthread_mutex_unlock(&e->inflight_lock);
             misses = kept;
             if (joined) hexgpu_stats_add_coalesced(&e->stats, joined);
@@ -132,6 +138,7 @@ static hexgpu_follower *take_followers(hexgpu_engine *e, const hexgpu_pending *i
     hexgpu_follower *all = NULL, **tail = &all;
     pthread_mutex_lock(&e->inflight_lock);
     for (size_t i = 0; i < n; i++) {
+        if (!items[i].leader) continue; /* another request of the same position may lead */
         *tail = hexgpu_inflight_finish(&e->inflight, &items[i].pos, items[i].hash);
         for (; *tail; tail = &(*tail)->next) (*tail)->leader_index = i;
     }

@@ -382,8 +382,8 @@ int hexgpu_mcts_root_visits(const hexgpu_mcts *s, int *cells, int *visits) {
 
 void hexgpu_mcts_targets(const hexgpu_mcts *s, float *visits, float *improved, float *root_value) {
     const hexgpu_mcts_node *root = &s->nodes[0];
-    const hexgpu_mcts_node *ch = &s->nodes[root->first_child];
     int cells = s->board.size * s->board.size, count = root->first_child >= 0 ? root->child_count : 0;
+    const hexgpu_mcts_node *ch = count > 0 ? &s->nodes[root->first_child] : NULL;
     double total = 0.0;
     int max_visits = 0;
     for (int i = 0; i < count; i++) {

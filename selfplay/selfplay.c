@@ -172,11 +172,17 @@ static hexgpu_status finish_game(worker *w, game_slot *g, hexgpu_error *err) {
         game.rows = g->rows;
         game.row_count = g->row_count;
     }
-    w->stats.games++;
-    w->stats.moves += game.moves;
+    int reported = 0;
     pthread_mutex_lock(&sh->lock);
-    if (!sh->stop) st = sh->on_game ? sh->on_game(sh->user, &game, err) : HEXGPU_OK;
+    if (!sh->stop) {
+        st = sh->on_game ? sh->on_game(sh->user, &game, err) : HEXGPU_OK;
+        reported = st == HEXGPU_OK;
+    }
     pthread_mutex_unlock(&sh->lock);
+    if (reported) { /* a game finished after a failure stopped the run is not one of the run's */
+        w->stats.games++;
+        w->stats.moves += game.moves;
+    }
     return st;
 }
 
@@ -362,6 +368,10 @@ static hexgpu_status check_config(const hexgpu_selfplay_config *c, hexgpu_error 
     if (!(c->mcts.c_puct >= 0.0f) || !(c->mcts.temperature >= 0.0f) || !(c->mcts.temperature_end >= 0.0f))
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
                                 "selfplay: c_puct and temperatures must be >= 0");
+    if (c->fast_simulations > c->mcts.simulations)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
+                                "selfplay: fast simulations (%d) must not exceed the simulations of a full search (%d)",
+                                c->fast_simulations, c->mcts.simulations);
     if (c->fast_simulations < 0 || !(c->full_probability >= 0.0 && c->full_probability <= 1.0))
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
                                 "selfplay: fast simulations must be >= 0 and the full-search probability in [0, 1]");

@@ -138,8 +138,10 @@ static int capture_bucket(hexgpu_cuda_slot *slot, int b, char *why, size_t why_l
     cudaGraphExec_t exec = NULL;
     if (captured != HEXGPU_OK)
         snprintf(why, why_len, "%s", capture_err.message);
-    else if (ended != cudaSuccess || !graph)
+    else if (ended != cudaSuccess)
         snprintf(why, why_len, "cudaStreamEndCapture: %s", cudaGetErrorName(ended));
+    else if (!graph)
+        snprintf(why, why_len, "cudaStreamEndCapture gave no graph");
     else if ((code = cudaGraphInstantiate(&exec, graph, 0)) != cudaSuccess)
         snprintf(why, why_len, "cudaGraphInstantiate: %s", cudaGetErrorName(code));
     else

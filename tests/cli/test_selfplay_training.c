@@ -135,10 +135,12 @@ Test(cli_selfplay_training, argparse_forms, .timeout = 120) {
     cr_assert(strstr(file, "# Training data: none\n"), "%s", file);
     free(file);
     hexgpu_cli_result_free(&r);
-    const char *bad[][4] = {{"--c", "1", NULL}, {"--streaming_save=1", NULL}, {"--verbose=3", NULL},
-                            {"--bad_move_frequency", "1.5", NULL}, {"--full-prob", "-0.1", NULL}};
+    const char *bad[][5] = {{"--c", "1", NULL}, {"--streaming_save=1", NULL}, {"--verbose=3", NULL},
+                            {"--bad_move_frequency", "1.5", NULL}, {"--full-prob", "-0.1", NULL},
+                            {"--mcts_sims", "4", "--fast-sims", "8", NULL}};
     const char *why[] = {"ambiguous option '--c'", "--streaming_save takes no value", "--verbose needs an integer",
-                         "--bad_move_frequency needs a number in [0, 1]", "--full-prob needs a number in [0, 1]"};
+                         "--bad_move_frequency needs a number in [0, 1]", "--full-prob needs a number in [0, 1]",
+                         "fast simulations (8) must not exceed the simulations of a full search (4)"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = selfplay_test_run(bad[i], NULL, &file, name);
         cr_assert_eq(r.exit_code, 2, "%s: exit %d, stderr %s", bad[i][0], r.exit_code, r.err);
