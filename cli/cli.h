@@ -19,6 +19,7 @@ int hexgpu_cmd_convert(int argc, char **argv);
 int hexgpu_cmd_init_model(int argc, char **argv);
 int hexgpu_cmd_bench(int argc, char **argv);
 int hexgpu_cmd_selfplay(int argc, char **argv);
+int hexgpu_cmd_records(int argc, char **argv);
 int hexgpu_cmd_check(int argc, char **argv);
 int hexgpu_cmd_htp(int argc, char **argv);
 int hexgpu_cmd_match(int argc, char **argv);

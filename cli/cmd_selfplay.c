@@ -51,6 +51,9 @@ static void usage(FILE *out) {
             "  --early-stop V          end a move's search once |root value| >= V, after an eighth of it (0 = off)\n"
             "  --bad_move_frequency F  that share of moves is a random legal move (not a policy target) (0)\n"
             "  --no_batched_inference  network batches of one position\n"
+            "  --shard I/N             play shard I (0-based) of N of the --num_games games: N shards together\n"
+            "                          play exactly the games of one run with the same seed (docs/scale-out.md)\n"
+            "  --shard-from-env        the shard of a Slurm job array task (SLURM_ARRAY_TASK_ID/_MIN/_COUNT)\n"
             "  --seed N                games are a function of the seed and their index (default: from the clock)\n"
             "  --backend cpu|cuda|auto (auto)\n"
             "  --device N              CUDA device (0)\n"
@@ -66,6 +69,7 @@ typedef struct selfplay_args {
     const char *model, *output_dir, *opening_name;
     int streaming, progress, verbose, seed_given;
     int training, no_batching;
+    int shard_index, shard_count; /* shard_count 0: the whole run */
 } selfplay_args;
 
 static int parse_long(const char *opt, const char *text, long long min, long long max, long long *out) {
@@ -100,7 +104,8 @@ enum {
     OPT_MODEL, OPT_OUTPUT_DIR, OPT_NUM_GAMES, OPT_NUM_WORKERS, OPT_GAMES_IN_FLIGHT, OPT_LEAVES, OPT_BATCH_SIZE,
     OPT_CACHE_SIZE, OPT_MCTS_SIMS, OPT_C_PUCT, OPT_DISABLE_GUMBEL, OPT_TEMPERATURE, OPT_TEMPERATURE_END, OPT_OPENING,
     OPT_STREAMING, OPT_PROGRESS, OPT_VERBOSE, OPT_SEED, OPT_BACKEND, OPT_DEVICE, OPT_TRAINING, OPT_NO_TRAINING,
-    OPT_FAST_SIMS, OPT_FULL_PROB, OPT_NO_TREE_REUSE, OPT_EARLY_STOP, OPT_BAD_MOVE, OPT_NO_BATCHED
+    OPT_FAST_SIMS, OPT_FULL_PROB, OPT_NO_TREE_REUSE, OPT_EARLY_STOP, OPT_BAD_MOVE, OPT_NO_BATCHED, OPT_SHARD,
+    OPT_SHARD_ENV
 };
 
 /* The reference's spellings first; the other spelling of a name is an alias. */
@@ -139,7 +144,41 @@ static const hexgpu_cli_arg OPTIONS[] = {
     {"--early_stop", HEXGPU_CLI_ARG_VALUE, OPT_EARLY_STOP},
     {"--bad_move_frequency", HEXGPU_CLI_ARG_VALUE, OPT_BAD_MOVE},
     {"--no_batched_inference", HEXGPU_CLI_ARG_FLAG, OPT_NO_BATCHED},
+    {"--shard", HEXGPU_CLI_ARG_VALUE, OPT_SHARD},
+    {"--shard-from-env", HEXGPU_CLI_ARG_FLAG, OPT_SHARD_ENV},
 };
+
+/* "I/N" with 0 <= I < N. */
+static int parse_shard(const char *text, int *index, int *count) {
+    char index_text[32];
+    const char *slash = strchr(text, '/');
+    size_t len = slash ? (size_t)(slash - text) : 0;
+    int ok = slash && len > 0 && len < sizeof index_text;
+    if (ok) {
+        memcpy(index_text, text, len);
+        index_text[len] = '\0';
+        ok = hexgpu_cli_parse_int(index_text, 0, 1 << 20, index) && hexgpu_cli_parse_int(slash + 1, 1, 1 << 20, count) &&
+             *index < *count;
+    }
+    if (!ok) return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--shard needs I/N with 0 <= I < N, got '%s'", text);
+    return HEXGPU_EXIT_OK;
+}
+
+/* The shard of a Slurm job array task: I = SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN,
+ * N = SLURM_ARRAY_TASK_COUNT. */
+static int shard_from_env(int *index, int *count) {
+    const char *id = getenv("SLURM_ARRAY_TASK_ID"), *n = getenv("SLURM_ARRAY_TASK_COUNT");
+    const char *min = getenv("SLURM_ARRAY_TASK_MIN");
+    int task, first = 0;
+    if (!id || !n || !hexgpu_cli_parse_int(id, 0, INT_MAX, &task) || !hexgpu_cli_parse_int(n, 1, 1 << 20, count) ||
+        (min && !hexgpu_cli_parse_int(min, 0, INT_MAX, &first)) || task < first || task - first >= *count)
+        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE,
+                               "--shard-from-env needs a Slurm job array task (SLURM_ARRAY_TASK_ID '%s', "
+                               "SLURM_ARRAY_TASK_COUNT '%s', SLURM_ARRAY_TASK_MIN '%s')",
+                               id ? id : "", n ? n : "", min ? min : "");
+    *index = task - first;
+    return HEXGPU_EXIT_OK;
+}
 
 /* A probability option: a number in [0, 1]. */
 static int parse_probability(const char *opt, const char *text, double *out) {
@@ -219,12 +258,22 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
             break;
         case OPT_BAD_MOVE: rc = parse_probability(o, v, &a->config.bad_move_frequency); break;
         case OPT_NO_BATCHED: a->options.max_batch = 1; a->no_batching = 1; break;
+        case OPT_SHARD: rc = parse_shard(v, &a->shard_index, &a->shard_count); break;
+        case OPT_SHARD_ENV: rc = shard_from_env(&a->shard_index, &a->shard_count); break;
         }
     }
     if (rc == HEXGPU_EXIT_OK && !a->model) rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--model_path PATH is required");
     if (rc == HEXGPU_EXIT_OK && !a->seed_given) a->config.seed = (uint64_t)time(NULL);
     if (a->no_batching) a->options.max_batch = 1; /* wins over a --batch_size given after it */
     a->config.training_data = a->training;
+    if (a->shard_count > 0) { /* shard I of N: games [I*G/N, (I+1)*G/N) of the whole run's G */
+        int64_t total = a->config.games, first = total / a->shard_count * a->shard_index +
+                                                 total % a->shard_count * a->shard_index / a->shard_count;
+        int64_t next = total / a->shard_count * (a->shard_index + 1) +
+                       total % a->shard_count * (a->shard_index + 1) / a->shard_count;
+        a->config.first_game = first;
+        a->config.games = next - first;
+    }
     return rc;
 }
 
@@ -349,7 +398,9 @@ static hexgpu_status open_writer(const selfplay_args *a, hexgpu_engine *engine, 
                                    .tree_reuse = a->config.mcts.tree_reuse, .early_stop = a->config.mcts.early_stop,
                                    .fast_simulations = a->config.fast_simulations,
                                    .full_probability = a->config.full_probability,
-                                   .bad_move_frequency = a->config.bad_move_frequency, .training_data = a->training};
+                                   .bad_move_frequency = a->config.bad_move_frequency, .training_data = a->training,
+                                   .shard_index = a->shard_index, .shard_count = a->shard_count,
+                                   .first_game = a->config.first_game};
     return hexgpu_record_writer_open(a->output_dir, &header, a->streaming, time(NULL), writer, err);
 }
 

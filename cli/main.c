@@ -19,6 +19,7 @@ static const command commands[] = {
     {"show", hexgpu_cmd_show, "print a TRMPH position as a board, with side to move and winner"},
     {"eval", hexgpu_cmd_eval, "evaluate positions with a model (JSON lines or a top-K table)"},
     {"selfplay", hexgpu_cmd_selfplay, "play self-play games with MCTS and write TRMPH records"},
+    {"records", hexgpu_cmd_records, "merge the shard files of a sharded self-play run, checking them"},
     {"htp", hexgpu_cmd_htp, "play over the Hex text protocol (HexGui, MoHex tournaments, match --opponent)"},
     {"match", hexgpu_cmd_match, "play two engines against each other: wins, Elo with a 95% interval, SPRT"},
     {"bench", hexgpu_cmd_bench, "measure network throughput (boards/s) and latency"},

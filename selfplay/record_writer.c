@@ -95,6 +95,9 @@ static char *format_header(const hexgpu_record_header *h, time_t when, size_t *l
     fprintf(m, "# Temperature: %g -> %g\n", h->temperature, h->temperature_end);
     put_field(m, "Opening strategy", h->opening ? h->opening : "none");
     fprintf(m, "# Seed: %llu\n", (unsigned long long)h->seed);
+    if (h->shard_count > 0)
+        fprintf(m, "# Shard: %d/%d, games %lld..%lld\n", h->shard_index, h->shard_count, (long long)h->first_game,
+                (long long)(h->first_game + h->games - 1));
     fprintf(m, "# Tree reuse: %s\n", h->tree_reuse ? "on" : "off");
     if (h->early_stop > 0.0) fprintf(m, "# Early stop: %g\n", h->early_stop);
     if (h->fast_simulations > 0)
@@ -170,8 +173,12 @@ hexgpu_status hexgpu_record_writer_open(const char *dir, const hexgpu_record_hea
     hexgpu_status st = HEXGPU_OK;
     /* O_EXCL: two runs started in the same second never write into one file. */
     for (int attempt = 1; attempt < 1000 && w->fd < 0 && st == HEXGPU_OK; attempt++) {
-        int n = attempt == 1 ? snprintf(w->path, sizeof w->path, "%s/selfplay_%s.trmph", dir, stamp)
-                             : snprintf(w->path, sizeof w->path, "%s/selfplay_%s_%d.trmph", dir, stamp, attempt);
+        char shard[64] = "";
+        if (header->shard_count > 0)
+            snprintf(shard, sizeof shard, "_shard-%d-of-%d", header->shard_index, header->shard_count);
+        int n = attempt == 1 ? snprintf(w->path, sizeof w->path, "%s/selfplay_%s%s.trmph", dir, stamp, shard)
+                             : snprintf(w->path, sizeof w->path, "%s/selfplay_%s%s_%d.trmph", dir, stamp, shard,
+                                        attempt);
         if (n < 0 || (size_t)n + sizeof ".tmp" > sizeof w->path) {
             st = hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot create a record file in %s: the path is too long", dir);
             break;

@@ -38,6 +38,8 @@ typedef struct hexgpu_record_header {
     double full_probability;
     double bad_move_frequency;
     int training_data;         /* targets in <this file>.train (layout in .train.json) */
+    int shard_index, shard_count; /* shard_count > 0: this file is shard shard_index of that many */
+    int64_t first_game;        /* the games are first_game .. first_game + games - 1 */
 } hexgpu_record_header;
 
 /* Creates <dir>/selfplay_<stamp>.trmph exclusively (stamp from `when`, local time; a name

@@ -4,6 +4,7 @@
 #include "selfplay/selfplay.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -98,7 +99,7 @@ static int stopped(shared *sh) {
 /* Takes the next game index; 0 when none is left or the run stops. */
 static int claim_game(shared *sh, int64_t *index) {
     pthread_mutex_lock(&sh->lock);
-    int claimed = !sh->stop && !interrupted(sh) && sh->next_game < sh->config->games;
+    int claimed = !sh->stop && !interrupted(sh) && sh->next_game < sh->config->first_game + sh->config->games;
     if (claimed) *index = sh->next_game++;
     pthread_mutex_unlock(&sh->lock);
     return claimed;
@@ -356,6 +357,9 @@ static void *worker_main(void *arg) {
 
 static hexgpu_status check_config(const hexgpu_selfplay_config *c, hexgpu_error *err) {
     if (c->games < 0) return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: games must be >= 0");
+    if (c->first_game < 0 || c->first_game > INT64_MAX / 2 - c->games)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: first game %lld out of range",
+                                (long long)c->first_game);
     if (c->workers < 1 || c->workers > 256)
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: workers must be 1..256, got %d",
                                 c->workers);
@@ -409,7 +413,7 @@ hexgpu_status hexgpu_selfplay_run(hexgpu_engine *engine, const hexgpu_selfplay_c
     hexgpu_status st = check_config(config, err);
     if (st != HEXGPU_OK) return st;
     shared sh = {.engine = engine, .config = config, .size = hexgpu_engine_board_size(engine), .on_game = on_game,
-                 .user = user};
+                 .user = user, .next_game = config->first_game};
     sh.cells = sh.size * sh.size;
     sh.pie_count = hexgpu_selfplay_pie_openings(sh.size, sh.pie);
     pthread_mutex_init(&sh.lock, NULL);

@@ -19,6 +19,7 @@ typedef enum hexgpu_opening {
 typedef struct hexgpu_selfplay_config {
     hexgpu_mcts_config mcts;
     int64_t games;          /* 1000 */
+    int64_t first_game;     /* the games played are first_game .. first_game + games - 1 (0; a shard's share) */
     int workers;            /* threads, 1 */
     int games_in_flight;    /* games each worker plays at once, 16 */
     int leaves_per_game;    /* leaves one game may have in flight at once (virtual loss), 4 */

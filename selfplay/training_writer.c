@@ -142,6 +142,19 @@ static void encode(const hexgpu_training_writer *w, int64_t game, hexgpu_color w
     }
 }
 
+/* Appends whole records in one write, or cuts the file back to its last whole game (a
+ * full disk or a size limit). */
+static hexgpu_status append(hexgpu_training_writer *w, const void *data, size_t bytes, hexgpu_error *err) {
+    if (hexgpu_write_all(w->fd, data, bytes)) {
+        w->committed += (off_t)bytes;
+        return HEXGPU_OK;
+    }
+    int code = errno;
+    int cut = ftruncate(w->fd, w->committed); /* best effort: the error already says why */
+    (void)cut;
+    return hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot write %s: %s", w->path, strerror(code));
+}
+
 hexgpu_status hexgpu_training_writer_add_game(hexgpu_training_writer *w, int64_t game, hexgpu_color winner,
                                               const hexgpu_training_row *rows, int count, hexgpu_error *err) {
     if (count <= 0) return HEXGPU_OK;
@@ -154,16 +167,15 @@ hexgpu_status hexgpu_training_writer_add_game(hexgpu_training_writer *w, int64_t
         w->buffer_records = (size_t)count;
     }
     for (int i = 0; i < count; i++) encode(w, game, winner, &rows[i], w->buffer + (size_t)i * w->record_bytes);
-    size_t bytes = (size_t)count * w->record_bytes;
-    if (hexgpu_write_all(w->fd, w->buffer, bytes)) {
-        w->committed += (off_t)bytes;
-        return HEXGPU_OK;
-    }
-    /* A full disk or a size limit: cut the file back to its last whole game. */
-    int code = errno;
-    int cut = ftruncate(w->fd, w->committed); /* best effort: the error already says why */
-    (void)cut;
-    return hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot write %s: %s", w->path, strerror(code));
+    return append(w, w->buffer, (size_t)count * w->record_bytes, err);
+}
+
+hexgpu_status hexgpu_training_writer_add_encoded(hexgpu_training_writer *w, const void *records, size_t len,
+                                                 hexgpu_error *err) {
+    if (len % w->record_bytes)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "training writer: %zu bytes are not whole records",
+                                len);
+    return len ? append(w, records, len, err) : HEXGPU_OK;
 }
 
 void hexgpu_training_writer_discard(hexgpu_training_writer *w) {

@@ -54,6 +54,11 @@ const char *hexgpu_training_writer_path(const hexgpu_training_writer *writer);
 hexgpu_status hexgpu_training_writer_add_game(hexgpu_training_writer *writer, int64_t game, hexgpu_color winner,
                                               const hexgpu_training_row *rows, int count, hexgpu_error *err);
 
+/* Appends records already in the file layout (len a multiple of the record size), in one
+ * write, as add_game does: for merging shard files. */
+hexgpu_status hexgpu_training_writer_add_encoded(hexgpu_training_writer *writer, const void *records, size_t len,
+                                                 hexgpu_error *err);
+
 /* Closes, removes both files (a run that finished no game leaves none) and frees. */
 void hexgpu_training_writer_discard(hexgpu_training_writer *writer);
 
