@@ -3,7 +3,8 @@
 # .safetensors checkpoint) or, when none is given, on the default network: a full-size
 # 13x13 TwoHeadedResNet with seeded random weights, made once into models/.
 #   scripts/selfplay.sh [MODEL] [extra 'hexgpu selfplay' flags...]
-# Records go to games/selfplay_<YYYYmmdd_HHMMSS>.trmph (override with --output_dir).
+# Records go to games/selfplay_<YYYYmmdd_HHMMSS>.trmph, training targets beside them
+# (.train, .train.json; override the folder with --output_dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
