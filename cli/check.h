@@ -38,7 +38,7 @@ typedef struct hexgpu_check_set {
 
 typedef struct hexgpu_check_report {
     const char *backend;           /* "cpu", "cuda" */
-    char chosen[384], device[384]; /* how the backend was chosen; the card or the CPU */
+    char chosen[512], device[384]; /* how the backend was chosen; the card or the CPU */
     hexgpu_precision precision;    /* what the backend runs (AUTO resolved) */
     hexgpu_accuracy_limits limits; /* for that precision */
     int reference_threads;

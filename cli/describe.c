@@ -5,24 +5,14 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <string.h>
-#ifdef HEXGPU_HAVE_CUDA
-#include <cuda_runtime_api.h>
-#endif
 
-/* The CPU's part reads /proc/cpuinfo: "model name" of the first processor, and the
+/* A device backend names its card through its table (the CUDA module's device_name);
+ * the CPU's part reads /proc/cpuinfo: "model name" of the first processor, and the
  * processors counted. */
 void hexgpu_cli_device_name(const hexgpu_backend_ops *ops, int device, int threads, char *name, size_t len) {
     snprintf(name, len, "unknown");
-#ifdef HEXGPU_HAVE_CUDA
-    struct cudaDeviceProp prop;
-    if (strcmp(ops->name, "cuda") == 0) {
-        if (cudaGetDeviceProperties(&prop, device) == cudaSuccess) snprintf(name, len, "%s", prop.name);
-        return;
-    }
-#else
-    (void)device;
-#endif
-    (void)ops;
+    if (hexgpu_backend_device_name(ops, device, name, len)) return;
+    if (strcmp(ops->name, "cpu") != 0) return;
     FILE *f = fopen("/proc/cpuinfo", "r");
     char line[512], model[256] = "CPU";
     int cores = 0;

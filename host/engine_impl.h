@@ -29,7 +29,7 @@ struct hexgpu_engine {
     void *ctx; /* the backend's, destroyed at close */
     int board_size, cells;
     hexgpu_engine_options options; /* resolved */
-    char backend_choice[256];
+    char backend_choice[512];
     char *model_path; /* the file opened (names the model in a non-finite-output error); NULL when injected */
     /* What the backend context borrows (the network): released after it is destroyed. */
     void *borrowed;

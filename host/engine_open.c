@@ -24,7 +24,7 @@ hexgpu_status hexgpu_engine_open(const char *model_path, const hexgpu_engine_opt
     else hexgpu_engine_options_default(&opt);
 
     const hexgpu_backend_ops *ops = NULL;
-    char choice[256];
+    char choice[512];
     hexgpu_status st = hexgpu_backend_select(opt.backend, opt.device, &ops, choice, sizeof choice, err);
     if (st == HEXGPU_OK) st = hexgpu_engine_options_resolve(&opt, ops, &opt, err);
     if (st != HEXGPU_OK) return st;

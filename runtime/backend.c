@@ -1,5 +1,6 @@
-/* Backend dispatch: the static table of built-in backends and the AUTO choice; host slot
- * buffers and the check that a batch's outputs are finite. */
+/* Backend dispatch: the CPU backend or the CUDA module (backend_module.c) and the AUTO
+ * choice; the optional entries defaulted; host slot buffers and the check that a batch's
+ * outputs are finite. */
 #include "runtime/backend.h"
 
 #include <math.h>
@@ -12,7 +13,7 @@
 
 hexgpu_status hexgpu_backend_select(hexgpu_backend_kind kind, int device, const hexgpu_backend_ops **ops,
                                     char *chosen, size_t chosen_len, hexgpu_error *err) {
-    char why[256] = "this build has no CUDA backend (configured without the CUDA toolkit)";
+    char why[448];
     *ops = NULL;
     if (kind == HEXGPU_BACKEND_CPU) {
         *ops = &hexgpu_backend_cpu;
@@ -21,15 +22,14 @@ hexgpu_status hexgpu_backend_select(hexgpu_backend_kind kind, int device, const 
     }
     if (kind != HEXGPU_BACKEND_AUTO && kind != HEXGPU_BACKEND_CUDA)
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "unknown backend kind %d", (int)kind);
-#ifdef HEXGPU_HAVE_CUDA
-    if (hexgpu_backend_cuda.available(device, why, sizeof why)) {
-        *ops = &hexgpu_backend_cuda;
+    /* The module is loaded here, not before: commands that never ask for a backend
+     * (show, --help, --version) load no CUDA library at all. */
+    const hexgpu_backend_ops *cuda = hexgpu_backend_cuda_module(why, sizeof why);
+    if (cuda && cuda->available(device, why, sizeof why)) {
+        *ops = cuda;
         if (chosen) snprintf(chosen, chosen_len, "backend cuda (device %d)", device);
         return HEXGPU_OK;
     }
-#else
-    (void)device;
-#endif
     if (kind == HEXGPU_BACKEND_CUDA)
         return hexgpu_error_set(err, HEXGPU_ERR_NO_DEVICE, "--backend cuda: %s", why);
     *ops = &hexgpu_backend_cpu;
@@ -102,6 +102,10 @@ hexgpu_slot_timing_fn hexgpu_backend_slot_timing(const hexgpu_backend_ops *ops) 
 void hexgpu_backend_counters_read(const hexgpu_backend_ops *ops, void *ctx, hexgpu_backend_counters *out) {
     *out = (hexgpu_backend_counters){0};
     if (ops && ops->abi_version >= 3 && ops->counters && ctx) ops->counters(ctx, out);
+}
+
+int hexgpu_backend_device_name(const hexgpu_backend_ops *ops, int device, char *name, size_t len) {
+    return ops && ops->abi_version >= 4 && ops->device_name ? ops->device_name(device, name, len) : 0;
 }
 
 hexgpu_status hexgpu_slot_buffers_alloc(hexgpu_slot_buffers *buf, int max_batch, int cells, hexgpu_error *err) {

@@ -6,10 +6,15 @@
 #include "hexgpu.h"
 #include "runtime/network.h"
 
-/* 2: the optional slot_timing entry. 3: the optional counters entry. A table of an
- * older version has no such entry; hexgpu_backend_slot_timing and
- * hexgpu_backend_counters_read (backend.c) are the places that check. */
-#define HEXGPU_BACKEND_ABI_VERSION 3
+/* 2: the optional slot_timing entry. 3: the optional counters entry. 4: the optional
+ * device_name entry; the CUDA backend is a module loaded at run time. A table of an
+ * older version compiled into the same program has no such entry;
+ * hexgpu_backend_slot_timing, hexgpu_backend_counters_read and
+ * hexgpu_backend_device_name (backend.c) are the places that check. A module is built
+ * separately, so its table must have exactly this version (backend_module.c): bump it
+ * whenever this table or a type that crosses it changes (the config, slot buffers,
+ * timing and counters here, hexgpu_network, hexgpu_error, hexgpu_position). */
+#define HEXGPU_BACKEND_ABI_VERSION 4
 
 typedef struct hexgpu_backend_config {
     int device;                 /* CUDA device ordinal */
@@ -86,16 +91,41 @@ typedef struct hexgpu_backend_ops {
     /* Since ABI 3, OPTIONAL (NULL = nothing to count; call through
      * hexgpu_backend_counters_read). Thread safe: any thread, any time while ctx lives. */
     void (*counters)(void *ctx, hexgpu_backend_counters *out);
+
+    /* Since ABI 4, OPTIONAL (NULL = none; call through hexgpu_backend_device_name). The
+     * name of device `device` (the card, "NVIDIA H200") into name; 1 when known, else 0.
+     * Needs no context. */
+    int (*device_name)(int device, char *name, size_t len);
 } hexgpu_backend_ops;
 
-/* The backends built into this binary, in order of preference for AUTO. */
+/* The backend built into every program; CUDA comes from a module (below). */
 extern const hexgpu_backend_ops hexgpu_backend_cpu;
-#ifdef HEXGPU_HAVE_CUDA
-extern const hexgpu_backend_ops hexgpu_backend_cuda;
-#endif
 
-/* Picks the backend for kind. AUTO: CUDA when available, else CPU, and says which (and
- * why) in `chosen` for the caller to print. CUDA when not built or not usable:
+/* A backend module exports one function of this type; it returns the module's table
+ * (whose abi_version the caller checks) given the caller's ABI version. The CUDA
+ * module, libhexgpu_cuda.so, exports it as HEXGPU_CUDA_MODULE_ENTRY. */
+typedef const hexgpu_backend_ops *(*hexgpu_backend_entry_fn)(int abi_version);
+#define HEXGPU_CUDA_MODULE_ENTRY "hexgpu_cuda_backend_entry"
+
+/* Opens the module file at path (dlopen, RTLD_NOW | RTLD_LOCAL), finds entry in it and
+ * checks that the table it returns has HEXGPU_BACKEND_ABI_VERSION. The table, or NULL
+ * with the reason in why (the loader's own words: "<path>: libcudnn.so.9: cannot open
+ * shared object file: ..."; "... has backend ABI 3, this hexgpu needs 4"); a module that
+ * failed is closed again. A loaded module is never closed. Thread safe. */
+const hexgpu_backend_ops *hexgpu_backend_module_open(const char *path, const char *entry, char *why, size_t why_len);
+
+/* The CUDA backend's table, its module found and opened at the first call of the process
+ * (pthread_once; later calls give the same answer): $HEXGPU_CUDA_MODULE alone when set;
+ * otherwise the first libhexgpu_cuda.so that exists in the folder of the object holding
+ * this code (the shared library or Python extension), the program's folder, the
+ * program's ../lib, the configured install libdir; else the plain file name through
+ * the loader's path. A build configured without CUDA looks only at $HEXGPU_CUDA_MODULE.
+ * NULL with the one-line reason in why when no usable module was found. Thread safe. */
+const hexgpu_backend_ops *hexgpu_backend_cuda_module(char *why, size_t why_len);
+
+/* Picks the backend for kind. AUTO: CUDA when its module loads and a device is
+ * available, else CPU, and says which (and why) in `chosen` for the caller to print.
+ * CUDA when its module is missing or refused, or no device is usable:
  * HEXGPU_ERR_NO_DEVICE with the reason. */
 hexgpu_status hexgpu_backend_select(hexgpu_backend_kind kind, int device, const hexgpu_backend_ops **ops,
                                     char *chosen, size_t chosen_len, hexgpu_error *err);
@@ -106,6 +136,10 @@ hexgpu_slot_timing_fn hexgpu_backend_slot_timing(const hexgpu_backend_ops *ops);
 
 /* The backend's counters, all zero when its table predates them (ABI < 3) or it has none. */
 void hexgpu_backend_counters_read(const hexgpu_backend_ops *ops, void *ctx, hexgpu_backend_counters *out);
+
+/* The name of the backend's device into name; 0 (and name untouched) when its table
+ * predates the entry (ABI < 4) or it has none. */
+int hexgpu_backend_device_name(const hexgpu_backend_ops *ops, int device, char *name, size_t len);
 
 /* Host-memory slot buffers for backends that compute on the host (cpu, synthetic):
  * zeroed, input [max_batch], policy/logits [max_batch][cells], value [max_batch].

@@ -79,8 +79,13 @@ say "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 say "cuda libraries: $(ls /usr/lib/x86_64-linux-gnu/libcudnn.so.* /usr/local/cuda/lib64/libcublas.so.* 2>/dev/null |
   xargs -n1 basename 2>/dev/null | paste -sd' ')"
 
-# 0. Every library each binary needs, with the path the steps use: a missing one is one
-# line here, not a lost run.
+# 0. Every library each binary and the CUDA module (bin/libhexgpu_cuda.so, which the
+# command loads at its first CUDA use) need, with the path the steps use: a missing one
+# is one line here, not a lost run.
+if [ ! -f "$bundle/bin/libhexgpu_cuda.so" ]; then
+  say "libraries: bin/libhexgpu_cuda.so MISSING (the CUDA module; every --backend cuda step will fail)"
+  failures=$((failures + 1))
+fi
 missing=$(for b in "$bundle"/bin/*; do
   LD_LIBRARY_PATH=$libpath ldd "$b" 2>&1 | grep 'not found' | sed "s|^|$(basename "$b"): |"
 done)
@@ -103,7 +108,7 @@ model_args=(--model "$model")
 for precision in fp32 fp16; do
   step "check_$precision" 60 "${hexgpu[@]}" check "${model_args[@]}" --backend cuda --precision "$precision" --json
   figures_from "check_$precision"
-  grep -E '^(PASS|FAIL)' "$logs/check_$precision.txt" | indent
+  grep -E '^(PASS|FAIL|error:)' "$logs/check_$precision.txt" | indent # error: a module that did not load, why
 done
 step check_golden_tiny13 30 "${hexgpu[@]}" check --model "$bundle/fixtures/tiny13/model.safetensors" \
   --backend cuda --precision fp32 --golden "$bundle/fixtures/tiny13/golden.jsonl" --json

@@ -1,5 +1,6 @@
 /* The CUDA backend's entry points: context create/destroy (weights uploaded once, plans
- * per batch bucket) and the ops table that runtime/backend.c dispatches to. */
+ * per batch bucket), the ops table that runtime/backend.c dispatches to, and the entry
+ * point through which the core finds that table in libhexgpu_cuda.so. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,4 +112,12 @@ const hexgpu_backend_ops hexgpu_backend_cuda = {
     .slot_wait = hexgpu_cuda_slot_wait,
     .slot_timing = hexgpu_cuda_slot_timing,
     .counters = hexgpu_cuda_counters,
+    .device_name = hexgpu_cuda_device_name,
 };
+
+/* This module has one table and returns it whatever abi_version the caller speaks; the
+ * caller compares the table's own abi_version with its own and refuses a mismatch. */
+const hexgpu_backend_ops *hexgpu_cuda_backend_entry(int abi_version) {
+    (void)abi_version;
+    return &hexgpu_backend_cuda;
+}

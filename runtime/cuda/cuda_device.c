@@ -1,5 +1,6 @@
 /* Whether the CUDA backend can run here: a device with the ordinal asked for, fp16
- * tensor cores (compute capability >= 7.0), code in this binary for it, cuDNN 9. */
+ * tensor cores (compute capability >= 7.0), code in this binary for it, cuDNN 9; and the
+ * card's name for reports. */
 #include <stdio.h>
 
 #include "runtime/cuda/cuda_check.h"
@@ -49,5 +50,15 @@ int hexgpu_cuda_available(int device, char *why, size_t why_len) {
     }
     snprintf(why, why_len, "CUDA device %d: %s, compute capability %d.%d, %.1f GiB, cuDNN %zu", device, prop.name,
              prop.major, prop.minor, prop.totalGlobalMem / 1073741824.0, cudnn);
+    return 1;
+}
+
+int hexgpu_cuda_device_name(int device, char *name, size_t len) {
+    struct cudaDeviceProp prop;
+    if (cudaGetDeviceProperties(&prop, device) != cudaSuccess) {
+        cudaGetLastError();
+        return 0;
+    }
+    snprintf(name, len, "%s", prop.name);
     return 1;
 }

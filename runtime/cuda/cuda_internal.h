@@ -150,5 +150,15 @@ hexgpu_status hexgpu_cuda_slot_timing(void *slot, hexgpu_slot_timing *out, hexgp
 /* cuda_backend.c: the backend's counters (graphs captured and refused, fused fallbacks). */
 void hexgpu_cuda_counters(void *ctx, hexgpu_backend_counters *out);
 
-/* cuda_device.c */
+/* cuda_device.c: the available and device_name ops. */
 int hexgpu_cuda_available(int device, char *why, size_t why_len);
+int hexgpu_cuda_device_name(int device, char *name, size_t len);
+
+/* cuda_backend.c: the ops table. Outside this folder it is reached through the module's
+ * entry point (runtime/backend_module.c); only test_gpu, which links these objects
+ * directly, names it. */
+extern const hexgpu_backend_ops hexgpu_backend_cuda;
+
+/* cuda_backend.c: the module's one exported symbol (module.map), of type
+ * hexgpu_backend_entry_fn, named HEXGPU_CUDA_MODULE_ENTRY in runtime/backend.h. */
+const hexgpu_backend_ops *hexgpu_cuda_backend_entry(int abi_version);

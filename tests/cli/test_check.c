@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/backend.h"
 #include "runtime/json.h"
+#include "support/cuda_probe.h"
 #include "support/fixtures.h"
 #include "support/run_cli.h"
 
@@ -116,10 +116,8 @@ Test(cli_check, usage_model_and_golden_errors) {
 
 /* Without a usable GPU, --backend cuda is a failure (exit 1) that says why. */
 Test(cli_check, cuda_without_a_gpu_fails_clearly) {
-#ifdef HEXGPU_HAVE_CUDA
-    char why[256];
-    if (hexgpu_backend_cuda.available(0, why, sizeof why)) cr_skip_test("a usable GPU is present");
-#endif
+    char why[512];
+    if (hexgpu_test_cuda_usable(why, sizeof why)) cr_skip_test("a usable GPU is present");
     char model[4096];
     const char *argv[] = {"check", "--model", fixture("tiny13/model.safetensors", model, sizeof model), "--backend",
                           "cuda", NULL};

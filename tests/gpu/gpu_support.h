@@ -11,6 +11,7 @@
 
 #include "hexgpu.h"
 #include "runtime/backend.h"
+#include "runtime/cuda/cuda_internal.h" /* hexgpu_backend_cuda: test_gpu links the module's objects */
 #include "runtime/network.h"
 #include "runtime/position_random.h"
 #include "runtime/reference_layout.h"

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -57,6 +58,16 @@ static void exec_hexgpu(const char *const *argv, const hexgpu_cli_options *optio
         if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(126);
     }
     if (options && options->alarm_seconds > 0) alarm(options->alarm_seconds); /* kept across exec */
+    for (const char *const *e = options ? options->environment : NULL; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq) {
+            unsetenv(*e);
+            continue;
+        }
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
+        if (setenv(name, eq + 1, 1) != 0) _exit(126);
+    }
     size_t argc = 0;
     while (argv[argc]) argc++;
     char **full = calloc(argc + 2, sizeof *full);

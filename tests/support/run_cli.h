@@ -20,6 +20,7 @@ typedef struct hexgpu_cli_options {
     int block_sigterm;        /* SIGTERM blocked across exec: one sent at once stays pending */
     long long address_space;  /* > 0: RLIMIT_AS in bytes (not under AddressSanitizer, which needs more) */
     unsigned alarm_seconds;   /* > 0: SIGALRM ends the child after this long (a runaway fails fast) */
+    const char *const *environment; /* NULL-terminated: "NAME=VALUE" sets, "NAME" unsets; NULL = none */
 } hexgpu_cli_options;
 
 /* Runs HEXGPU_CLI_PATH with argv (NULL-terminated, without the program name), feeding

@@ -1,6 +1,6 @@
 /* How cuDNN 9's status codes are classified (no device needed: pure code mapping, and
- * cuDNN's error strings come from the library alone). Built with the CUDA backend only. */
-#ifdef HEXGPU_HAVE_CUDA
+ * cuDNN's error strings come from the library alone). In test_gpu, which links the CUDA
+ * module's objects; these tests run, and must pass, without a device too. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -33,6 +33,3 @@ Test(cuda_check, allocation_failures_are_out_of_memory) {
     cr_assert_eq(hexgpu_cuda_check(cudaErrorMemoryAllocation, "call()", NULL, &err), HEXGPU_ERR_OUT_OF_MEMORY);
     cr_assert_eq(hexgpu_cuda_check(cudaErrorLaunchFailure, "call()", NULL, &err), HEXGPU_ERR_CUDA);
 }
-#else
-typedef int hexgpu_no_cuda_check_tests; /* ISO C forbids an empty translation unit */
-#endif
