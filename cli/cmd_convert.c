@@ -1,5 +1,6 @@
 /* hexgpu convert: load a checkpoint in any supported form (.pt, .pt.gz, .safetensors),
- * check it builds as a network, and write its original (unfolded) tensors as safetensors. */
+ * check it builds as a network, and write its original (unfolded) tensors as safetensors,
+ * or the network with batch norm folded as an ONNX graph when the output ends in .onnx. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,12 +10,15 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: hexgpu convert --model IN --output OUT.safetensors\n\n"
+            "usage: hexgpu convert --model IN --output OUT.safetensors|OUT.onnx\n\n"
             "Reads a PyTorch checkpoint (.pt zip, .pt.gz, trainer checkpoint or bare state dict)\n"
             "or a safetensors file (the format is detected from the bytes), checks that it is a\n"
             "TwoHeadedResNet of the reference layout, and writes the same tensors (fp32; int64\n"
-            "num_batches_tracked) as safetensors with metadata board_size and arch. The output\n"
-            "appears whole or not at all.\n");
+            "num_batches_tracked) as safetensors with metadata board_size and arch.\n\n"
+            "An OUT ending in .onnx gets the network as an ONNX model instead (IR 7, opset 13,\n"
+            "batch norm folded into the convolutions): input \"input\" float [batch, 3, n, n],\n"
+            "outputs \"policy_logits\" [batch, n*n] and \"value\" [batch, 1] (tanh, Red's view),\n"
+            "batch dynamic. The output appears whole or not at all.\n");
 }
 
 int hexgpu_cmd_convert(int argc, char **argv) {

@@ -3,12 +3,19 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
 #include "runtime/network.h"
+#include "runtime/onnx_write.h"
 #include "runtime/status.h"
 #include "runtime/reference_layout.h"
 #include "runtime/safetensors_write.h"
+
+int hexgpu_cli_output_is_onnx(const char *output) {
+    size_t len = strlen(output);
+    return len > 5 && strcasecmp(output + len - 5, ".onnx") == 0;
+}
 
 int hexgpu_cli_write_model(const hexgpu_tensor_map *map, const char *output, const char *source) {
     hexgpu_network net;
@@ -17,6 +24,14 @@ int hexgpu_cli_write_model(const hexgpu_tensor_map *map, const char *output, con
     if (st != HEXGPU_OK) return hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s: not a usable network: %s", source, err.message);
     int board = net.board_size;
     int64_t params = net.parameter_count;
+    if (hexgpu_cli_output_is_onnx(output)) {
+        st = hexgpu_onnx_write(output, &net, &err);
+        hexgpu_network_free(&net);
+        if (st != HEXGPU_OK) return hexgpu_cli_fail_status(st, &err);
+        printf("wrote %s: ONNX opset %d, batch norm folded, %lld parameters, board %dx%d (from %s)\n", output,
+               HEXGPU_ONNX_OPSET, (long long)params, board, board, source);
+        return HEXGPU_EXIT_OK;
+    }
     hexgpu_network_free(&net);
     char board_text[16];
     snprintf(board_text, sizeof board_text, "%d", board);

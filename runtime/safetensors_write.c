@@ -1,16 +1,13 @@
 /* safetensors writer: builds the JSON header by hand (names escaped), then the data, and
- * commits the file with write-to-temp, fsync, rename, so readers never see half a file. */
+ * commits the file through hexgpu_file_write_atomic (temp file, fsync, rename). */
 #include "runtime/safetensors_write.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "runtime/file_write.h"
 #include "runtime/status.h"
 
 typedef struct text {
@@ -132,74 +129,13 @@ hexgpu_status hexgpu_safetensors_serialize(const hexgpu_tensor_map *map, const h
     return HEXGPU_OK;
 }
 
-static hexgpu_status write_all(int fd, const uint8_t *b, size_t n, const char *path, hexgpu_error *err) {
-    while (n) {
-        ssize_t w = write(fd, b, n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: write failed: %s", path, w < 0 ? strerror(errno) : "no progress");
-        b += w;
-        n -= (size_t)w;
-    }
-    return HEXGPU_OK;
-}
-
-/* Makes the rename durable: fsync the folder that holds path. */
-static hexgpu_status sync_folder(const char *path, hexgpu_error *err) {
-    const char *slash = strrchr(path, '/');
-    char folder[4096];
-    if (!slash) snprintf(folder, sizeof folder, ".");
-    else snprintf(folder, sizeof folder, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-    int fd = open(folder, O_RDONLY);
-    if (fd < 0) return HEXGPU_OK; /* not openable (permissions): the data itself is synced */
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    if (rc != 0 && saved != EINVAL && saved != EBADF)
-        return hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: fsync of its folder failed: %s", path, strerror(saved));
-    return HEXGPU_OK;
-}
-
 hexgpu_status hexgpu_safetensors_write(const char *path, const hexgpu_tensor_map *map,
                                        const hexgpu_safetensors_meta *meta, size_t meta_count, hexgpu_error *err) {
     uint8_t *bytes;
     size_t len;
     hexgpu_status st = hexgpu_safetensors_serialize(map, meta, meta_count, &bytes, &len, err);
     if (st != HEXGPU_OK) return st;
-    /* The rename below replaces whatever path names: a device (/dev/full, as root), a FIFO
-     * or a link to one must not become a regular file, so only regular targets are replaced. */
-    struct stat sb;
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-        free(bytes);
-        return hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: exists and is not a regular file (not replaced)", path);
-    }
-    size_t tmp_len = strlen(path) + 16;
-    char *tmp = malloc(tmp_len);
-    if (!tmp) {
-        free(bytes);
-        return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
-    }
-    snprintf(tmp, tmp_len, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: cannot create a temporary file next to it: %s", path,
-                              strerror(errno));
-        free(tmp);
-        free(bytes);
-        return st;
-    }
-    st = write_all(fd, bytes, len, path, err);
-    if (st == HEXGPU_OK && fchmod(fd, 0644) != 0)
-        st = hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: chmod failed: %s", path, strerror(errno));
-    if (st == HEXGPU_OK && fsync(fd) != 0)
-        st = hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
-    if (close(fd) != 0 && st == HEXGPU_OK)
-        st = hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-    if (st == HEXGPU_OK && rename(tmp, path) != 0)
-        st = hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: cannot rename the temporary file into place: %s", path,
-                              strerror(errno));
-    if (st != HEXGPU_OK) unlink(tmp);
-    else st = sync_folder(path, err);
-    free(tmp);
+    st = hexgpu_file_write_atomic(path, bytes, len, err);
     free(bytes);
     return st;
 }

@@ -20,6 +20,7 @@ hexgpu_status hexgpu_safetensors_serialize(const hexgpu_tensor_map *map, const h
 
 /* Writes to "<path>.tmp-XXXXXX" in the same folder, fsyncs, then renames over path: a
  * failure (full disk, I/O error) never leaves a partial file under path, and every
- * write, fsync and close is checked. Errors are HEXGPU_ERR_IO naming the path. */
+ * write, fsync and close is checked. Errors are HEXGPU_ERR_IO naming the path
+ * (hexgpu_file_write_atomic). */
 hexgpu_status hexgpu_safetensors_write(const char *path, const hexgpu_tensor_map *map,
                                        const hexgpu_safetensors_meta *meta, size_t meta_count, hexgpu_error *err);

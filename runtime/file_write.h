@@ -1,0 +1,15 @@
+/* Writing a whole file so that readers never see half of it: temp file, fsync, rename. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hexgpu.h"
+
+/* Writes bytes to "<path>.tmp-XXXXXX" in the same folder (mode 0644), fsyncs, renames it
+ * over path and fsyncs the folder. A failure (full disk, I/O error) never leaves a partial
+ * file under path, and the temporary is removed; every write, fsync and close is checked.
+ * A path that exists and is not a regular file (a device such as /dev/full, a FIFO, a
+ * folder, or a link to one) is refused and left as it is. Errors are HEXGPU_ERR_IO naming
+ * the path (HEXGPU_ERR_OUT_OF_MEMORY when the temporary's name cannot be allocated). */
+hexgpu_status hexgpu_file_write_atomic(const char *path, const uint8_t *bytes, size_t len, hexgpu_error *err);
