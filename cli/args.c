@@ -37,3 +37,35 @@ int hexgpu_cli_option_precision(const char *text, hexgpu_precision *out) {
     else return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--precision must be fp16, fp32 or auto, got '%s'", text);
     return HEXGPU_EXIT_OK;
 }
+
+int hexgpu_cli_option_devices(const char *text, hexgpu_engine_options *out) {
+    if (strcmp(text, "all") == 0) {
+        out->device_count = HEXGPU_DEVICES_ALL;
+        return HEXGPU_EXIT_OK;
+    }
+    int devices[HEXGPU_MAX_DEVICES], n = 0;
+    const char *p = text;
+    for (;;) {
+        char item[16];
+        size_t len = strcspn(p, ",");
+        if (n == HEXGPU_MAX_DEVICES || len == 0 || len >= sizeof item) break;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (!hexgpu_cli_parse_int(item, 0, INT_MAX, &devices[n])) break;
+        n++;
+        if (p[len] == '\0') {
+            if (n == 1) { /* one ordinal: the plain `device` field, as before lists */
+                out->device = devices[0];
+                out->device_count = 0;
+            } else {
+                memcpy(out->devices, devices, (size_t)n * sizeof devices[0]);
+                out->device_count = n;
+            }
+            return HEXGPU_EXIT_OK;
+        }
+        p += len + 1;
+    }
+    return hexgpu_cli_fail(HEXGPU_EXIT_USAGE,
+                           "--device needs a device ordinal, a comma-separated list of up to %d (0,1) or 'all', got '%s'",
+                           HEXGPU_MAX_DEVICES, text);
+}

@@ -53,5 +53,10 @@ int hexgpu_cli_option_int(const char *opt, const char *text, int lo, int hi, int
 int hexgpu_cli_option_backend(const char *text, hexgpu_backend_kind *out);
 int hexgpu_cli_option_precision(const char *text, hexgpu_precision *out);
 
+/* --device N | N,M,... | all into options (device, devices/device_count, or
+ * HEXGPU_DEVICES_ALL): HEXGPU_EXIT_OK, or HEXGPU_EXIT_USAGE after printing what it
+ * accepts. options is unchanged on failure. */
+int hexgpu_cli_option_devices(const char *text, hexgpu_engine_options *options);
+
 /* 1 when argv[i] is -h or --help. */
 int hexgpu_cli_wants_help(int argc, char **argv);

@@ -29,7 +29,7 @@ static void usage(FILE *out) {
             "options:\n"
             "  --model PATH            .safetensors, .pt or .pt.gz checkpoint (required)\n"
             "  --backend cpu|cuda|auto backend (auto: CUDA when a usable GPU exists; the choice is printed on stderr)\n"
-            "  --device N              CUDA device (0)\n"
+            "  --device D              CUDA device (0), a list 0,1 (one context per device) or all\n"
             "  --precision fp16|fp32|auto (default auto: fp16 on the GPU, fp32 on the CPU)\n"
             "  --threads N             submit from N threads through the async API, 1..64 (1)\n"
             "  --max-batch N           largest batch (1024 GPU, 64 CPU)\n"
@@ -74,7 +74,7 @@ static int parse_args(int argc, char **argv, eval_args *a, char ***positions, in
         } else if (strcmp(o, "--precision") == 0) {
             rc = hexgpu_cli_option_precision(v, &a->options.precision), i++;
         } else if (strcmp(o, "--device") == 0) {
-            rc = hexgpu_cli_option_int(o, v, 0, INT_MAX, &a->options.device), i++;
+            rc = hexgpu_cli_option_devices(v, &a->options), i++;
         } else if (strcmp(o, "--threads") == 0) {
             rc = hexgpu_cli_option_int(o, v, 1, MAX_THREADS, &a->threads), i++;
         } else if (strcmp(o, "--max-batch") == 0) {
@@ -351,7 +351,7 @@ int hexgpu_cmd_eval(int argc, char **argv) {
     if (a.stats) {
         hexgpu_engine_stats s;
         hexgpu_engine_stats_read(engine, &s);
-        char json[2048];
+        char json[8192];
         hexgpu_engine_stats_json(&s, json, sizeof json);
         fflush(stdout);
         fprintf(stderr, "%s\n", json);

@@ -29,7 +29,7 @@ static void usage(FILE *out) {
             "  --leaves-per-game N     leaves evaluated together, kept apart by virtual loss, 1..1024 (8)\n"
             "  --allow-swap            start with param_game allow_swap 1: genmove may answer swap-pieces\n"
             "  --resign P              resign when the search's win probability is below P (0 = never, default)\n"
-            "  --backend cpu|cuda|auto, --device N, --precision fp16|fp32|auto, --batch_size N,\n"
+            "  --backend cpu|cuda|auto, --device N|N,M|all, --precision fp16|fp32|auto, --batch_size N,\n"
             "  --cache_size N          engine options, as for selfplay (cache 60000)\n"
             "Malformed input gets a '?' reply; the engine goes on. Exit codes: 0 after quit or end of\n"
             "input, 1 an unreadable model file or no device, 2 bad usage or a bad model file.\n");

@@ -46,7 +46,7 @@ static void usage(FILE *out) {
             "  --verbose               one stderr line per finished game\n"
             "  --board-size N          with two --opponent engines: the board (13)\n"
             "  --reply-timeout S       the longest an --opponent may take per reply (600)\n"
-            "  --backend cpu|cuda|auto, --device N, --precision fp16|fp32|auto, --batch_size N,\n"
+            "  --backend cpu|cuda|auto, --device N|N,M|all, --precision fp16|fp32|auto, --batch_size N,\n"
             "  --cache_size N          engine options, as for selfplay (cache 60000)\n"
             "SIGINT/SIGTERM stop the match; the games finished so far are counted and written (exit 1).\n"
             "Exit codes: 0 ok (whatever the verdict), 1 I/O, device, opponent failure or interrupted,\n"

@@ -56,7 +56,7 @@ static void usage(FILE *out) {
             "  --shard-from-env        the shard of a Slurm job array task (SLURM_ARRAY_TASK_ID/_MIN/_COUNT)\n"
             "  --seed N                games are a function of the seed and their index (default: from the clock)\n"
             "  --backend cpu|cuda|auto (auto)\n"
-            "  --device N              CUDA device (0)\n"
+            "  --device D              CUDA device (0), a list 0,1 (one context per device) or all\n"
             "Every game reaches the file, whole, as it finishes: a kill (even SIGKILL) loses only the games\n"
             "in progress. SIGINT/SIGTERM stop the run, also while the model loads (exit code 1).\n"
             "Exit codes: 0 ok, 1 I/O (an unreadable model file), device or write failure or interrupted,\n"
@@ -245,7 +245,7 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
             a->seed_given = 1;
             break;
         case OPT_BACKEND: rc = hexgpu_cli_option_backend(v, &a->options.backend); break;
-        case OPT_DEVICE: rc = parse_int(o, v, 0, &a->options.device); break;
+        case OPT_DEVICE: rc = hexgpu_cli_option_devices(v, &a->options); break;
         case OPT_TRAINING: a->training = 1; break;
         case OPT_NO_TRAINING: a->training = 0; break;
         case OPT_FAST_SIMS: rc = parse_int(o, v, 1, &a->config.fast_simulations); break;
@@ -433,7 +433,7 @@ static int play(selfplay_args *a, hexgpu_engine *engine, hexgpu_record_writer *w
     }
     if (a->verbose >= 2) {
         hexgpu_engine_stats es;
-        char json[2048];
+        char json[8192];
         hexgpu_engine_stats_read(engine, &es);
         hexgpu_engine_stats_json(&es, json, sizeof json);
         fprintf(stderr, "engine stats: %s\n", json);

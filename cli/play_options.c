@@ -77,7 +77,7 @@ int hexgpu_cli_engine_option(const char *o, const char *v, hexgpu_engine_options
     int n;
     if (strcmp(o, "--backend") == 0) *rc = hexgpu_cli_option_backend(v, &options->backend);
     else if (strcmp(o, "--precision") == 0) *rc = hexgpu_cli_option_precision(v, &options->precision);
-    else if (strcmp(o, "--device") == 0) *rc = hexgpu_cli_option_int(o, v, 0, INT_MAX, &options->device);
+    else if (strcmp(o, "--device") == 0) *rc = hexgpu_cli_option_devices(v, options);
     else if (strcmp(o, "--batch_size") == 0) *rc = hexgpu_cli_option_int(o, v, 1, INT_MAX, &options->max_batch);
     else if (strcmp(o, "--cache_size") == 0) {
         if ((*rc = hexgpu_cli_option_int(o, v, 0, INT_MAX, &n)) == HEXGPU_EXIT_OK) options->cache_entries = (size_t)n;

@@ -33,6 +33,18 @@ hexgpu_status hexgpu_engine_options_resolve(const hexgpu_engine_options *in, con
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
                                 "engine options: fill_window_us %d, cpu_threads %d, device %d must not be negative",
                                 out->fill_window_us, out->cpu_threads, out->device);
+    if (out->device_count != HEXGPU_DEVICES_ALL && (out->device_count < 0 || out->device_count > HEXGPU_MAX_DEVICES))
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "engine options: device_count %d is outside 0..%d",
+                                out->device_count, HEXGPU_MAX_DEVICES);
+    for (int i = 0; i < out->device_count; i++)
+        if (out->devices[i] < 0)
+            return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "engine options: devices[%d] = %d is negative", i,
+                                    out->devices[i]);
+    if (out->device_count == 0) {
+        out->device_count = 1;
+        out->devices[0] = out->device;
+    }
+    if (out->device_count > 0) out->device = out->devices[0];
     if (out->max_batch == 0) out->max_batch = ops && ops->name && strcmp(ops->name, "cuda") == 0 ? 1024 : 64;
     out->want_logits = out->want_logits != 0;
     out->timeline = out->timeline != 0;
@@ -55,7 +67,8 @@ static void engine_free(hexgpu_engine *e) {
         free(w->batch), free(w->waits_ns), free(w->done);
     }
     free(e->workers);
-    if (e->ctx) e->ops->destroy(e->ctx);
+    for (int i = 0; i < e->ctx_count; i++)
+        if (e->ctxs[i]) e->ops->destroy(e->ctxs[i]);
     if (e->borrowed_free) e->borrowed_free(e->borrowed);
     hexgpu_cache_destroy(e->cache);
     if (e->timeline) hexgpu_timeline_destroy(e->timeline);
@@ -70,9 +83,10 @@ static void engine_free(hexgpu_engine *e) {
     free(e);
 }
 
-static hexgpu_status alloc_worker(hexgpu_engine *e, hexgpu_worker *w, hexgpu_error *err) {
+static hexgpu_status alloc_worker(hexgpu_engine *e, hexgpu_worker *w, int device, hexgpu_error *err) {
     size_t n = (size_t)e->options.max_batch;
     w->engine = e;
+    w->device = device;
     w->batch = malloc(n * sizeof *w->batch);
     w->waits_ns = malloc(n * sizeof *w->waits_ns);
     w->done = malloc(n * sizeof *w->done);
@@ -80,7 +94,7 @@ static hexgpu_status alloc_worker(hexgpu_engine *e, hexgpu_worker *w, hexgpu_err
         return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: out of memory for a slot's %zu request records (%zu bytes)",
                                 n, n * (sizeof *w->batch + sizeof *w->waits_ns + sizeof *w->done));
     void *slot = NULL;
-    hexgpu_status st = e->ops->slot_create(e->ctx, &slot, err);
+    hexgpu_status st = e->ops->slot_create(e->ctxs[device], &slot, err);
     if (st == HEXGPU_OK) w->slot = slot;
     return st;
 }
@@ -89,23 +103,39 @@ hexgpu_status hexgpu_engine_open_backend(const hexgpu_backend_ops *ops, void *ct
                                          const hexgpu_engine_options *options, const char *choice,
                                          void *borrowed, void (*borrowed_free)(void *), hexgpu_engine **out,
                                          hexgpu_error *err) {
+    return hexgpu_engine_open_backends(ops, &ctx, 1, board_size, options, choice, borrowed, borrowed_free, out, err);
+}
+
+hexgpu_status hexgpu_engine_open_backends(const hexgpu_backend_ops *ops, void *const *ctxs, int count, int board_size,
+                                          const hexgpu_engine_options *options, const char *choice, void *borrowed,
+                                          void (*borrowed_free)(void *), hexgpu_engine **out, hexgpu_error *err) {
     *out = NULL;
-    hexgpu_engine *e = calloc(1, sizeof *e);
+    hexgpu_engine *e = count >= 1 && count <= HEXGPU_MAX_DEVICES ? calloc(1, sizeof *e) : NULL;
     if (!e) {
-        if (ctx) ops->destroy(ctx);
+        for (int i = 0; i < count && i < HEXGPU_MAX_DEVICES; i++)
+            if (ctxs[i]) ops->destroy(ctxs[i]);
         if (borrowed_free) borrowed_free(borrowed);
+        if (count < 1 || count > HEXGPU_MAX_DEVICES)
+            return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "engine: %d backend contexts, outside 1..%d", count,
+                                    HEXGPU_MAX_DEVICES);
         return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: out of memory (%zu bytes)", sizeof *e);
     }
     e->ops = ops;
     hexgpu_ring_init(&e->pending, sizeof(hexgpu_pending));
-    e->ctx = ctx;
+    for (int i = 0; i < count; i++) e->ctxs[i] = ctxs[i];
+    e->ctx_count = count;
     e->borrowed = borrowed;
     e->borrowed_free = borrowed_free;
     pthread_mutex_init(&e->lock, NULL);
     pthread_mutex_init(&e->inflight_lock, NULL);
     hexgpu_timer_cond_init(&e->work);
-    hexgpu_status st = hexgpu_stats_init(&e->stats, err);
+    hexgpu_status st = hexgpu_stats_init(&e->stats, count, err);
     if (st == HEXGPU_OK) st = hexgpu_engine_options_resolve(options, ops, &e->options, err);
+    if (st == HEXGPU_OK && e->options.device_count != count) {
+        for (int i = 0; i < count; i++) e->options.devices[i] = i;
+        e->options.device_count = count;
+        e->options.device = 0;
+    }
     if (st == HEXGPU_OK && (board_size < HEXGPU_MIN_SIZE || board_size > HEXGPU_MAX_SIZE))
         st = hexgpu_error_set(err, HEXGPU_ERR_MODEL_FORMAT, "engine: board size %d is outside 1..19", board_size);
     if (st != HEXGPU_OK) {
@@ -115,7 +145,7 @@ hexgpu_status hexgpu_engine_open_backend(const hexgpu_backend_ops *ops, void *ct
     e->board_size = board_size;
     e->cells = board_size * board_size;
     snprintf(e->backend_choice, sizeof e->backend_choice, "%s", choice ? choice : ops->name);
-    if (ops->precision) e->options.precision = ops->precision(ctx);
+    if (ops->precision) e->options.precision = ops->precision(ctxs[0]);
     if (e->options.cache_entries > 0)
         st = hexgpu_cache_create(e->options.cache_entries, e->cells, e->options.want_logits, &e->cache, err);
     if (st == HEXGPU_OK && e->options.timeline && hexgpu_backend_slot_timing(ops)) {
@@ -124,14 +154,20 @@ hexgpu_status hexgpu_engine_open_backend(const hexgpu_backend_ops *ops, void *ct
         st = e->timeline ? hexgpu_timeline_init(e->timeline, HEXGPU_TIMELINE_CAPACITY, err)
                          : hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: out of memory for the timeline");
     }
+    /* Workers of the devices interleaved (device 0's first slot, device 1's first, ...), so
+     * that the first free slots to wait on the ring belong to different devices. */
+    int slots = e->options.slots;
     if (st == HEXGPU_OK) {
-        e->workers = calloc((size_t)e->options.slots, sizeof *e->workers);
-        if (!e->workers) st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: out of memory for %d slots", e->options.slots);
-        else e->worker_count = e->options.slots;
+        e->workers = calloc((size_t)slots * (size_t)count, sizeof *e->workers);
+        if (!e->workers)
+            st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "engine: out of memory for %d slots", slots * count);
+        else e->worker_count = slots * count;
     }
     for (int i = 0; st == HEXGPU_OK && i < e->worker_count; i++) {
-        st = alloc_worker(e, &e->workers[i], err);
-        if (st != HEXGPU_OK) hexgpu_error_prefix(err, "engine: slot %d of %d", i + 1, e->worker_count);
+        int device = i % count;
+        st = alloc_worker(e, &e->workers[i], device, err);
+        if (st != HEXGPU_OK)
+            hexgpu_error_prefix(err, "engine: device %d, slot %d of %d", e->options.devices[device], i / count + 1, slots);
     }
     for (int i = 0; st == HEXGPU_OK && i < e->worker_count; i++) {
         if (pthread_create(&e->workers[i].thread, NULL, hexgpu_worker_main, &e->workers[i]) != 0)
@@ -195,11 +231,14 @@ void hexgpu_engine_stats_read(hexgpu_engine *engine, hexgpu_engine_stats *stats)
         stats->overlap_fraction = hexgpu_timeline_overlap(entries, n);
         free(entries);
     }
-    hexgpu_backend_counters counters;
-    hexgpu_backend_counters_read(engine->ops, engine->ctx, &counters);
-    stats->graphs_captured = counters.graphs_captured;
-    stats->graphs_refused = counters.graphs_refused;
-    stats->conv_fallbacks = counters.conv_fallbacks;
+    for (int i = 0; i < stats->device_count; i++) stats->devices[i].device = engine->options.devices[i];
+    for (int i = 0; i < engine->ctx_count; i++) {
+        hexgpu_backend_counters counters;
+        hexgpu_backend_counters_read(engine->ops, engine->ctxs[i], &counters);
+        stats->graphs_captured += counters.graphs_captured;
+        stats->graphs_refused += counters.graphs_refused;
+        stats->conv_fallbacks += counters.conv_fallbacks;
+    }
     if (!engine->cache) return;
     hexgpu_cache_stats c;
     hexgpu_cache_stats_read(engine->cache, &c);

@@ -16,6 +16,7 @@
 /* One slot in flight: a backend slot driven by its own thread. */
 typedef struct hexgpu_worker {
     hexgpu_engine *engine;
+    int device; /* index into the engine's device list (ctxs) */
     void *slot;
     pthread_t thread;
     int started;
@@ -26,7 +27,8 @@ typedef struct hexgpu_worker {
 
 struct hexgpu_engine {
     const hexgpu_backend_ops *ops;
-    void *ctx; /* the backend's, destroyed at close */
+    void *ctxs[HEXGPU_MAX_DEVICES]; /* the backend's, one per device, destroyed at close */
+    int ctx_count;
     int board_size, cells;
     hexgpu_engine_options options; /* resolved */
     char backend_choice[512];
@@ -61,10 +63,18 @@ struct hexgpu_engine {
 hexgpu_status hexgpu_engine_options_resolve(const hexgpu_engine_options *in, const hexgpu_backend_ops *ops,
                                             hexgpu_engine_options *out, hexgpu_error *err);
 
-/* Opens an engine on ctx, a context of ops created with options->max_batch (resolved
- * options). The engine owns ctx from here on, also on failure (it is destroyed), and
- * likewise borrowed (released with borrowed_free after ctx; both may be NULL). choice
- * (may be NULL) says how the backend was chosen. */
+/* Opens an engine on ctxs[0..count) (1..HEXGPU_MAX_DEVICES contexts of ops, one per
+ * device, each created with options->max_batch; resolved options): options->slots workers
+ * per context, all taking batches from the one pending ring, one cache. The engine owns
+ * every context from here on, also on failure (they are destroyed), and likewise
+ * borrowed (released with borrowed_free after the contexts; both may be NULL). choice
+ * (may be NULL) says how the backend was chosen. When options->device_count differs from
+ * count (injected stand-ins), the devices are numbered 0..count-1. */
+hexgpu_status hexgpu_engine_open_backends(const hexgpu_backend_ops *ops, void *const *ctxs, int count, int board_size,
+                                          const hexgpu_engine_options *options, const char *choice, void *borrowed,
+                                          void (*borrowed_free)(void *), hexgpu_engine **engine, hexgpu_error *err);
+
+/* hexgpu_engine_open_backends on the one context ctx. */
 hexgpu_status hexgpu_engine_open_backend(const hexgpu_backend_ops *ops, void *ctx, int board_size,
                                          const hexgpu_engine_options *options, const char *choice,
                                          void *borrowed, void (*borrowed_free)(void *), hexgpu_engine **engine,

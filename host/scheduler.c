@@ -177,7 +177,7 @@ static void run_batch(hexgpu_worker *w, size_t n) {
     }
     /* Logits are copied back only when someone asked, or the cache keeps them. */
     need_logits = e->options.want_logits && (need_logits || e->cache);
-    hexgpu_stats_slot_begin(&e->stats, t0);
+    hexgpu_stats_slot_begin(&e->stats, w->device, t0);
     hexgpu_error berr;
     hexgpu_error_clear(&berr);
     hexgpu_trace_push("launch (h2d)");
@@ -235,7 +235,7 @@ static void run_batch(hexgpu_worker *w, size_t n) {
     for (size_t i = 0; i < n; i++) w->done[i] = (hexgpu_completion){.tag = w->batch[i].tag, .status = st, .cached = 0};
     /* Counted before completing, so a caller who got its completion sees it counted. */
     int64_t t1 = hexgpu_timer_now_ns();
-    hexgpu_stats_slot_end(&e->stats, t1, (int)n, st == HEXGPU_OK, t1 - t0, w->waits_ns);
+    hexgpu_stats_slot_end(&e->stats, w->device, t1, (int)n, st == HEXGPU_OK, t1 - t0, w->waits_ns);
     complete_runs(w->batch, w->done, n, st == HEXGPU_OK ? NULL : &berr);
     complete_followers(e, followers, st, &berr);
 }

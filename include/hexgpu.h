@@ -121,9 +121,21 @@ typedef struct hexgpu_engine hexgpu_engine;
  * One queue may collect requests of several engines. */
 typedef struct hexgpu_queue hexgpu_queue;
 
+#define HEXGPU_MAX_DEVICES 16
+#define HEXGPU_DEVICES_ALL (-1) /* device_count: every device the backend reports (CPU: 1) */
+
 typedef struct hexgpu_engine_options {
     hexgpu_backend_kind backend; /* AUTO */
-    int device;                  /* CUDA device ordinal, 0 */
+    int device;                  /* CUDA device ordinal, 0 (used when device_count is 0) */
+    /* Several devices in one engine: one backend context per entry of devices[0..device_count),
+     * each with its own `slots` slots (and streams); every slot of every device takes the next
+     * batch from the one queue when it is free, and the cache is shared. device_count 0 = just
+     * `device`; HEXGPU_DEVICES_ALL = every CUDA device the backend reports (the CPU backend: 1).
+     * A device may be listed twice (two contexts on it). The CPU backend ignores the ordinal:
+     * each entry is a stand-in context with cpu_threads threads. Resolved (options_used):
+     * device_count >= 1, device = devices[0]. */
+    int devices[HEXGPU_MAX_DEVICES];
+    int device_count;
     hexgpu_precision precision;  /* AUTO */
     int max_batch;               /* largest batch one slot launches; 0 = 1024 on CUDA, 64 on the CPU */
     int slots;                   /* batches in flight at once, each with its own buffers and stream: 3 */
@@ -220,6 +232,16 @@ void hexgpu_queue_last_error(hexgpu_queue *queue, hexgpu_error *err);
 /* Statistics since open. Histograms are log-scale; percentiles are accurate to ~5%. */
 #define HEXGPU_STATS_BATCH_BUCKETS 16 /* batch sizes 1, 2-3, 4-7, ..., >= 32768 */
 
+/* One device's share of the engine's work (its backend context and slots). */
+typedef struct hexgpu_device_stats {
+    int device;                /* the ordinal of options.devices[i] */
+    uint64_t evaluated;        /* positions run through this device's batches that succeeded */
+    uint64_t failed;           /* positions in this device's batches that failed */
+    uint64_t batches;          /* batches launched on this device (failed ones included) */
+    double boards_per_second;  /* evaluated / wall_seconds */
+    double busy_fraction;      /* time with >= 1 of this device's slots launched / wall time */
+} hexgpu_device_stats;
+
 typedef struct hexgpu_engine_stats {
     double wall_seconds;           /* since open */
     uint64_t requests;             /* submitted (cache hits included) */
@@ -247,6 +269,10 @@ typedef struct hexgpu_engine_stats {
      * directly: same answers, more launch overhead), and (layer, bucket) pairs whose fused
      * convolution fell back to cuDNN's IMPLICIT_PRECOMP_GEMM algorithm. */
     uint64_t graphs_captured, graphs_refused, conv_fallbacks;
+    /* Per device, in the order of options.devices; the fields above are the totals
+     * (busy_fraction: time with >= 1 slot of any device launched). */
+    int device_count;
+    hexgpu_device_stats devices[HEXGPU_MAX_DEVICES];
 } hexgpu_engine_stats;
 
 void hexgpu_engine_stats_read(hexgpu_engine *engine, hexgpu_engine_stats *stats);

@@ -40,8 +40,9 @@ double hexgpu_log_histogram_quantile(const hexgpu_log_histogram *h, double q) {
     return log_bucket_mid(HEXGPU_LOG_HIST_BUCKETS - 1);
 }
 
-hexgpu_status hexgpu_stats_init(hexgpu_stats *stats, hexgpu_error *err) {
+hexgpu_status hexgpu_stats_init(hexgpu_stats *stats, int device_count, hexgpu_error *err) {
     memset(stats, 0, sizeof *stats);
+    stats->device_count = device_count < 1 ? 1 : device_count > HEXGPU_MAX_DEVICES ? HEXGPU_MAX_DEVICES : device_count;
     if (pthread_mutex_init(&stats->lock, NULL) != 0)
         return hexgpu_error_set(err, HEXGPU_ERR_INTERNAL, "statistics: pthread_mutex_init failed");
     stats->start_ns = hexgpu_timer_now_ns();
@@ -69,18 +70,25 @@ void hexgpu_stats_add_coalesced(hexgpu_stats *stats, uint64_t n) {
     pthread_mutex_unlock(&stats->lock);
 }
 
-void hexgpu_stats_slot_begin(hexgpu_stats *stats, int64_t now_ns) {
+void hexgpu_stats_slot_begin(hexgpu_stats *stats, int device, int64_t now_ns) {
+    struct hexgpu_stats_device *d = &stats->devices[device];
     pthread_mutex_lock(&stats->lock);
     if (stats->launched++ == 0) stats->busy_since_ns = now_ns;
+    if (d->launched++ == 0) d->busy_since_ns = now_ns;
     pthread_mutex_unlock(&stats->lock);
 }
 
-void hexgpu_stats_slot_end(hexgpu_stats *stats, int64_t now_ns, int batch, int ok, int64_t latency_ns,
+void hexgpu_stats_slot_end(hexgpu_stats *stats, int device, int64_t now_ns, int batch, int ok, int64_t latency_ns,
                            const int64_t *waits_ns) {
+    struct hexgpu_stats_device *d = &stats->devices[device];
     int bucket = 63 - __builtin_clzll((unsigned long long)(batch > 0 ? batch : 1));
     if (bucket >= HEXGPU_STATS_BATCH_BUCKETS) bucket = HEXGPU_STATS_BATCH_BUCKETS - 1;
     pthread_mutex_lock(&stats->lock);
     if (--stats->launched == 0) stats->busy_ns += now_ns - stats->busy_since_ns;
+    if (--d->launched == 0) d->busy_ns += now_ns - d->busy_since_ns;
+    d->batches++;
+    if (ok) d->evaluated += (uint64_t)batch;
+    else d->failed += (uint64_t)batch;
     stats->batches++;
     stats->batched += (uint64_t)batch;
     stats->batch_histogram[bucket]++;
@@ -117,6 +125,15 @@ void hexgpu_stats_read(hexgpu_stats *stats, hexgpu_engine_stats *out) {
     out->batch_latency_p50_us = hexgpu_log_histogram_quantile(&stats->batch_latency_ns, 0.50) * 1e-3;
     out->batch_latency_p99_us = hexgpu_log_histogram_quantile(&stats->batch_latency_ns, 0.99) * 1e-3;
     out->busy_fraction = wall > 0 ? (double)busy * 1e-9 / wall : 0.0;
+    out->device_count = stats->device_count;
+    for (int i = 0; i < stats->device_count; i++) {
+        const struct hexgpu_stats_device *d = &stats->devices[i];
+        int64_t dbusy = d->busy_ns + (d->launched > 0 ? now - d->busy_since_ns : 0);
+        out->devices[i] = (hexgpu_device_stats){
+            .device = i, .evaluated = d->evaluated, .failed = d->failed, .batches = d->batches,
+            .boards_per_second = wall > 0 ? (double)d->evaluated / wall : 0.0,
+            .busy_fraction = wall > 0 ? (double)dbusy * 1e-9 / wall : 0.0};
+    }
     pthread_mutex_unlock(&stats->lock);
 }
 
@@ -127,6 +144,19 @@ size_t hexgpu_engine_stats_json(const hexgpu_engine_stats *s, char *buf, size_t 
     for (int b = 0; b < HEXGPU_STATS_BATCH_BUCKETS; b++)
         used += (size_t)snprintf(hist + used, sizeof hist - used, "%s%llu", b ? "," : "",
                                  (unsigned long long)s->batch_histogram[b]);
+    char devices[HEXGPU_MAX_DEVICES * 160 + 4];
+    size_t dused = 0;
+    devices[0] = '\0';
+    int ndev = s->device_count < 0 ? 0 : s->device_count > HEXGPU_MAX_DEVICES ? HEXGPU_MAX_DEVICES : s->device_count;
+    for (int i = 0; i < ndev; i++) {
+        const hexgpu_device_stats *d = &s->devices[i];
+        dused += (size_t)snprintf(devices + dused, sizeof devices - dused,
+                                  "%s{\"device\":%d,\"evaluated\":%llu,\"failed\":%llu,\"batches\":%llu,"
+                                  "\"boards_per_second\":%.1f,\"busy_fraction\":%.4f}",
+                                  i ? "," : "", d->device, (unsigned long long)d->evaluated,
+                                  (unsigned long long)d->failed, (unsigned long long)d->batches, d->boards_per_second,
+                                  d->busy_fraction);
+    }
     char overlap[32] = "null"; /* not measured */
     if (s->overlap_fraction >= 0) snprintf(overlap, sizeof overlap, "%.4f", s->overlap_fraction);
     int n = snprintf(buf, len,
@@ -136,7 +166,7 @@ size_t hexgpu_engine_stats_json(const hexgpu_engine_stats *s, char *buf, size_t 
                      "\"batch_latency_us\":{\"p50\":%.1f,\"p99\":%.1f},\"busy_fraction\":%.4f,"
                      "\"cache\":{\"hits\":%llu,\"misses\":%llu,\"hit_rate\":%.4f,\"evictions\":%llu,"
                      "\"size\":%llu,\"capacity\":%llu},\"overlap_fraction\":%s,"
-                     "\"backend\":{\"graphs_captured\":%llu,\"graphs_refused\":%llu,\"conv_fallbacks\":%llu}}",
+                     "\"backend\":{\"graphs_captured\":%llu,\"graphs_refused\":%llu,\"conv_fallbacks\":%llu},\"devices\":[%s]}",
                      s->wall_seconds, (unsigned long long)s->requests, (unsigned long long)s->completed,
                      (unsigned long long)s->failed, (unsigned long long)s->evaluated, (unsigned long long)s->coalesced,
                      s->boards_per_second,
@@ -145,6 +175,6 @@ size_t hexgpu_engine_stats_json(const hexgpu_engine_stats *s, char *buf, size_t 
                      (unsigned long long)s->cache_hits, (unsigned long long)s->cache_misses, s->cache_hit_rate,
                      (unsigned long long)s->cache_evictions, (unsigned long long)s->cache_size,
                      (unsigned long long)s->cache_capacity, overlap, (unsigned long long)s->graphs_captured,
-                     (unsigned long long)s->graphs_refused, (unsigned long long)s->conv_fallbacks);
+                     (unsigned long long)s->graphs_refused, (unsigned long long)s->conv_fallbacks, devices);
     return n < 0 ? 0 : (size_t)n;
 }

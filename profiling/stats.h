@@ -33,9 +33,17 @@ typedef struct hexgpu_stats {
     int launched;          /* slots between launch and the end of their batch */
     int64_t busy_since_ns; /* when launched went 0 -> 1 */
     int64_t busy_ns;       /* closed busy intervals */
+    /* The same per device (index into the engine's device list). */
+    struct hexgpu_stats_device {
+        uint64_t evaluated, failed, batches;
+        int launched;
+        int64_t busy_since_ns, busy_ns;
+    } devices[HEXGPU_MAX_DEVICES];
+    int device_count;
 } hexgpu_stats;
 
-hexgpu_status hexgpu_stats_init(hexgpu_stats *stats, hexgpu_error *err);
+/* device_count: 1..HEXGPU_MAX_DEVICES, the devices whose batches are counted apart. */
+hexgpu_status hexgpu_stats_init(hexgpu_stats *stats, int device_count, hexgpu_error *err);
 void hexgpu_stats_destroy(hexgpu_stats *stats);
 
 void hexgpu_stats_add_requests(hexgpu_stats *stats, uint64_t submitted);
@@ -43,12 +51,13 @@ void hexgpu_stats_add_requests(hexgpu_stats *stats, uint64_t submitted);
 void hexgpu_stats_add_outcomes(hexgpu_stats *stats, uint64_t completed, uint64_t failed);
 /* n requests joined an evaluation in flight (their outcomes come through add_outcomes). */
 void hexgpu_stats_add_coalesced(hexgpu_stats *stats, uint64_t n);
-/* A slot starts / ends a batch: the busy fraction counts time with >= 1 slot launched. */
-void hexgpu_stats_slot_begin(hexgpu_stats *stats, int64_t now_ns);
+/* A slot of device (an index into the device list) starts / ends a batch: the busy
+ * fraction counts time with >= 1 slot launched, in total and per device. */
+void hexgpu_stats_slot_begin(hexgpu_stats *stats, int device, int64_t now_ns);
 /* Ends the slot's batch of `batch` positions: ok or failed as a whole, latency from
  * launch to distributed, waits_ns[i] each request's time in the queue. */
-void hexgpu_stats_slot_end(hexgpu_stats *stats, int64_t now_ns, int batch, int ok, int64_t latency_ns,
+void hexgpu_stats_slot_end(hexgpu_stats *stats, int device, int64_t now_ns, int batch, int ok, int64_t latency_ns,
                            const int64_t *waits_ns);
 
-/* Fills every field but the cache_* ones. */
+/* Fills every field but the cache_* ones and the devices' ordinals (devices[i].device = i). */
 void hexgpu_stats_read(hexgpu_stats *stats, hexgpu_engine_stats *out);

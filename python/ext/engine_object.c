@@ -204,7 +204,7 @@ static PyObject *engine_stats_json(PyObject *obj, PyObject *unused) {
     hexgpu_engine_stats stats;
     hexgpu_engine_stats_read(engine, &stats);
     hexgpu_py_engine_release(obj);
-    char buf[2048];
+    char buf[8192];
     size_t len = hexgpu_engine_stats_json(&stats, buf, sizeof buf);
     if (len >= sizeof buf) return PyErr_Format(PyExc_RuntimeError, "engine statistics exceed %zu bytes", sizeof buf);
     return PyUnicode_FromStringAndSize(buf, (Py_ssize_t)len);

@@ -37,12 +37,15 @@ static hexgpu_engine *open_synthetic(size_t cache_entries, int64_t delay_ns) {
     options.slots = 3;
     options.cache_entries = cache_entries;
     if (hexgpu_engine_options_resolve(&options, &hexgpu_backend_synthetic, &resolved, &err) != HEXGPU_OK) goto fail;
+    /* Two stand-in devices: their workers share the pending ring, the cache and the
+     * statistics, the paths a data race would take. */
     hexgpu_synthetic_config config = {.board_size = BOARD, .delay_ns = delay_ns};
-    void *ctx = NULL;
-    if (hexgpu_synthetic_create(&config, resolved.max_batch, &ctx, &err) != HEXGPU_OK) goto fail;
+    void *ctxs[2] = {NULL, NULL};
+    for (int d = 0; d < 2; d++)
+        if (hexgpu_synthetic_create(&config, resolved.max_batch, &ctxs[d], &err) != HEXGPU_OK) goto fail;
     hexgpu_engine *engine = NULL;
-    if (hexgpu_engine_open_backend(&hexgpu_backend_synthetic, ctx, BOARD, &resolved, "synthetic", NULL, NULL, &engine,
-                                   &err) != HEXGPU_OK)
+    if (hexgpu_engine_open_backends(&hexgpu_backend_synthetic, ctxs, 2, BOARD, &resolved, "synthetic", NULL, NULL,
+                                    &engine, &err) != HEXGPU_OK)
         goto fail;
     return engine;
 fail:
