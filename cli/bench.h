@@ -18,6 +18,8 @@ typedef struct hexgpu_bench_options {
     hexgpu_backend_kind backend;
     hexgpu_precision precision;
     int device, threads, repeats, json;
+    int device_count;                      /* engine mode: a device list (0: just `device`), as in the engine options */
+    int devices[HEXGPU_MAX_DEVICES];
     double seconds;
     int batches[HEXGPU_BENCH_MAX_BATCHES], batch_count;
     uint64_t seed;

@@ -197,6 +197,8 @@ int hexgpu_bench_engine(const hexgpu_bench_options *o, const hexgpu_network *net
         hexgpu_engine_options_default(&eo);
         eo.backend = o->backend;
         eo.device = o->device;
+        eo.device_count = o->device_count;
+        memcpy(eo.devices, o->devices, sizeof eo.devices);
         eo.precision = o->precision;
         eo.max_batch = batch;
         eo.slots = o->slots;

@@ -26,7 +26,8 @@ static void usage(FILE *out) {
             "                        random weights instead of a file\n"
             "  --backend B           cpu, cuda or auto (default auto: cuda when usable)\n"
             "  --precision P         fp16, fp32 or auto (default auto; the cpu backend is fp32)\n"
-            "  --device N            CUDA device (default 0)\n"
+            "  --device N            CUDA device (default 0); with --engine also a list N,M,... or all:\n"
+            "                        one engine over every listed device (the raw figure is device N's)\n"
             "  --batch LIST          batch sizes, e.g. 1,64,256 (default 1,64,256)\n"
             "  --seconds S           length of each timed repeat (default 1)\n"
             "  --repeats R           timed repeats per batch size (default 5)\n"
@@ -78,7 +79,14 @@ static int parse_args(int argc, char **argv, hexgpu_bench_options *o) {
         else if (strcmp(a, "--model") == 0) o->model = argv[++i];
         else if (strcmp(a, "--backend") == 0) rc = hexgpu_cli_option_backend(argv[++i], &o->backend);
         else if (strcmp(a, "--precision") == 0) rc = hexgpu_cli_option_precision(argv[++i], &o->precision);
-        else if (strcmp(a, "--device") == 0) rc = hexgpu_cli_option_int(a, argv[++i], 0, 1024, &o->device);
+        else if (strcmp(a, "--device") == 0) {
+            hexgpu_engine_options d;
+            hexgpu_engine_options_default(&d);
+            if ((rc = hexgpu_cli_option_devices(argv[++i], &d)) == HEXGPU_EXIT_OK) {
+                o->device = d.device, o->device_count = d.device_count;
+                memcpy(o->devices, d.devices, sizeof o->devices);
+            }
+        }
         else if (strcmp(a, "--threads") == 0) rc = hexgpu_cli_option_int(a, argv[++i], 0, 4096, &o->threads);
         else if (strcmp(a, "--repeats") == 0) rc = hexgpu_cli_option_int(a, argv[++i], 1, 1000, &o->repeats);
         else if (strcmp(a, "--submitters") == 0) {
@@ -111,6 +119,9 @@ static int parse_args(int argc, char **argv, hexgpu_bench_options *o) {
     if (rc != HEXGPU_EXIT_OK) return rc;
     if (!o->model == !o->random_init)
         return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "bench needs exactly one of --model PATH and --random-init");
+    if (o->device_count != 0 && !o->engine)
+        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "a device list (--device N,M or all) needs --engine: the raw backend "
+                                                  "measures one device");
     if (engine_only && !o->engine)
         return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--submitters, --in-flight, --slots and --timeline need --engine");
     return -1;

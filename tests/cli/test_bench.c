@@ -148,3 +148,22 @@ Test(cli_bench, selfplay_search_figures) {
     cr_assert_eq(r.exit_code, 2, "stderr: %s", r.err);
     hexgpu_cli_result_free(&r);
 }
+
+/* A device list measures one engine over every listed device (CPU stand-ins here); the raw
+ * mode measures one device, so a list without --engine is a usage error. */
+Test(cli_bench, device_list_needs_the_engine, .timeout = 120) {
+    char model[4096];
+    snprintf(model, sizeof model, "%s", hexgpu_test_fixture_path("tiny11/model.safetensors"));
+    const char *engine[] = {"bench", "--model", model, "--backend", "cpu", "--engine", "--device", "0,1", "--batch",
+                            "8", "--seconds", "0.05", "--repeats", "1", "--json", NULL};
+    hexgpu_cli_result r;
+    cr_assert_eq(hexgpu_cli_run(engine, NULL, &r), 0);
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
+    cr_assert(strstr(r.out, "\"mode\":\"engine\""), "%s", r.out);
+    hexgpu_cli_result_free(&r);
+    const char *raw[] = {"bench", "--model", model, "--backend", "cpu", "--device", "0,1", NULL};
+    cr_assert_eq(hexgpu_cli_run(raw, NULL, &r), 0);
+    cr_assert_eq(r.exit_code, 2, "stderr: %s", r.err);
+    cr_assert(strstr(r.err, "needs --engine"), "%s", r.err);
+    hexgpu_cli_result_free(&r);
+}
