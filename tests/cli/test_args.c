@@ -21,7 +21,7 @@ Test(cli_args, every_command_reports_bad_values) {
     expect_usage_error((const char *[]){"eval", "--model", "m", "--precision", "fp8", NULL},
                        "--precision must be fp16, fp32 or auto, got 'fp8'");
     expect_usage_error((const char *[]){"bench", "--random-init", "--device", "-1", NULL},
-                       "--device needs an integer in 0..1024, got '-1'");
+                       "--device needs a device ordinal, a comma-separated list of up to 16 (0,1) or 'all', got '-1'");
     expect_usage_error((const char *[]){"bench", "--random-init", "--backend", "gpu", NULL},
                        "--backend must be cpu, cuda or auto, got 'gpu'");
     expect_usage_error((const char *[]){"selfplay", "--model_path", "m", "--num_workers", "x", NULL},
