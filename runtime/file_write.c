@@ -12,15 +12,23 @@
 
 #include "runtime/status.h"
 
-static hexgpu_status write_all(int fd, const uint8_t *b, size_t n, const char *path, hexgpu_error *err) {
-    while (n) {
-        ssize_t w = write(fd, b, n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: write failed: %s", path, w < 0 ? strerror(errno) : "no progress");
-        b += w;
-        n -= (size_t)w;
+int hexgpu_write_all(int fd, const void *buf, size_t len) {
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len > ((size_t)1 << 30) ? ((size_t)1 << 30) : len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = ENOSPC;
+            return 0;
+        }
+        p += n, len -= (size_t)n;
     }
-    return HEXGPU_OK;
+    return 1;
+}
+
+static hexgpu_status write_all(int fd, const uint8_t *b, size_t n, const char *path, hexgpu_error *err) {
+    if (hexgpu_write_all(fd, b, n)) return HEXGPU_OK;
+    return hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: write failed: %s", path, strerror(errno));
 }
 
 /* Makes the rename durable: fsync the folder that holds path. */

@@ -1,4 +1,6 @@
-/* Writing a whole file so that readers never see half of it: temp file, fsync, rename. */
+/* Writing bytes whole: the one write loop (for appending journals such as self-play's
+ * record and training files) and the whole-file write that readers never see half of
+ * (temp file, fsync, rename). */
 #pragma once
 
 #include <stddef.h>
@@ -13,3 +15,9 @@
  * folder, or a link to one) is refused and left as it is. Errors are HEXGPU_ERR_IO naming
  * the path (HEXGPU_ERR_OUT_OF_MEMORY when the temporary's name cannot be allocated). */
 hexgpu_status hexgpu_file_write_atomic(const char *path, const uint8_t *bytes, size_t len, hexgpu_error *err);
+
+/* Writes all of buf at the file offset, retrying on EINTR and short writes. One write()
+ * takes it all on a regular file short of a full disk or a file size limit (the next call
+ * then fails), so a kill never leaves part of it. 1 on success; 0 with errno set (ENOSPC
+ * for a write of 0 bytes). */
+int hexgpu_write_all(int fd, const void *buf, size_t len);

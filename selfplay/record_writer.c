@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/file_write.h"
 #include "runtime/status.h"
-#include "selfplay/write_all.h"
 #include "selfplay/trmph.h"
 
 #define SYNC_INTERVAL_SECONDS 1.0

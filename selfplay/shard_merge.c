@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "runtime/json.h"
+#include "runtime/file_write.h"
 #include "runtime/status.h"
 #include "selfplay/board.h"
 #include "selfplay/training_writer.h"
 #include "selfplay/trmph.h"
-#include "selfplay/write_all.h"
 
 /* Header fields that must agree between the shards of one run. */
 static const char *const RUN_FIELDS[] = {"Board size",  "Model", "MCTS simulations", "c_puct",      "Gumbel",
@@ -129,11 +129,8 @@ static hexgpu_status check_records(shard_file *f, hexgpu_error *err) {
 
 /* The paths of the training targets beside a record file; 1 when both exist. */
 static int training_paths(shard_file *f) {
-    const char *slash = strrchr(f->path, '/'), *dot = strrchr(f->path, '.');
-    int base = dot && (!slash || dot > slash) ? (int)(dot - f->path) : (int)strlen(f->path);
-    snprintf(f->train, sizeof f->train, "%.*s.train", base, f->path);
-    snprintf(f->sidecar, sizeof f->sidecar, "%.*s.train.json", base, f->path);
-    return access(f->train, F_OK) == 0 && access(f->sidecar, F_OK) == 0;
+    return hexgpu_training_paths(f->path, f->train, sizeof f->train, f->sidecar, sizeof f->sidecar) &&
+           access(f->train, F_OK) == 0 && access(f->sidecar, F_OK) == 0;
 }
 
 /* The shard's training targets: whole records of the board size's layout, each of one of

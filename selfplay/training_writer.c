@@ -9,8 +9,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "runtime/file_write.h"
 #include "runtime/status.h"
-#include "selfplay/write_all.h"
 
 #define FIXED_BYTES 120 /* everything before visits */
 
@@ -29,12 +29,12 @@ size_t hexgpu_training_record_bytes(int board_size) {
     return FIXED_BYTES + 2 * sizeof(float) * (size_t)board_size * (size_t)board_size;
 }
 
-/* path with its extension (after the last '/' and '.') replaced by ext. */
-static int derive_path(const char *records_path, const char *ext, char *out, size_t len) {
+int hexgpu_training_paths(const char *records_path, char *data, size_t data_len, char *sidecar, size_t sidecar_len) {
     const char *slash = strrchr(records_path, '/'), *dot = strrchr(records_path, '.');
-    size_t base = dot && (!slash || dot > slash) ? (size_t)(dot - records_path) : strlen(records_path);
-    int n = snprintf(out, len, "%.*s%s", (int)base, records_path, ext);
-    return n > 0 && (size_t)n < len;
+    int base = dot && (!slash || dot > slash) ? (int)(dot - records_path) : (int)strlen(records_path);
+    int n = snprintf(data, data_len, "%.*s.train", base, records_path);
+    int m = snprintf(sidecar, sidecar_len, "%.*s.train.json", base, records_path);
+    return n > 0 && (size_t)n < data_len && m > 0 && (size_t)m < sidecar_len;
 }
 
 static void put_le(unsigned char *at, uint64_t v, int bytes) {
@@ -47,13 +47,9 @@ static void put_f32(unsigned char *at, float f) {
     put_le(at, bits, 4);
 }
 
-/* The sidecar: the layout as numpy dtype fields, written to a temporary name and
- * renamed, so it is whole or absent. */
-static hexgpu_status write_sidecar(hexgpu_training_writer *w, const char *records_path, hexgpu_error *err) {
-    char *path = w->sidecar, tmp[4300];
-    if (!derive_path(records_path, ".train.json", path, sizeof w->sidecar))
-        return hexgpu_error_set(err, HEXGPU_ERR_IO, "training sidecar: path too long: %s", records_path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+/* The sidecar (at w->sidecar): the layout as numpy dtype fields, written atomically so
+ * that it is whole or absent. */
+static hexgpu_status write_sidecar(const hexgpu_training_writer *w, const char *records_path, hexgpu_error *err) {
     const char *records_name = strrchr(records_path, '/') ? strrchr(records_path, '/') + 1 : records_path;
     const char *data_name = strrchr(w->path, '/') ? strrchr(w->path, '/') + 1 : w->path;
     char text[8192];
@@ -69,16 +65,7 @@ static hexgpu_status write_sidecar(hexgpu_training_writer *w, const char *record
                      HEXGPU_POSITION_WORDS, HEXGPU_POSITION_WORDS, cells, cells);
     if (n < 0 || (size_t)n >= sizeof text)
         return hexgpu_error_set(err, HEXGPU_ERR_IO, "training sidecar: file names too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int ok = fd >= 0 && hexgpu_write_all(fd, text, (size_t)n);
-    int saved = errno;
-    if (fd >= 0 && close(fd) != 0 && ok) ok = 0, saved = errno;
-    if (ok && rename(tmp, path) != 0) ok = 0, saved = errno;
-    if (!ok) {
-        unlink(tmp);
-        return hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot write %s: %s", path, strerror(saved));
-    }
-    return HEXGPU_OK;
+    return hexgpu_file_write_atomic(w->sidecar, (const uint8_t *)text, (size_t)n, err);
 }
 
 hexgpu_status hexgpu_training_writer_open(const char *records_path, int board_size, hexgpu_training_writer **out,
@@ -90,7 +77,7 @@ hexgpu_status hexgpu_training_writer_open(const char *records_path, int board_si
     if (!w) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "training writer");
     w->board_size = board_size;
     w->record_bytes = hexgpu_training_record_bytes(board_size);
-    if (!derive_path(records_path, ".train", w->path, sizeof w->path)) {
+    if (!hexgpu_training_paths(records_path, w->path, sizeof w->path, w->sidecar, sizeof w->sidecar)) {
         free(w);
         return hexgpu_error_set(err, HEXGPU_ERR_IO, "training data: path too long: %s", records_path);
     }

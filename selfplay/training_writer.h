@@ -38,6 +38,10 @@ typedef struct hexgpu_training_row {
     float *visits, *improved; /* [n*n] each */
 } hexgpu_training_row;
 
+/* The data and sidecar paths beside a record file: its extension replaced by `.train`
+ * and `.train.json`. 0 when either does not fit its buffer. */
+int hexgpu_training_paths(const char *records_path, char *data, size_t data_len, char *sidecar, size_t sidecar_len);
+
 /* Bytes per record for an n x n board. */
 size_t hexgpu_training_record_bytes(int board_size);
 
