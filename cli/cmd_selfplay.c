@@ -14,6 +14,7 @@
 #include "cli/argparse.h"
 #include "cli/cli.h"
 #include "hexgpu.h"
+#include "profiling/timer.h"
 #include "selfplay/record_writer.h"
 #include "selfplay/selfplay.h"
 
@@ -361,12 +362,6 @@ typedef struct run_state {
     double t0;
 } run_state;
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Called by the driver with its lock held: one game at a time. */
 static hexgpu_status on_game(void *user, const hexgpu_selfplay_game *game, hexgpu_error *err) {
     run_state *r = user;
@@ -379,7 +374,7 @@ static hexgpu_status on_game(void *user, const hexgpu_selfplay_game *game, hexgp
         fprintf(stderr, "game %lld: %d moves, %s wins: %s\n", (long long)game->index, game->moves,
                 game->winner == HEXGPU_RED ? "red" : "blue", game->record);
     if (r->args->verbose >= 1 && r->args->progress > 0 && r->done % r->args->progress == 0) {
-        double s = now_seconds() - r->t0;
+        double s = hexgpu_timer_now_seconds() - r->t0;
         fprintf(stderr, "progress: %lld/%lld games, %.2f games/s, blue %lld red %lld\n", (long long)r->done,
                 (long long)r->args->config.games, s > 0 ? r->done / s : 0.0, (long long)r->wins[0],
                 (long long)r->wins[1]);
@@ -410,7 +405,7 @@ static int play(selfplay_args *a, hexgpu_engine *engine, hexgpu_record_writer *w
     char path[4096];
     snprintf(path, sizeof path, "%s", hexgpu_record_writer_path(writer));
     fprintf(stderr, "games go to %s as they finish\n", path);
-    run_state r = {.writer = writer, .args = a, .t0 = now_seconds()};
+    run_state r = {.writer = writer, .args = a, .t0 = hexgpu_timer_now_seconds()};
     hexgpu_selfplay_stats stats;
     hexgpu_error err = {0}, close_err = {0};
     hexgpu_status st = HEXGPU_OK;

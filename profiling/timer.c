@@ -9,6 +9,12 @@ int64_t hexgpu_timer_now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+double hexgpu_timer_now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 int hexgpu_timer_cond_init(pthread_cond_t *cond) {
     pthread_condattr_t attr;
     int rc = pthread_condattr_init(&attr);

@@ -8,6 +8,8 @@
 
 /* Nanoseconds on CLOCK_MONOTONIC (unaffected by wall-clock changes). */
 int64_t hexgpu_timer_now_ns(void);
+/* The same clock in seconds, for rates and intervals printed to people. */
+double hexgpu_timer_now_seconds(void);
 
 /* Initialises a condition variable whose timed waits measure CLOCK_MONOTONIC, so that a
  * wall-clock step (NTP, an admin) neither stretches nor cuts a fill window or a queue

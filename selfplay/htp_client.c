@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profiling/timer.h"
 #include "runtime/status.h"
 
 struct hexgpu_htp_client {
@@ -22,12 +23,6 @@ struct hexgpu_htp_client {
     char buf[65536];  /* bytes read and not yet consumed */
     size_t len;
 };
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 hexgpu_status hexgpu_htp_client_start(const char *command, hexgpu_htp_client **client, hexgpu_error *err) {
     *client = NULL;
@@ -87,7 +82,7 @@ static int read_line(hexgpu_htp_client *c, double deadline, char *line, size_t c
         }
         int wait_ms = -1;
         if (deadline > 0.0) {
-            double left = deadline - now();
+            double left = deadline - hexgpu_timer_now_seconds();
             if (left <= 0.0) return -1;
             wait_ms = (int)(left * 1000.0) + 1;
         }
@@ -121,7 +116,7 @@ hexgpu_status hexgpu_htp_client_send(hexgpu_htp_client *c, const char *command, 
         done += (size_t)w;
     }
     free(text);
-    double deadline = timeout_s > 0.0 ? now() + timeout_s : 0.0;
+    double deadline = timeout_s > 0.0 ? hexgpu_timer_now_seconds() + timeout_s : 0.0;
     char line[8192];
     size_t used = 0;
     int started = 0;

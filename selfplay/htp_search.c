@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiling/timer.h"
 #include "selfplay/htp_impl.h"
 
 /* When genmove for color must stop: --move-time and/or a share of the time_left clock
@@ -17,7 +18,7 @@ static double move_deadline(const hexgpu_htp *h, int color) {
         if (budget < 0.0 || share < budget) budget = share;
     }
     if (budget < 0.0) return 0.0;
-    return hexgpu_move_search_now() + (budget > 0.001 ? budget : 0.001);
+    return hexgpu_timer_now_seconds() + (budget > 0.001 ? budget : 0.001);
 }
 
 /* Searches the current position unless the last finished search was of it. */
@@ -51,12 +52,12 @@ static int generate(hexgpu_htp *h, int argc, char **argv, int play) {
         hexgpu_htp_put(h, "resign");
         return 0;
     }
-    double start = hexgpu_move_search_now();
+    double start = hexgpu_timer_now_seconds();
     if (search_position(h, move_deadline(h, color)) < 0) return -1;
     float value;
     int move = hexgpu_move_search_choose(&h->search, &value);
     if (play && h->time_left[color] >= 0.0) {
-        h->time_left[color] -= hexgpu_move_search_now() - start;
+        h->time_left[color] -= hexgpu_timer_now_seconds() - start;
         if (h->time_left[color] < 0.0) h->time_left[color] = 0.0;
     }
     /* The second player swaps when its best reply is still worse than even: taking the
@@ -162,7 +163,7 @@ static int children_by_cell(hexgpu_htp *h, int *visits, float *values) {
 
 static int analyse(hexgpu_htp *h, int *visits, float *values, int *best) {
     if (game_running(h) < 0) return -1;
-    double deadline = h->config.move_seconds > 0.0 ? hexgpu_move_search_now() + h->config.move_seconds : 0.0;
+    double deadline = h->config.move_seconds > 0.0 ? hexgpu_timer_now_seconds() + h->config.move_seconds : 0.0;
     if (search_position(h, deadline) < 0) return -1;
     *best = children_by_cell(h, visits, values);
     return 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiling/timer.h"
 #include "runtime/status.h"
 #include "selfplay/board.h"
 #include "selfplay/htp.h"
@@ -208,7 +209,7 @@ static int advance(match *m, int i, hexgpu_error *err) {
         hexgpu_move_search *search = &s->search[p];
         if (!s->searching) {
             double t = m->config->players[p].move_seconds;
-            hexgpu_move_search_begin(search, &s->board, &s->rng, t > 0.0 ? hexgpu_move_search_now() + t : 0.0);
+            hexgpu_move_search_begin(search, &s->board, &s->rng, t > 0.0 ? hexgpu_timer_now_seconds() + t : 0.0);
             s->searching = 1;
         }
         int e = m->engine_of[p];
@@ -368,12 +369,12 @@ hexgpu_status hexgpu_match_run(const hexgpu_match_config *config, hexgpu_match_o
     hexgpu_status st = check_config(config, err);
     if (st != HEXGPU_OK) return st;
     match m = {.config = config, .on_game = on_game, .user = user, .result = result};
-    double t0 = hexgpu_move_search_now();
+    double t0 = hexgpu_timer_now_seconds();
     st = allocate(&m, err);
     if (st == HEXGPU_OK) st = start_clients(&m, err);
     if (st == HEXGPU_OK) st = play(&m, err);
     release(&m);
-    result->seconds = hexgpu_move_search_now() - t0;
+    result->seconds = hexgpu_timer_now_seconds() - t0;
     /* Only the counted games are kept. */
     for (int64_t i = result->games; m.games && i < config->games; i++) free(m.games[i].record);
     result->list = m.games;

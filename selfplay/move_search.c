@@ -6,13 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "profiling/timer.h"
 #include "runtime/status.h"
-
-double hexgpu_move_search_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 hexgpu_status hexgpu_move_search_create(hexgpu_move_search *s, const hexgpu_mcts_config *config, int max_leaves,
                                         int size, hexgpu_error *err) {
@@ -53,7 +48,7 @@ int hexgpu_move_search_finished(const hexgpu_move_search *s) {
 
 int hexgpu_move_search_gather(hexgpu_move_search *s, hexgpu_request *requests, uint64_t tag, hexgpu_error *err) {
     if (s->outstanding > 0 || hexgpu_move_search_finished(s)) return 0;
-    if (s->rounds > 0 && s->deadline > 0.0 && hexgpu_move_search_now() >= s->deadline) {
+    if (s->rounds > 0 && s->deadline > 0.0 && hexgpu_timer_now_seconds() >= s->deadline) {
         s->stopped = 1;
         return 0;
     }

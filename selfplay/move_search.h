@@ -17,11 +17,8 @@ typedef struct hexgpu_move_search {
     int leaf_count, outstanding;
     int rounds;      /* rounds backed up; the root is expanded once this is >= 1 */
     int stopped;     /* the deadline passed: no more rounds */
-    double deadline; /* hexgpu_move_search_now() seconds; 0 = none */
+    double deadline; /* hexgpu_timer_now_seconds() seconds; 0 = none */
 } hexgpu_move_search;
-
-/* Monotonic seconds, the clock of deadlines. */
-double hexgpu_move_search_now(void);
 
 /* config as for hexgpu_mcts_create; max_leaves (1..1024) leaves per round, kept apart by
  * virtual loss; size n of the n x n board. On failure nothing is left allocated. */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "profiling/timer.h"
 #include "runtime/file_write.h"
 #include "runtime/status.h"
 #include "selfplay/trmph.h"
@@ -38,12 +39,6 @@ struct hexgpu_record_writer {
     kept_line *kept;  /* ordered: every line, in finishing order */
     size_t kept_capacity;
 };
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static hexgpu_status io_error(const char *path, hexgpu_error *err, const char *what, int code) {
     return hexgpu_error_set(err, HEXGPU_ERR_IO, "%s %s: %s", what, path, strerror(code ? code : EIO));
@@ -124,7 +119,7 @@ static char *format_header(const hexgpu_record_header *h, time_t when, size_t *l
 static hexgpu_status append(hexgpu_record_writer *w, const char *text, size_t len, hexgpu_error *err) {
     if (hexgpu_write_all(w->fd, text, len)) {
         w->committed += (off_t)len;
-        double now = now_seconds();
+        double now = hexgpu_timer_now_seconds();
         if (now - w->synced_at >= SYNC_INTERVAL_SECONDS) fdatasync(w->fd), w->synced_at = now;
         return HEXGPU_OK;
     }
@@ -202,7 +197,7 @@ hexgpu_status hexgpu_record_writer_open(const char *dir, const hexgpu_record_hea
     }
     w->header_length = w->committed = (off_t)length;
     fdatasync(w->fd);
-    w->synced_at = now_seconds();
+    w->synced_at = hexgpu_timer_now_seconds();
     *writer = w;
     return HEXGPU_OK;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "profiling/timer.h"
 #include "runtime/status.h"
 #include "selfplay/trmph.h"
 
@@ -399,12 +400,6 @@ double hexgpu_selfplay_memory_bytes(const hexgpu_selfplay_config *c, int board_s
     return slots * per_slot;
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 hexgpu_status hexgpu_selfplay_run(hexgpu_engine *engine, const hexgpu_selfplay_config *config,
                                   hexgpu_selfplay_on_game on_game, void *user, hexgpu_selfplay_stats *stats,
                                   hexgpu_error *err) {
@@ -420,7 +415,7 @@ hexgpu_status hexgpu_selfplay_run(hexgpu_engine *engine, const hexgpu_selfplay_c
     worker *w = calloc((size_t)config->workers, sizeof *w);
     pthread_t *threads = calloc((size_t)config->workers, sizeof *threads);
     int *started = calloc((size_t)config->workers, sizeof *started);
-    double t0 = now_seconds();
+    double t0 = hexgpu_timer_now_seconds();
     if (!w || !threads || !started) {
         hexgpu_error e;
         hexgpu_error_set(&e, HEXGPU_ERR_OUT_OF_MEMORY, "selfplay: cannot allocate %d workers", config->workers);
@@ -437,7 +432,7 @@ hexgpu_status hexgpu_selfplay_run(hexgpu_engine *engine, const hexgpu_selfplay_c
     }
     for (int i = 0; started && i < config->workers; i++)
         if (started[i]) pthread_join(threads[i], NULL);
-    sh.stats.seconds = now_seconds() - t0;
+    sh.stats.seconds = hexgpu_timer_now_seconds() - t0;
     sh.stats.interrupted = sh.status == HEXGPU_OK && sh.stats.games < config->games && interrupted(&sh);
     free(w), free(threads), free(started);
     pthread_mutex_destroy(&sh.lock);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profiling/timer.h"
 #include "runtime/model_file.h"
 #include "runtime/pickle.h"
 #include "runtime/test_model_build.h"
@@ -47,12 +48,6 @@ typedef struct probe {
     long peak_kb;      /* the child's ru_maxrss */
     char message[512];
 } probe;
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static long address_space_bytes(void) {
     long pages = 0;
@@ -86,7 +81,7 @@ static void run_loader(const char *path, long limit, int fd) {
 static void run_helper(const char *path, long limit, int fd) {
     int fds[2];
     if (pipe(fds) != 0) _exit(4);
-    double t0 = now();
+    double t0 = hexgpu_timer_now_seconds();
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
@@ -95,12 +90,12 @@ static void run_helper(const char *path, long limit, int fd) {
     close(fds[1]);
     int status;
     pid_t done = 0;
-    while (pid > 0 && (done = waitpid(pid, &status, WNOHANG)) == 0 && now() - t0 < 5.0) pause_ms(2);
+    while (pid > 0 && (done = waitpid(pid, &status, WNOHANG)) == 0 && hexgpu_timer_now_seconds() - t0 < 5.0) pause_ms(2);
     if (pid > 0 && done == 0) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
     }
-    double seconds = now() - t0;
+    double seconds = hexgpu_timer_now_seconds() - t0;
     probe p = {.status = HEXGPU_STATUS_COUNT};
     if (read(fds[0], &p, sizeof p) != (ssize_t)sizeof p) snprintf(p.message, sizeof p.message, "no answer (killed?)");
     struct rusage ru;

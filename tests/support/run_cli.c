@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profiling/timer.h"
+
 #ifndef HEXGPU_CLI_PATH
 #define HEXGPU_CLI_PATH "hexgpu"
 #endif
@@ -39,12 +41,6 @@ typedef struct growing_text {
     char *data;
     size_t len, cap;
 } growing_text;
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* In the child: applies options and runs hexgpu with argv; never returns. */
 static void exec_hexgpu(const char *const *argv, const hexgpu_cli_options *options) {
@@ -97,7 +93,7 @@ static void wait_for_exit(pid_t pid, double started, hexgpu_cli_result *result) 
     }
     result->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     result->max_rss_kb = usage.ru_maxrss;
-    result->seconds = now_seconds() - started;
+    result->seconds = hexgpu_timer_now_seconds() - started;
 }
 
 int hexgpu_cli_run(const char *const *argv, const char *stdin_text, hexgpu_cli_result *result) {
@@ -109,7 +105,7 @@ int hexgpu_cli_run_with(const char *const *argv, const char *stdin_text, const h
     memset(result, 0, sizeof *result);
     int in_pipe[2], out_pipe[2], err_pipe[2];
     if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe)) return -1;
-    double started = now_seconds();
+    double started = hexgpu_timer_now_seconds();
     pid_t pid = fork_child(options);
     if (pid < 0) return -1;
     if (pid == 0) {
@@ -163,7 +159,7 @@ int hexgpu_cli_spawn(const char *const *argv, const hexgpu_cli_options *options,
     memset(child, 0, sizeof *child);
     int out_pipe[2];
     if (pipe(out_pipe)) return -1;
-    child->started = now_seconds();
+    child->started = hexgpu_timer_now_seconds();
     child->pid = fork_child(options);
     if (child->pid < 0) return -1;
     if (child->pid == 0) {
@@ -181,9 +177,9 @@ int hexgpu_cli_spawn(const char *const *argv, const hexgpu_cli_options *options,
 }
 
 int hexgpu_cli_child_read(hexgpu_cli_child *child, const char *needle, int timeout_ms) {
-    double deadline = now_seconds() + timeout_ms / 1000.0;
+    double deadline = hexgpu_timer_now_seconds() + timeout_ms / 1000.0;
     while (!(needle && strstr(child->output, needle)) && child->fd >= 0) {
-        int left = (int)((deadline - now_seconds()) * 1000.0);
+        int left = (int)((deadline - hexgpu_timer_now_seconds()) * 1000.0);
         if (left <= 0) break;
         struct pollfd fd = {child->fd, POLLIN, 0};
         if (poll(&fd, 1, left) <= 0) continue;
