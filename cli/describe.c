@@ -2,7 +2,8 @@
  * text made safe for a JSON string. */
 #include "cli/describe.h"
 
-#include <cblas.h>
+#include "runtime/cpu/cpu_conv_kernel.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +26,7 @@ void hexgpu_cli_device_name(const hexgpu_backend_ops *ops, int device, int threa
         }
     }
     if (f) fclose(f);
-    snprintf(name, len, "%s, %d cores, OpenBLAS %s, %d threads", model, cores, openblas_get_corename(),
+    snprintf(name, len, "%s, %d cores, %s kernels, %d threads", model, cores, hexgpu_cpu_conv_isa(),
              threads > 0 ? threads : cores);
 }
 

@@ -1,6 +1,5 @@
 /* The CPU backend: fp32 reference implementation of the backend interface, always built
  * and the default where no GPU is present. Synchronous; a batch is split over all cores. */
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,11 +47,6 @@ static hexgpu_status cpu_create(const hexgpu_network *net, const hexgpu_backend_
     c->max_batch = config->max_batch;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = config->threads > 0 ? config->threads : cores > 0 ? (int)cores : 1;
-    /* The batch is split over our own threads, each running single-threaded sgemm:
-     * OpenBLAS's own threads synchronise inside every GEMM and collapse when the cores
-     * are shared (measured: 2.4x slower than one thread on a busy 2-core machine). The
-     * setting is process-wide. */
-    openblas_set_num_threads(1);
     *ctx = c;
     return HEXGPU_OK;
 }

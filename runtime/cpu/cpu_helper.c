@@ -1,24 +1,63 @@
-/* The CPU slot's helper thread: sleeps on a condition variable, runs the one job it is
- * handed, signals its end; a job it has not started by the time the caller waits is
- * run by the caller instead. */
+/* The CPU slot's helper thread: waits (spinning briefly, then on a condition variable)
+ * for a job, runs it, says it is done; a job it has not claimed by the time the caller
+ * waits is run by the caller instead. */
 #include "runtime/cpu/cpu_helper.h"
 
 #include <stdlib.h>
 
+#include "profiling/timer.h"
+
+/* h->state: no job, a job posted and unclaimed, a job the helper is running. */
+enum { HELPER_IDLE, HELPER_POSTED, HELPER_RUNNING };
+
+/* How long either side polls before it sleeps: longer than the gap between two
+ * convolutions of one board, short enough that an idle slot gives its core back. */
+#define SPIN_NS 50000
+
+static int load_state(const hexgpu_cpu_helper *h) { return __atomic_load_n(&h->state, __ATOMIC_ACQUIRE); }
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Polls until the state is not `from` (or quit) for up to SPIN_NS; 1 when it changed. */
+static int spin_while(const hexgpu_cpu_helper *h, int from) {
+    int64_t until = 0;
+    for (int i = 0;; i++) {
+        if (load_state(h) != from || __atomic_load_n(&h->quit, __ATOMIC_ACQUIRE)) return 1;
+        cpu_relax();
+        if (i % 64 != 63) continue;
+        int64_t now = hexgpu_timer_now_ns();
+        if (!until) until = now + SPIN_NS;
+        else if (now > until) return 0;
+    }
+}
+
 static void *helper_main(void *arg) {
     hexgpu_cpu_helper *h = arg;
-    pthread_mutex_lock(&h->mutex);
     for (;;) {
-        while (!h->pending && !h->quit) pthread_cond_wait(&h->wake, &h->mutex);
-        if (h->quit) break;
-        h->taken = 1;
-        pthread_mutex_unlock(&h->mutex);
-        h->job(h->arg); /* job and arg were set before pending, under the mutex */
+        if (!spin_while(h, HELPER_IDLE)) {
+            pthread_mutex_lock(&h->mutex);
+            h->helper_sleeping = 1;
+            while (load_state(h) == HELPER_IDLE && !__atomic_load_n(&h->quit, __ATOMIC_ACQUIRE))
+                pthread_cond_wait(&h->wake, &h->mutex);
+            h->helper_sleeping = 0;
+            pthread_mutex_unlock(&h->mutex);
+        }
+        if (__atomic_load_n(&h->quit, __ATOMIC_ACQUIRE)) break;
+        int posted = HELPER_POSTED;
+        /* The caller may have taken the job back (state IDLE again): nothing to do. */
+        if (!__atomic_compare_exchange_n(&h->state, &posted, HELPER_RUNNING, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            continue;
+        h->job(h->arg); /* job and arg were written before the state said POSTED */
+        __atomic_store_n(&h->state, HELPER_IDLE, __ATOMIC_RELEASE);
         pthread_mutex_lock(&h->mutex);
-        h->pending = h->taken = 0;
-        pthread_cond_signal(&h->done);
+        if (h->caller_sleeping) pthread_cond_signal(&h->done);
+        pthread_mutex_unlock(&h->mutex);
     }
-    pthread_mutex_unlock(&h->mutex);
     return NULL;
 }
 
@@ -44,7 +83,7 @@ no_mutex:
 void hexgpu_cpu_helper_stop(hexgpu_cpu_helper *h) {
     if (!h) return;
     pthread_mutex_lock(&h->mutex);
-    h->quit = 1;
+    __atomic_store_n(&h->quit, 1, __ATOMIC_RELEASE);
     pthread_cond_signal(&h->wake);
     pthread_mutex_unlock(&h->mutex);
     pthread_join(h->thread, NULL);
@@ -55,24 +94,28 @@ void hexgpu_cpu_helper_stop(hexgpu_cpu_helper *h) {
 }
 
 void hexgpu_cpu_helper_post(hexgpu_cpu_helper *h, void (*job)(void *arg), void *arg) {
-    pthread_mutex_lock(&h->mutex);
     h->job = job;
     h->arg = arg;
-    h->pending = 1;
-    pthread_cond_signal(&h->wake);
+    __atomic_store_n(&h->state, HELPER_POSTED, __ATOMIC_RELEASE);
+    /* The helper re-reads the state under the mutex before it sleeps, so a helper
+     * that is not seen sleeping here will see the job. */
+    pthread_mutex_lock(&h->mutex);
+    if (h->helper_sleeping) pthread_cond_signal(&h->wake);
     pthread_mutex_unlock(&h->mutex);
 }
 
 void hexgpu_cpu_helper_wait(hexgpu_cpu_helper *h) {
-    pthread_mutex_lock(&h->mutex);
-    if (h->pending && !h->taken) {
-        /* The helper has not woken yet (its core is busy elsewhere): waiting for it
-         * could cost more than the job, so the caller takes the job back. */
-        h->pending = 0;
-        pthread_mutex_unlock(&h->mutex);
+    int posted = HELPER_POSTED;
+    if (__atomic_compare_exchange_n(&h->state, &posted, HELPER_IDLE, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        /* The helper has not claimed it yet (its core is busy elsewhere): waiting for
+         * it could cost more than the job, so the caller takes the job back. */
         h->job(h->arg);
         return;
     }
-    while (h->pending) pthread_cond_wait(&h->done, &h->mutex);
+    if (spin_while(h, HELPER_RUNNING)) return;
+    pthread_mutex_lock(&h->mutex);
+    h->caller_sleeping = 1;
+    while (load_state(h) == HELPER_RUNNING) pthread_cond_wait(&h->done, &h->mutex);
+    h->caller_sleeping = 0;
     pthread_mutex_unlock(&h->mutex);
 }

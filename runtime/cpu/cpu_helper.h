@@ -8,9 +8,9 @@ typedef struct hexgpu_cpu_helper {
     pthread_t thread;
     pthread_mutex_t mutex;
     pthread_cond_t wake, done;
-    int pending; /* a job is posted and not finished */
-    int taken;   /* the helper has started it */
-    int quit;
+    int state;                            /* HELPER_* in cpu_helper.c; atomic */
+    int quit;                             /* atomic */
+    int helper_sleeping, caller_sleeping; /* under mutex */
     void (*job)(void *arg);
     void *arg;
 } hexgpu_cpu_helper;
@@ -24,6 +24,8 @@ void hexgpu_cpu_helper_stop(hexgpu_cpu_helper *h);
 
 /* Hands job(arg) to the helper and returns at once; hexgpu_cpu_helper_wait returns when it
  * is done, having run it on the caller's thread if the helper had not started it yet (so
- * a busy machine costs at most the hand-over). One job at a time. */
+ * a busy machine costs at most the hand-over). One job at a time. Both sides spin for a
+ * short while before they sleep: a lone board hands over one job per convolution, and
+ * a sleep and wake-up of each (futex) cost more than the split saved. */
 void hexgpu_cpu_helper_post(hexgpu_cpu_helper *h, void (*job)(void *arg), void *arg);
 void hexgpu_cpu_helper_wait(hexgpu_cpu_helper *h);

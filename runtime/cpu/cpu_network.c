@@ -1,4 +1,4 @@
-/* The CPU backend's network: weights repacked for im2col GEMMs, a workspace sized once
+/* The CPU backend's network: weights packed for the direct convolution kernel, a workspace sized once
  * from the largest batch, and the forward pass (trunk, both heads, legal softmax). */
 #include "runtime/cpu/cpu_network.h"
 
@@ -9,38 +9,15 @@
 
 #include "runtime/status.h"
 
-/* im2col chunks stay below this many floats (16 MiB): big enough that each sgemm has
- * thousands of rows, small enough that max_batch 4096 does not need gigabytes. */
-#define COL_CAPACITY_FLOATS ((size_t)4 << 20)
-
 static float *copy_floats(const float *src, size_t count) {
     float *dst = malloc(count * sizeof(float));
     if (dst) memcpy(dst, src, count * sizeof(float));
     return dst;
 }
 
-/* OIHW -> O(HW)I, so that one weight row matches one NHWC im2col row; small
- * convolutions (out_side^2 output pixels per board) also get the transpose the plain
- * loop reads. */
-static int repack_conv(const hexgpu_conv *src, int out_side, hexgpu_cpu_conv *dst) {
-    int k = src->kernel, in = src->in_channels, out = src->out_channels;
-    *dst = (hexgpu_cpu_conv){.in = in, .out = out, .kernel = k, .stride = src->stride, .pad = src->pad};
-    dst->weight = malloc((size_t)out * k * k * in * sizeof(float));
-    dst->bias = copy_floats(src->bias, (size_t)out);
-    if (!dst->weight || !dst->bias) return 0;
-    for (int o = 0; o < out; o++)
-        for (int i = 0; i < in; i++)
-            for (int y = 0; y < k; y++)
-                for (int x = 0; x < k; x++)
-                    dst->weight[(((size_t)o * k + y) * k + x) * in + i] =
-                        src->weight[(((size_t)o * in + i) * k + y) * k + x];
-    size_t kdim = (size_t)k * k * in;
-    if ((double)out_side * out_side * out * kdim > HEXGPU_CPU_SMALL_GEMM_MNK) return 1;
-    size_t np = (size_t)hexgpu_cpu_small_columns(out);
-    if (!(dst->weight_t = calloc(kdim * np, sizeof(float)))) return 0;
-    for (int o = 0; o < out; o++)
-        for (size_t j = 0; j < kdim; j++) dst->weight_t[j * np + o] = dst->weight[o * kdim + j];
-    return 1;
+static int pack_conv(const hexgpu_conv *src, hexgpu_cpu_conv *dst) {
+    return hexgpu_cpu_conv_pack(src->weight, src->bias, src->in_channels, src->out_channels, src->kernel,
+                                src->stride, src->pad, dst);
 }
 
 static int copy_linear(const hexgpu_linear *src, hexgpu_linear *dst) {
@@ -57,20 +34,18 @@ hexgpu_status hexgpu_cpu_network_create(const hexgpu_network *net, hexgpu_cpu_ne
     cpu->value_hidden = net->value_hidden;
     memcpy(cpu->widths, net->widths, sizeof cpu->widths);
     memcpy(cpu->spatial, net->spatial, sizeof cpu->spatial);
-    int n = net->board_size, s4 = net->spatial[HEXGPU_NET_STAGES];
-    int ok = repack_conv(&net->input_conv, n, &cpu->input_conv);
+    int ok = pack_conv(&net->input_conv, &cpu->input_conv);
     for (int b = 0; ok && b < HEXGPU_NET_BLOCKS; b++) {
         const hexgpu_block *src = &net->blocks[b];
         hexgpu_cpu_block *dst = &cpu->blocks[b];
-        int side = net->spatial[b / HEXGPU_NET_BLOCKS_PER_STAGE + 1];
-        ok = repack_conv(&src->conv1, side, &dst->conv1) && repack_conv(&src->conv2, side, &dst->conv2);
+        ok = pack_conv(&src->conv1, &dst->conv1) && pack_conv(&src->conv2, &dst->conv2);
         dst->has_shortcut = src->has_shortcut;
-        if (ok && src->has_shortcut) ok = repack_conv(&src->shortcut, side, &dst->shortcut);
+        if (ok && src->has_shortcut) ok = pack_conv(&src->shortcut, &dst->shortcut);
         if (ok) ok = (dst->out_bias = copy_floats(src->conv2.bias, (size_t)src->conv2.out_channels)) != NULL;
         if (ok && src->has_shortcut)
             for (int c = 0; c < src->conv2.out_channels; c++) dst->out_bias[c] += src->shortcut.bias[c];
     }
-    ok = ok && repack_conv(&net->value_conv, s4, &cpu->value_conv) && copy_linear(&net->policy, &cpu->policy) &&
+    ok = ok && pack_conv(&net->value_conv, &cpu->value_conv) && copy_linear(&net->policy, &cpu->policy) &&
          copy_linear(&net->value_fc1, &cpu->value_fc1) && copy_linear(&net->value_fc2, &cpu->value_fc2);
     if (!ok) {
         hexgpu_cpu_network_destroy(cpu);
@@ -79,26 +54,20 @@ hexgpu_status hexgpu_cpu_network_create(const hexgpu_network *net, hexgpu_cpu_ne
     return HEXGPU_OK;
 }
 
-static void free_conv(hexgpu_cpu_conv *c) {
-    free(c->weight);
-    free(c->weight_t);
-    free(c->bias);
-}
-
 static void free_linear(hexgpu_linear *l) {
     free(l->weight);
     free(l->bias);
 }
 
 void hexgpu_cpu_network_destroy(hexgpu_cpu_network *cpu) {
-    free_conv(&cpu->input_conv);
+    hexgpu_cpu_conv_free(&cpu->input_conv);
     for (int b = 0; b < HEXGPU_NET_BLOCKS; b++) {
-        free_conv(&cpu->blocks[b].conv1);
-        free_conv(&cpu->blocks[b].conv2);
-        free_conv(&cpu->blocks[b].shortcut);
+        hexgpu_cpu_conv_free(&cpu->blocks[b].conv1);
+        hexgpu_cpu_conv_free(&cpu->blocks[b].conv2);
+        hexgpu_cpu_conv_free(&cpu->blocks[b].shortcut);
         free(cpu->blocks[b].out_bias);
     }
-    free_conv(&cpu->value_conv);
+    hexgpu_cpu_conv_free(&cpu->value_conv);
     free_linear(&cpu->policy);
     free_linear(&cpu->value_fc1);
     free_linear(&cpu->value_fc2);
@@ -114,30 +83,15 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
     ws->parts = parts < 1 ? 1 : parts > max_batch ? max_batch : parts;
     size_t mb = (size_t)max_batch;
     int n = cpu->board_size;
-    /* The largest activation of one board and the largest im2col of one board. */
+    /* The largest activation of one board. */
     size_t act = (size_t)n * n * cpu->widths[0];
-    size_t col = hexgpu_cpu_conv_col_per_board(&cpu->input_conv, n);
     for (int b = 0; b < HEXGPU_NET_BLOCKS; b++) {
-        const hexgpu_cpu_block *block = &cpu->blocks[b];
-        int in_side = b == 0 ? n : cpu->spatial[(b - 1) / HEXGPU_NET_BLOCKS_PER_STAGE + 1];
         int out_side = cpu->spatial[b / HEXGPU_NET_BLOCKS_PER_STAGE + 1];
-        act = max_size(act, (size_t)out_side * out_side * block->conv1.out);
-        col = max_size(col, hexgpu_cpu_conv_col_per_board(&block->conv1, in_side));
-        col = max_size(col, hexgpu_cpu_conv_col_per_board(&block->conv2, out_side));
-        if (block->has_shortcut) col = max_size(col, hexgpu_cpu_conv_col_per_board(&block->shortcut, in_side));
+        act = max_size(act, (size_t)out_side * out_side * cpu->blocks[b].conv1.out);
     }
     int s4 = cpu->spatial[HEXGPU_NET_STAGES];
     ws->act_per_board = act;
     ws->value_act_per_board = (size_t)s4 * s4 * cpu->value_channels;
-    size_t part_boards = (mb + (size_t)ws->parts - 1) / (size_t)ws->parts;
-    int scratch_ok = (ws->scratch = calloc((size_t)ws->parts, sizeof *ws->scratch)) != NULL;
-    for (int p = 0; scratch_ok && p < ws->parts; p++) {
-        hexgpu_cpu_scratch *sc = &ws->scratch[p];
-        size_t chunk = col * part_boards < COL_CAPACITY_FLOATS ? col * part_boards : COL_CAPACITY_FLOATS;
-        sc->col_capacity = max_size(col, chunk);
-        sc->col = malloc(sc->col_capacity * sizeof(float));
-        scratch_ok = sc->col != NULL;
-    }
     /* No helper is no error: a lone board then runs on one core. Asked for by the
      * threads wanted, not ws->parts, so that a slot of max_batch 1 gets one too. */
     if (parts >= 2) ws->helper = hexgpu_cpu_helper_start();
@@ -147,7 +101,7 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
     ws->value_act = malloc(mb * ws->value_act_per_board * sizeof(float));
     ws->value_mean = malloc(mb * cpu->value_channels * sizeof(float));
     ws->hidden = malloc(mb * cpu->value_hidden * sizeof(float));
-    if (!scratch_ok || !ws->planes || !ws->act[0] || !ws->act[1] || !ws->act[2] || !ws->pooled || !ws->value_act ||
+    if (!ws->planes || !ws->act[0] || !ws->act[1] || !ws->act[2] || !ws->pooled || !ws->value_act ||
         !ws->value_mean || !ws->hidden) {
         hexgpu_cpu_workspace_destroy(ws);
         return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "cpu backend: out of memory for a slot of batch %d",
@@ -160,10 +114,6 @@ void hexgpu_cpu_workspace_destroy(hexgpu_cpu_workspace *ws) {
     hexgpu_cpu_helper_stop(ws->helper);
     free(ws->planes);
     for (int i = 0; i < 3; i++) free(ws->act[i]);
-    for (int p = 0; ws->scratch && p < ws->parts; p++) {
-        free(ws->scratch[p].col);
-    }
-    free(ws->scratch);
     free(ws->pooled);
     free(ws->value_act);
     free(ws->value_mean);
@@ -186,7 +136,7 @@ static void encode_inputs(const hexgpu_position *positions, int batch, int n, fl
 /* One range of boards of a batch: every pointer already points at its first board. */
 typedef struct forward_part {
     const hexgpu_cpu_network *cpu;
-    const hexgpu_cpu_scratch *scratch;
+    hexgpu_cpu_helper *helper; /* set for a lone board: takes half of its large convolutions */
     const hexgpu_position *positions;
     int batch;
     float *planes, *act[3], *pooled, *value_act, *value_mean, *hidden;
@@ -194,19 +144,18 @@ typedef struct forward_part {
 } forward_part;
 
 /* One residual block: out = relu(conv2(relu(conv1(in))) + shortcut(in)). The shortcut
- * (or the identity) is written first and conv2's GEMM accumulates onto it (beta 1). */
+ * (a 1x1 convolution into out, or the input itself) is the residual conv2 adds before
+ * the summed biases and the ReLU. */
 static void block_forward(const hexgpu_cpu_block *block, const forward_part *f, int in_side, const float *in,
                           float *mid, float *out) {
     int side = hexgpu_cpu_conv_out_side(&block->conv1, in_side);
-    size_t rows = (size_t)f->batch * side * side;
-    hexgpu_cpu_conv_forward_nhwc(&block->conv1, in, f->batch, in_side, mid, 0.0f, f->scratch);
-    hexgpu_cpu_bias_act(mid, rows, block->conv1.out, block->conv1.bias, 1);
-    if (block->has_shortcut)
-        hexgpu_cpu_conv_forward_nhwc(&block->shortcut, in, f->batch, in_side, out, 0.0f, f->scratch);
-    else
-        memcpy(out, in, rows * block->conv2.out * sizeof(float));
-    hexgpu_cpu_conv_forward_nhwc(&block->conv2, mid, f->batch, side, out, 1.0f, f->scratch);
-    hexgpu_cpu_bias_act(out, rows, block->conv2.out, block->out_bias, 1);
+    hexgpu_cpu_conv_forward(&block->conv1, in, f->batch, in_side, mid, NULL, block->conv1.bias, 1, f->helper);
+    const float *residual = in;
+    if (block->has_shortcut) {
+        hexgpu_cpu_conv_forward(&block->shortcut, in, f->batch, in_side, out, NULL, NULL, 0, f->helper);
+        residual = out;
+    }
+    hexgpu_cpu_conv_forward(&block->conv2, mid, f->batch, side, out, residual, block->out_bias, 1, f->helper);
 }
 
 static void *forward_part_run(void *arg) {
@@ -215,8 +164,7 @@ static void *forward_part_run(void *arg) {
     int n = cpu->board_size, cells = n * n, batch = f->batch;
     encode_inputs(f->positions, batch, n, f->planes);
     float *cur = f->act[0], *mid = f->act[1], *out = f->act[2];
-    hexgpu_cpu_conv_forward_nhwc(&cpu->input_conv, f->planes, batch, n, cur, 0.0f, f->scratch);
-    hexgpu_cpu_bias_act(cur, (size_t)batch * cells, cpu->input_conv.out, cpu->input_conv.bias, 1);
+    hexgpu_cpu_conv_forward(&cpu->input_conv, f->planes, batch, n, cur, NULL, cpu->input_conv.bias, 1, f->helper);
     int side = n;
     for (int b = 0; b < HEXGPU_NET_BLOCKS; b++) {
         block_forward(&cpu->blocks[b], f, side, cur, mid, out);
@@ -232,8 +180,8 @@ static void *forward_part_run(void *arg) {
     for (int b = 0; b < batch; b++)
         hexgpu_cpu_legal_softmax(&f->positions[b], f->logits + (size_t)b * cells, f->policy + (size_t)b * cells);
 
-    hexgpu_cpu_conv_forward_nhwc(&cpu->value_conv, cur, batch, side, f->value_act, 0.0f, f->scratch);
-    hexgpu_cpu_bias_act(f->value_act, (size_t)batch * pixels, v, cpu->value_conv.bias, 1);
+    hexgpu_cpu_conv_forward(&cpu->value_conv, cur, batch, side, f->value_act, NULL, cpu->value_conv.bias, 1,
+                            f->helper);
     hexgpu_cpu_mean_pool(f->value_act, batch, pixels, v, f->value_mean);
     hexgpu_cpu_linear(f->value_mean, batch, v, cpu->value_fc1.weight, cpu->value_fc1.bias, cpu->value_hidden,
                       f->hidden);
@@ -257,7 +205,7 @@ void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_worksp
     size_t n = (size_t)cpu->board_size, cells = n * n;
     for (int p = 0; p < parts; p++) {
         size_t b0 = (size_t)batch * p / parts, b1 = (size_t)batch * (p + 1) / parts;
-        f[p] = (forward_part){.cpu = cpu, .scratch = &ws->scratch[p], .positions = positions + b0,
+        f[p] = (forward_part){.cpu = cpu, .positions = positions + b0,
                               .batch = (int)(b1 - b0), .planes = ws->planes + b0 * cells * 3,
                               .pooled = ws->pooled + b0 * cpu->widths[HEXGPU_NET_STAGES],
                               .value_act = ws->value_act + b0 * ws->value_act_per_board,
@@ -266,10 +214,8 @@ void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_worksp
                               .policy = policy + b0 * cells, .value = value + b0};
         for (int i = 0; i < 3; i++) f[p].act[i] = ws->act[i] + b0 * ws->act_per_board;
     }
-    /* A lone board (parts >= 2 allowed but one board) shares its GEMMs with the helper. */
-    hexgpu_cpu_scratch lone = ws->scratch[0];
-    lone.helper = ws->helper;
-    if (parts == 1) f[0].scratch = &lone;
+    /* A lone board (parts >= 2 allowed but one board) shares its large convolutions with the helper. */
+    if (parts == 1) f[0].helper = ws->helper;
     /* A thread that cannot start leaves its range to this thread: slower, never wrong. */
     for (int p = 1; p < parts; p++) started[p] = pthread_create(&threads[p], NULL, forward_part_run, &f[p]) == 0;
     forward_part_run(&f[0]);

@@ -1,4 +1,4 @@
-/* The CPU backend's copy of the network (convolutions repacked for im2col GEMMs) and
+/* The CPU backend's copy of the network (convolutions packed for the direct kernel) and
  * its forward pass over a batch of packed positions, in a workspace sized once. */
 #pragma once
 
@@ -27,15 +27,14 @@ hexgpu_status hexgpu_cpu_network_create(const hexgpu_network *net, hexgpu_cpu_ne
 void hexgpu_cpu_network_destroy(hexgpu_cpu_network *cpu);
 
 /* Everything a forward pass of up to max_batch boards writes besides the outputs. The
- * batch is split into up to `parts` ranges of boards computed by parallel threads, each
- * with its own scratch; the other buffers are per board, so ranges never overlap. */
+ * batch is split into up to `parts` ranges of boards computed by parallel threads; every
+ * buffer is per board, so ranges never overlap. */
 typedef struct hexgpu_cpu_workspace {
     int max_batch, parts;
     size_t act_per_board, value_act_per_board;
     float *planes;                /* [max_batch][n][n][3] */
     float *act[3];                /* trunk activations, rotated: block input, conv1 output, block output */
-    hexgpu_cpu_scratch *scratch;  /* [parts]: im2col chunk */
-    hexgpu_cpu_helper *helper;    /* parts asked >= 2: takes half of a lone board's large GEMMs (or NULL) */
+    hexgpu_cpu_helper *helper;    /* parts asked >= 2: takes half of a lone board's large convolutions (or NULL) */
     float *pooled;                /* [max_batch][C4] */
     float *value_act;             /* [max_batch][s4][s4][V] */
     float *value_mean;            /* [max_batch][V] */
@@ -51,7 +50,7 @@ void hexgpu_cpu_workspace_destroy(hexgpu_cpu_workspace *ws);
  * (softmax over legal cells), value [batch] (tanh, Red's view). Splits the batch over
  * min(parts, batch) threads (the caller's thread takes the first range; if a thread
  * cannot be started its range runs on the caller's); a lone board splits its large
- * GEMMs by columns with the helper instead. Allocates nothing on the heap.
+ * convolutions by output channels with the helper instead. Allocates nothing on the heap.
  * Every board's result is the same whatever the batch and the split. Positions must
  * have the network's board size (the backend checks). */
 void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_workspace *ws,

@@ -320,14 +320,14 @@ Test(cpu_backend, any_thread_split_gives_the_same_bits) {
     hexgpu_tensor_map_free(&map);
 }
 
-/* A lone board with two threads splits its large GEMMs by output columns over the slot's
- * helper thread (80 columns: 48 + 32; 96: 48 + 48); its answers are the bits of the
+/* A lone board with two threads splits its large convolutions by weight panels over the
+ * slot's helper thread (80 channels: panels of 32 + 32 | 16; 96: 32 + 32 | 32); its answers are the bits of the
  * same board inside a batch on one thread, and within 1e-5 of the direct reference. */
 Test(cpu_backend, lone_board_split_over_two_threads_gives_the_same_bits) {
     hexgpu_layout_dims dims = {.board_size = 13, .widths = {40, 80, 96, 96, 96}, .value_channels = 8,
                                .value_hidden = 16};
-    cr_assert(hexgpu_cpu_gemm_splits(13 * 13, 80, 9 * 80), "layer1's conv2 must take the split path");
-    cr_assert(hexgpu_cpu_gemm_splits(7 * 7, 96, 9 * 96), "layer2's conv2 must take the split path");
+    cr_assert(hexgpu_cpu_conv_splits(13.0 * 13 * 9 * 80 * 80, 3), "layer1's conv2 must take the split path");
+    cr_assert(hexgpu_cpu_conv_splits(7.0 * 7 * 9 * 96 * 96, 3), "layer2's conv2 must take the split path");
     hexgpu_tensor_map map = {0};
     hexgpu_network net;
     hexgpu_error err;
