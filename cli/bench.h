@@ -36,7 +36,7 @@ typedef struct hexgpu_bench_raw {
     void *ctx, *slot;
     hexgpu_position *pool; /* HEXGPU_BENCH_POOL distinct positions */
     char chosen[512];      /* how the backend was chosen */
-    char device[384];      /* the CUDA card, or the CPU, OpenBLAS kernels and threads */
+    char device[384];      /* the CUDA card, or the CPU, kernel instruction set and threads */
     const char *precision; /* the precision the backend runs */
     double create_ms;      /* the backend context's creation (weights, plans), wall time */
 } hexgpu_bench_raw;

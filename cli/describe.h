@@ -6,8 +6,8 @@
 #include "hexgpu.h"
 #include "runtime/backend.h"
 
-/* The CUDA card's name (ops is cuda), or the CPU model, its cores, OpenBLAS's kernel
- * family and the threads a batch is split over (threads 0 = every core), into name. */
+/* The CUDA card's name (ops is cuda), or the CPU model, its cores, the instruction set
+ * of the convolution kernel and the threads a batch is split over (threads 0 = every core), into name. */
 void hexgpu_cli_device_name(const hexgpu_backend_ops *ops, int device, int threads, char *name, size_t len);
 
 /* "fp16", "fp32" or "auto". */

@@ -5,7 +5,7 @@
 #                    the CUDA module next to the command, where it looks for it first
 #                    (test_gpu links the module's objects itself)
 #   BUNDLE/lib       the shared libraries they need that such a machine lacks (Criterion
-#                    and its dependencies, OpenBLAS, ...); the C/C++ runtime, the CUDA
+#                    and its dependencies, ...); the C/C++ runtime, the CUDA
 #                    driver, cuDNN and cuBLAS are the GPU machine's own (the CUDA runtime
 #                    is linked statically into the module and test_gpu)
 #   BUNDLE/fixtures  the golden models the GPU tests read (tests/fixtures)

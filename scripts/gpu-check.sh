@@ -37,7 +37,7 @@ for d in /usr/local/cuda/bin /usr/local/cuda/compute-sanitizer /usr/local/cuda/n
 done
 
 # Library path for our binaries only (python3 and compute-sanitizer keep their own): the
-# bundle's libraries (Criterion, OpenBLAS...), then the toolkit's (cuBLAS).
+# bundle's libraries (Criterion...), then the toolkit's (cuBLAS).
 libpath="$bundle/lib:/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib:/usr/local/cuda/lib"
 ours=(env "LD_LIBRARY_PATH=$libpath${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "HEXGPU_FIXTURES=$bundle/fixtures"
       HEXGPU_REQUIRE_GPU=1) # a GPU test that finds no usable device fails here, never skips

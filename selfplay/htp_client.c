@@ -110,8 +110,10 @@ hexgpu_status hexgpu_htp_client_send(hexgpu_htp_client *c, const char *command, 
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
             free(text);
-            return hexgpu_error_set(err, HEXGPU_ERR_IO, "opponent '%s' is gone (writing '%s': %s)", c->name, command,
-                                    strerror(errno));
+            /* EPIPE: it exited (or closed its input) before this command, which a
+             * slower start would have shown as no answer: one message for both. */
+            return hexgpu_error_set(err, HEXGPU_ERR_IO, "opponent '%s' exited before answering '%s' (writing it: %s)",
+                                    c->name, command, strerror(errno));
         }
         done += (size_t)w;
     }
