@@ -13,8 +13,9 @@
 /* A convolution of at least this many multiply-adds, on one board with the helper
  * set, is split by weight panels over the caller and the helper: each computes whole
  * output channels exactly as alone, so the split changes no bit. Below it the
- * hand-over would cost more than it saves. */
-#define HEXGPU_CPU_SPLIT_MACS 2000000.0
+ * hand-over (~1 us with the helper polling) would cost more than it saves; at full size
+ * the 1x1 shortcuts (400k-500k) are above it: 2M left them to one core, 5% slower. */
+#define HEXGPU_CPU_SPLIT_MACS 250000.0
 
 /* Whether a convolution of this many multiply-adds in all and this many weight
  * panels is split over the helper. */
