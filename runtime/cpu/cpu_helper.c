@@ -3,6 +3,7 @@
  * waits is run by the caller instead. */
 #include "runtime/cpu/cpu_helper.h"
 
+#include <sched.h>
 #include <stdlib.h>
 
 #include "profiling/timer.h"
@@ -29,6 +30,9 @@ static int spin_while(const hexgpu_cpu_helper *h, int from) {
         if (load_state(h) != from || __atomic_load_n(&h->quit, __ATOMIC_ACQUIRE)) return 1;
         cpu_relax();
         if (i % 64 != 63) continue;
+        /* Every ~1 us: let a thread waiting for this core run (more threads than cores:
+         * several slots, or other programs), then look at the clock. */
+        sched_yield();
         int64_t now = hexgpu_timer_now_ns();
         if (!until) until = now + SPIN_NS;
         else if (now > until) return 0;
