@@ -16,6 +16,7 @@
 #include "profiling/timer.h"
 #include "runtime/status.h"
 #include "selfplay/selfplay.h"
+#include "selfplay/interrupt.h"
 
 typedef struct search_bench_options {
     int board_size, workers, games_in_flight, leaves, simulations, gumbel, repeats, json, tree_reuse;
@@ -92,7 +93,7 @@ static void *stopper_main(void *arg) {
     pthread_mutex_lock(&s->lock);
     while (!s->cancelled && pthread_cond_timedwait(&s->cond, &s->lock, &deadline) == 0) {
     }
-    s->flag = 1;
+    hexgpu_interrupt_raise(&s->flag);
     pthread_mutex_unlock(&s->lock);
     return NULL;
 }

@@ -16,6 +16,7 @@
 #include "hexgpu.h"
 #include "selfplay/match.h"
 #include "selfplay/selfplay.h"
+#include "selfplay/interrupt.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -149,7 +150,7 @@ static volatile sig_atomic_t interrupt_flag;
 
 static void on_signal(int sig) {
     (void)sig;
-    interrupt_flag = 1;
+    hexgpu_interrupt_raise(&interrupt_flag);
 }
 
 static hexgpu_status on_game(void *user, const hexgpu_match_game *g, hexgpu_error *err) {

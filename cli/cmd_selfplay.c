@@ -17,6 +17,7 @@
 #include "profiling/timer.h"
 #include "selfplay/record_writer.h"
 #include "selfplay/selfplay.h"
+#include "selfplay/interrupt.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -283,7 +284,7 @@ static volatile sig_atomic_t interrupt_flag;
 
 static void on_signal(int sig) {
     (void)sig;
-    interrupt_flag = 1;
+    hexgpu_interrupt_raise(&interrupt_flag);
 }
 
 typedef struct signal_state {
@@ -468,7 +469,7 @@ static int run(int argc, char **argv) {
     hexgpu_status opened = hexgpu_engine_open(a.model, &a.options, &engine, &err);
     if (opened != HEXGPU_OK) return hexgpu_cli_fail_status(opened, &err);
     hexgpu_record_writer *writer = NULL;
-    if (interrupt_flag)
+    if (hexgpu_interrupt_is_set(&interrupt_flag))
         rc = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "interrupted while loading the model; no game was played and no "
                                                   "file was written");
     if (rc == HEXGPU_EXIT_OK) rc = check_memory(&a, hexgpu_engine_board_size(engine));

@@ -16,6 +16,7 @@
 #include "selfplay/move_search.h"
 #include "selfplay/selfplay.h"
 #include "selfplay/trmph.h"
+#include "selfplay/interrupt.h"
 
 void hexgpu_match_config_default(hexgpu_match_config *c) {
     *c = (hexgpu_match_config){.board_size = 13, .games = 48, .games_in_flight = 16, .leaves_per_game = 4,
@@ -133,7 +134,7 @@ static hexgpu_status check_score(match *m, slot *s, int p, hexgpu_error *err) {
 
 static hexgpu_status start_game(match *m, slot *s, hexgpu_error *err) {
     const hexgpu_match_config *c = m->config;
-    if (c->interrupt && *c->interrupt) m->stop = 1, m->result->interrupted = 1;
+    if (hexgpu_interrupt_is_set(c->interrupt)) m->stop = 1, m->result->interrupted = 1;
     s->active = !m->stop && m->next_game < c->games;
     if (!s->active) return HEXGPU_OK;
     s->index = m->next_game++;
@@ -235,7 +236,7 @@ static hexgpu_status play(match *m, hexgpu_error *err) {
         if (st != HEXGPU_OK) return st;
     }
     for (;;) {
-        if (m->config->interrupt && *m->config->interrupt) m->stop = 1, m->result->interrupted = 1;
+        if (hexgpu_interrupt_is_set(m->config->interrupt)) m->stop = 1, m->result->interrupted = 1;
         m->request_count[0] = m->request_count[1] = 0;
         int active = 0;
         for (int i = 0; i < m->slot_count && !m->stop; i++) {

@@ -12,6 +12,7 @@
 #include "profiling/timer.h"
 #include "runtime/status.h"
 #include "selfplay/trmph.h"
+#include "selfplay/interrupt.h"
 
 void hexgpu_selfplay_config_default(hexgpu_selfplay_config *config) {
     *config = (hexgpu_selfplay_config){.games = 1000, .workers = 1, .games_in_flight = 16, .leaves_per_game = 4,
@@ -88,7 +89,7 @@ static void fail(shared *sh, const hexgpu_error *err) {
     pthread_mutex_unlock(&sh->lock);
 }
 
-static int interrupted(const shared *sh) { return sh->config->interrupt && *sh->config->interrupt; }
+static int interrupted(const shared *sh) { return hexgpu_interrupt_is_set(sh->config->interrupt); }
 
 static int stopped(shared *sh) {
     pthread_mutex_lock(&sh->lock);

@@ -15,6 +15,7 @@
 #include "selfplay/record_writer.h"
 #include "selfplay/training_writer.h"
 #include "selfplay/selfplay.h"
+#include "selfplay/interrupt.h"
 
 typedef struct kept_game {
     int64_t index;
@@ -88,7 +89,7 @@ static int run_with_signals(run_state *r) {
         if (r->finished || raised) continue;
         pthread_mutex_unlock(&r->lock);
         PyEval_RestoreThread(ts);
-        if (PyErr_CheckSignals() < 0) raised = 1, r->interrupt = 1;
+        if (PyErr_CheckSignals() < 0) raised = 1, hexgpu_interrupt_raise(&r->interrupt);
         ts = PyEval_SaveThread();
         pthread_mutex_lock(&r->lock);
     }

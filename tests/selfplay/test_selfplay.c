@@ -10,6 +10,7 @@
 #include "host/host_support.h"
 #include "selfplay/selfplay.h"
 #include "selfplay/trmph.h"
+#include "selfplay/interrupt.h"
 
 #define MAX_GAMES 64
 
@@ -31,7 +32,7 @@ static hexgpu_status collect(void *user, const hexgpu_selfplay_game *game, hexgp
     c->moves[game->index] = game->moves;
     c->winner[game->index] = game->winner;
     ++c->count;
-    if (c->count == c->interrupt_at) *c->interrupt = 1;
+    if (c->count == c->interrupt_at) hexgpu_interrupt_raise(c->interrupt);
     if (c->count == c->fail_at) {
         snprintf(err->message, sizeof err->message, "test: disk full");
         err->status = HEXGPU_ERR_IO;
