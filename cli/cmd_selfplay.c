@@ -15,9 +15,10 @@
 #include "cli/cli.h"
 #include "hexgpu.h"
 #include "profiling/timer.h"
+#include "runtime/available_memory.h"
+#include "selfplay/interrupt.h"
 #include "selfplay/record_writer.h"
 #include "selfplay/selfplay.h"
-#include "selfplay/interrupt.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -318,30 +319,10 @@ static void signals_restore(const signal_state *s) {
     sigaction(SIGXFSZ, &s->old_xfsz, NULL);
 }
 
-/* Bytes of memory this process may still take: MemAvailable from /proc/meminfo (else the
- * free pages sysconf reports), lowered to RLIMIT_AS when one is set; 0 when unknown. */
-static double available_memory(void) {
-    double have = 0.0;
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[256];
-    while (f && fgets(line, sizeof line, f)) {
-        unsigned long long kib;
-        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) have = (double)kib * 1024.0;
-    }
-    if (f) fclose(f);
-    long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (have <= 0.0 && pages > 0 && page > 0) have = (double)pages * (double)page;
-    struct rlimit limit;
-    if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
-        (have <= 0.0 || (double)limit.rlim_cur < have))
-        have = (double)limit.rlim_cur;
-    return have;
-}
-
 /* A usage error, before any game, for a configuration whose games would not fit in the
  * memory available (rather than an end by the OOM killer, without a word). */
 static int check_memory(const selfplay_args *a, int board_size) {
-    double need = hexgpu_selfplay_memory_bytes(&a->config, board_size), have = available_memory();
+    double need = hexgpu_selfplay_memory_bytes(&a->config, board_size), have = hexgpu_available_memory();
     if (have <= 0.0 || need <= have) return HEXGPU_EXIT_OK;
     const double gib = 1024.0 * 1024.0 * 1024.0;
     long long at_once = (long long)a->config.workers * a->config.games_in_flight;
