@@ -31,17 +31,47 @@ static PyObject *engine_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
     return (PyObject *)self;
 }
 
+/* devices (None, or a sequence of device ordinals; [-1] = every device) into the
+ * options' device list; -1 with a Python error set when it is not such a sequence. */
+static int devices_from_python(PyObject *devices, hexgpu_engine_options *options) {
+    if (!devices || devices == Py_None) return 0;
+    PyObject *seq = PySequence_Fast(devices, "Engine: devices must be a sequence of device ordinals");
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    int rc = 0;
+    if (n < 1 || n > HEXGPU_MAX_DEVICES) {
+        PyErr_Format(PyExc_ValueError, "Engine: devices lists 1 to %d devices, not %zd", HEXGPU_MAX_DEVICES, n);
+        rc = -1;
+    }
+    for (Py_ssize_t i = 0; rc == 0 && i < n; i++) {
+        long ordinal = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
+        if (ordinal == -1 && PyErr_Occurred()) rc = -1;
+        else if (ordinal == HEXGPU_DEVICES_ALL && n == 1) options->device_count = HEXGPU_DEVICES_ALL;
+        else if (ordinal < 0 || ordinal > 4096) {
+            PyErr_Format(PyExc_ValueError, "Engine: device ordinal %ld out of range", ordinal);
+            rc = -1;
+        } else {
+            options->devices[i] = (int)ordinal;
+            options->device_count = (int)n;
+        }
+    }
+    Py_DECREF(seq);
+    return rc;
+}
+
 /* Engine(model, backend=0, device=0, precision=0, max_batch=0, cache_size=0, threads=0,
- * slots=0): the hexgpu_engine_options fields; 0 keeps the library's default. */
+ * slots=0, devices=None): the hexgpu_engine_options fields; 0 keeps the library's
+ * default; devices, when given, is the device list (one context per entry). */
 static int engine_init(PyObject *obj, PyObject *args, PyObject *kwargs) {
     engine_object *self = (engine_object *)obj;
     static char *keywords[] = {"model", "backend", "device", "precision", "max_batch",
-                               "cache_size", "threads", "slots", NULL};
-    PyObject *path_bytes = NULL;
+                               "cache_size", "threads", "slots", "devices", NULL};
+    PyObject *path_bytes = NULL, *devices = NULL;
     int backend = 0, device = 0, precision = 0, max_batch = 0, threads = 0, slots = 0;
     long long cache = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|iiiiLii:Engine", keywords, PyUnicode_FSConverter, &path_bytes,
-                                     &backend, &device, &precision, &max_batch, &cache, &threads, &slots))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|iiiiLiiO:Engine", keywords, PyUnicode_FSConverter,
+                                     &path_bytes, &backend, &device, &precision, &max_batch, &cache, &threads, &slots,
+                                     &devices))
         return -1;
     if (self->engine) {
         Py_DECREF(path_bytes);
@@ -63,6 +93,10 @@ static int engine_init(PyObject *obj, PyObject *args, PyObject *kwargs) {
     options.cache_entries = (size_t)cache;
     options.cpu_threads = threads;
     if (slots) options.slots = slots;
+    if (devices_from_python(devices, &options) != 0) {
+        Py_DECREF(path_bytes);
+        return -1;
+    }
     const char *path = PyBytes_AS_STRING(path_bytes);
     hexgpu_error err = {0};
     hexgpu_engine *engine = NULL;
@@ -211,7 +245,16 @@ static PyObject *engine_stats_json(PyObject *obj, PyObject *unused) {
 }
 
 /* The attributes: each reads the open engine (RuntimeError once closed). */
-enum { ATTR_BOARD_SIZE, ATTR_BACKEND, ATTR_CHOICE, ATTR_MAX_BATCH, ATTR_PRECISION, ATTR_CACHE_SIZE, ATTR_SLOTS };
+enum {
+    ATTR_BOARD_SIZE,
+    ATTR_BACKEND,
+    ATTR_CHOICE,
+    ATTR_MAX_BATCH,
+    ATTR_PRECISION,
+    ATTR_CACHE_SIZE,
+    ATTR_SLOTS,
+    ATTR_DEVICES
+};
 
 static PyObject *engine_attr(PyObject *obj, void *which) {
     hexgpu_engine *engine;
@@ -225,6 +268,10 @@ static PyObject *engine_attr(PyObject *obj, void *which) {
     case ATTR_MAX_BATCH: out = PyLong_FromLong(used.max_batch); break;
     case ATTR_PRECISION: out = PyUnicode_FromString(used.precision == HEXGPU_PRECISION_FP16 ? "fp16" : "fp32"); break;
     case ATTR_CACHE_SIZE: out = PyLong_FromSize_t(used.cache_entries); break;
+    case ATTR_DEVICES:
+        out = PyTuple_New(used.device_count);
+        for (int i = 0; out && i < used.device_count; i++) PyTuple_SET_ITEM(out, i, PyLong_FromLong(used.devices[i]));
+        break;
     default: out = PyLong_FromLong(used.slots); break;
     }
     hexgpu_py_engine_release(obj);
@@ -253,7 +300,8 @@ static PyGetSetDef engine_getset[] = {
     ATTR("max_batch", ATTR_MAX_BATCH, "largest batch one slot launches"),
     ATTR("precision", ATTR_PRECISION, "'fp32' or 'fp16', as run"),
     ATTR("cache_size", ATTR_CACHE_SIZE, "result cache capacity in positions (0: no cache)"),
-    ATTR("slots", ATTR_SLOTS, "batches in flight at once"),
+    ATTR("slots", ATTR_SLOTS, "batches in flight at once (per device)"),
+    ATTR("devices", ATTR_DEVICES, "the device ordinals, one backend context each (the CPU: one stand-in)"),
     {"closed", engine_closed, NULL, "True once closed", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
@@ -261,7 +309,8 @@ PyTypeObject hexgpu_py_engine_type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "hexgpu._hexgpu.Engine",
     .tp_basicsize = sizeof(engine_object),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    .tp_doc = "Engine(model, backend=0, device=0, precision=0, max_batch=0, cache_size=0, threads=0, slots=0): "
+    .tp_doc = "Engine(model, backend=0, device=0, precision=0, max_batch=0, cache_size=0, threads=0, slots=0, "
+              "devices=None): "
               "the native engine; use hexgpu.Engine.",
     .tp_new = engine_new,
     .tp_init = engine_init,

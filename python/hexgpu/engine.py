@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -14,15 +14,37 @@ _BACKENDS = {"auto": 0, "cpu": 1, "cuda": 2}
 _PRECISIONS = {"auto": 0, "fp16": 1, "fp32": 2}
 
 
-def parse_device(device: Optional[str]) -> Tuple[int, int]:
-    """(backend kind, CUDA ordinal) for None/"auto", "cpu", "cuda" or "cuda:N"."""
+def parse_device(device: Any) -> Tuple[int, int, Optional[List[int]]]:
+    """(backend kind, CUDA ordinal, device list or None) for None/"auto", "cpu", "cuda",
+    "cuda:N", several devices "cuda:0,1" or "cuda:all", or a list of "cuda:N" (or N)."""
+    error = ValueError("device must be None, 'auto', 'cpu', 'cuda', 'cuda:N', 'cuda:N,M,...', 'cuda:all' "
+                       f"or a list of 'cuda:N', got {device!r}")
     if device is None:
-        return _BACKENDS["auto"], 0
+        return _BACKENDS["auto"], 0, None
+    if isinstance(device, (list, tuple)):
+        ordinals = []
+        for entry in device:
+            if isinstance(entry, int) and not isinstance(entry, bool) and entry >= 0:
+                ordinals.append(entry)
+                continue
+            kind, ordinal, listed = parse_device(entry)
+            if kind != _BACKENDS["cuda"] or listed is not None:
+                raise error
+            ordinals.append(ordinal)
+        if not ordinals:
+            raise error
+        return _BACKENDS["cuda"], ordinals[0], ordinals
     text = str(device).strip().lower()
     name, _, ordinal = text.partition(":")
-    if name in _BACKENDS and (not ordinal or (name == "cuda" and ordinal.isdigit())):
-        return _BACKENDS[name], int(ordinal or 0)
-    raise ValueError(f"device must be None, 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    if name in _BACKENDS and not ordinal:
+        return _BACKENDS[name], 0, None
+    if name == "cuda" and ordinal == "all":
+        return _BACKENDS["cuda"], 0, [-1]  # HEXGPU_DEVICES_ALL
+    parts = ordinal.split(",")
+    if name == "cuda" and all(p.strip().isdigit() for p in parts):
+        ordinals = [int(p) for p in parts]
+        return _BACKENDS["cuda"], ordinals[0], ordinals if len(ordinals) > 1 else None
+    raise error
 
 
 def _parse_precision(precision: Optional[str]) -> int:
@@ -39,7 +61,9 @@ class Engine(_hexgpu.Engine):
            threads=None, slots=None)
 
     - model: a .safetensors, .pt or .pt.gz checkpoint (the reference system's files).
-    - device: None or "auto" (CUDA when usable, else CPU), "cpu", "cuda", "cuda:N".
+    - device: None or "auto" (CUDA when usable, else CPU), "cpu", "cuda", "cuda:N"; several
+      GPUs in one engine: "cuda:0,1", "cuda:all" or ["cuda:0", "cuda:1"] (one context per
+      device, one queue and cache; `devices` then lists them, stats() has a "devices" entry).
     - precision: None/"auto" (fp16 on tensor-core GPUs, fp32 on the CPU), "fp16", "fp32".
     - max_batch: largest batch one slot runs (default 1024 on CUDA, 64 on the CPU).
     - cache_size: result cache capacity in positions (0: no cache).
@@ -60,7 +84,7 @@ class Engine(_hexgpu.Engine):
         threads: Optional[int] = None,
         slots: Optional[int] = None,
     ) -> None:
-        backend, ordinal = parse_device(device)
+        backend, ordinal, devices = parse_device(device)
         self.model_path = os.fspath(model)
         self.device = device
         super().__init__(
@@ -72,6 +96,7 @@ class Engine(_hexgpu.Engine):
             cache_size=int(cache_size or 0),
             threads=int(threads or 0),
             slots=int(slots or 0),
+            devices=devices,
         )
 
     def evaluate(self, boards: Any, logits: bool = False):

@@ -1,6 +1,7 @@
 """Bad input raises ValueError / FileNotFoundError / RuntimeError (or TypeError for a
 wrong type) with the engine's message; nothing crashes the interpreter."""
 import gzip
+import json
 import os
 
 import numpy as np
@@ -149,3 +150,41 @@ def test_bad_record_files(tmp_path):
     binary.write_bytes(os.urandom(4096))
     with pytest.raises(ValueError):
         hexgpu.read_records(binary)
+
+
+def test_device_lists_parse():
+    from hexgpu.engine import parse_device
+    assert parse_device(None) == (0, 0, None)
+    assert parse_device("cpu") == (1, 0, None)
+    assert parse_device("cuda:3") == (2, 3, None)
+    assert parse_device("cuda:0,1") == (2, 0, [0, 1])
+    assert parse_device("cuda:2, 0") == (2, 2, [2, 0])
+    assert parse_device("cuda:all") == (2, 0, [-1])
+    assert parse_device(["cuda:1", "cuda:0"]) == (2, 1, [1, 0])
+    assert parse_device([0, 1]) == (2, 0, [0, 1])
+    for bad in ["cuda:0,", "cuda:a,1", "cpu:0,1", [], ["cpu"], ["cuda:0,1"], [True], [-1], "cuda:all,0"]:
+        with pytest.raises(ValueError, match="device must be"):
+            parse_device(bad)
+
+
+def test_device_lists_reach_the_engine():
+    # A CPU-only build has no CUDA device: a list fails like one device does.
+    with pytest.raises(RuntimeError, match="cuda"):
+        hexgpu.Engine(model_path("tiny13"), device="cuda:0,1")
+    # The native engine takes the list as it is; the CPU backend makes one stand-in
+    # context per entry (as `--backend cpu --device 0,1` does), each with its own counts.
+    from hexgpu import _hexgpu
+    with _hexgpu.Engine(model_path("tiny13"), backend=1, devices=[0, 0], threads=1) as engine:
+        assert engine.devices == (0, 0)
+        policy, value = engine.evaluate(["#13,a1", "#13,g7", "#13,a1b2"] * 20)
+        assert policy.shape == (60, 169) and value.shape == (60,)
+        stats = json.loads(engine.stats_json())
+        assert [d["device"] for d in stats["devices"]] == [0, 0]
+        assert sum(d["evaluated"] for d in stats["devices"]) == stats["evaluated"] > 0
+    with hexgpu.Engine(model_path("tiny13"), device="cpu") as engine:
+        assert engine.devices == (0,)
+    for bad, message in [([], "1 to 16"), ([0] * 17, "1 to 16"), ([-3], "out of range"), (["x"], "integer")]:
+        with pytest.raises((ValueError, TypeError), match=message):
+            _hexgpu.Engine(model_path("tiny13"), backend=1, devices=bad)
+    with pytest.raises(TypeError, match="sequence"):
+        _hexgpu.Engine(model_path("tiny13"), backend=1, devices=5)
