@@ -28,9 +28,7 @@ const char *hexgpu_status_str(hexgpu_status status) {
 
 const char *hexgpu_version(void) { return HEXGPU_VERSION_STRING; }
 
-#ifndef HEXGPU_GIT_COMMIT
-#define HEXGPU_GIT_COMMIT "unknown"
-#endif
+#include "hexgpu_git_commit.h" /* the build tree's, made at every build */
 const char *hexgpu_git_commit(void) { return HEXGPU_GIT_COMMIT; }
 
 /* Messages are one line: a newline in a formatted name would break the CLI's contract. */
