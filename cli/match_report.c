@@ -20,8 +20,12 @@ static FILE *create(const char *dir, char *path, size_t cap) {
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
     for (int k = 1; k < 1000; k++) {
-        if (k == 1) snprintf(path, cap, "%s/match_%s.trmph", dir, stamp);
-        else snprintf(path, cap, "%s/match_%s_%d.trmph", dir, stamp, k);
+        int len = k == 1 ? snprintf(path, cap, "%s/match_%s.trmph", dir, stamp)
+                         : snprintf(path, cap, "%s/match_%s_%d.trmph", dir, stamp, k);
+        if (len < 0 || (size_t)len >= cap) { /* never a file at a cut-off path */
+            errno = ENAMETOOLONG;
+            return NULL;
+        }
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
         if (fd >= 0) return fdopen(fd, "w");
         if (errno != EEXIST) return NULL;

@@ -5,6 +5,7 @@
 #include "runtime/cpu/cpu_conv_kernel.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,8 +1,9 @@
 /* The CPU backend's convolution kernel: a direct NHWC convolution over weights packed
  * once into panels of 32 output channels, with bias, residual and ReLU applied as each
  * tile is stored. No im2col buffer and no BLAS: each output element is summed over
- * its taps and input channels in one fixed order, so a board's answer is the same
- * whatever the batch it comes in and whatever the thread split. */
+ * its taps and input channels in one fixed order (and its zeros stored as +0), so a
+ * board's answer is the same bits whatever the batch it comes in and whatever the
+ * thread split. */
 #pragma once
 
 #include <stddef.h>
@@ -41,7 +42,7 @@ void hexgpu_cpu_conv_free(hexgpu_cpu_conv *conv);
  *       multiply-adds where the instruction set has them, starting from 0)
  *   v = residual[b][p][o] + v   (when residual is set; it may be out itself)
  *   v = v + bias[o]             (when bias is set)
- *   out[b][p][o] = relu ? max(v, 0) : v
+ *   out[b][p][o] = (relu && v < 0 ? 0 : v) + 0   (NaN stays NaN; -0 becomes +0)
  * in is [boards][side][side][conv->in], out and residual [boards][so][so][conv->out]. */
 typedef struct hexgpu_cpu_conv_call {
     const hexgpu_cpu_conv *conv;

@@ -5,6 +5,7 @@
 
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "profiling/timer.h"
 
@@ -20,6 +21,8 @@ static int load_state(const hexgpu_cpu_helper *h) { return __atomic_load_n(&h->s
 static void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
 #endif
 }
 
@@ -66,8 +69,11 @@ static void *helper_main(void *arg) {
 }
 
 hexgpu_cpu_helper *hexgpu_cpu_helper_start(void) {
-    hexgpu_cpu_helper *h = calloc(1, sizeof *h);
+    /* aligned_alloc wants a multiple of the alignment; sizeof is one (the struct's
+     * alignment is 64). */
+    hexgpu_cpu_helper *h = aligned_alloc(_Alignof(hexgpu_cpu_helper), sizeof *h);
     if (!h) return NULL;
+    memset(h, 0, sizeof *h);
     if (pthread_mutex_init(&h->mutex, NULL)) goto no_mutex;
     if (pthread_cond_init(&h->wake, NULL)) goto no_wake;
     if (pthread_cond_init(&h->done, NULL)) goto no_done;

@@ -5,11 +5,13 @@
 #include <pthread.h>
 
 typedef struct hexgpu_cpu_helper {
-    pthread_t thread;
+    /* What both sides poll, on a cache line of its own (the struct is allocated aligned):
+     * the rest changes while they poll. */
+    _Alignas(64) int state; /* HELPER_* in cpu_helper.c; atomic */
+    int quit;               /* atomic */
+    _Alignas(64) pthread_t thread;
     pthread_mutex_t mutex;
     pthread_cond_t wake, done;
-    int state;                            /* HELPER_* in cpu_helper.c; atomic */
-    int quit;                             /* atomic */
     int helper_sleeping, caller_sleeping; /* under mutex */
     void (*job)(void *arg);
     void *arg;
