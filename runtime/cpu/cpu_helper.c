@@ -90,6 +90,18 @@ no_mutex:
     return NULL;
 }
 
+void hexgpu_cpu_helpers_start(int count, hexgpu_cpu_helpers *h) {
+    h->count = 0;
+    if (count > HEXGPU_CPU_MAX_HELPERS) count = HEXGPU_CPU_MAX_HELPERS;
+    for (int i = 0; i < count; i++)
+        if ((h->each[h->count] = hexgpu_cpu_helper_start())) h->count++;
+}
+
+void hexgpu_cpu_helpers_stop(hexgpu_cpu_helpers *h) {
+    for (int i = 0; i < h->count; i++) hexgpu_cpu_helper_stop(h->each[i]);
+    h->count = 0;
+}
+
 void hexgpu_cpu_helper_stop(hexgpu_cpu_helper *h) {
     if (!h) return;
     pthread_mutex_lock(&h->mutex);

@@ -21,6 +21,18 @@ typedef struct hexgpu_cpu_helper {
  * does all the work itself: slower, never wrong. */
 hexgpu_cpu_helper *hexgpu_cpu_helper_start(void);
 
+/* The helpers of one slot: with `threads` T, T - 1 of them share a lone board's
+ * convolutions with the thread that evaluates it. */
+#define HEXGPU_CPU_MAX_HELPERS 63
+typedef struct hexgpu_cpu_helpers {
+    hexgpu_cpu_helper *each[HEXGPU_CPU_MAX_HELPERS];
+    int count; /* started; may be fewer than asked (then the work has fewer hands) */
+} hexgpu_cpu_helpers;
+
+/* Starts up to `count` (at most HEXGPU_CPU_MAX_HELPERS) helpers into *h. */
+void hexgpu_cpu_helpers_start(int count, hexgpu_cpu_helpers *h);
+void hexgpu_cpu_helpers_stop(hexgpu_cpu_helpers *h);
+
 /* Stops the thread and frees h (NULL allowed). */
 void hexgpu_cpu_helper_stop(hexgpu_cpu_helper *h);
 

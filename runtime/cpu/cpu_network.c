@@ -92,9 +92,9 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
     int s4 = cpu->spatial[HEXGPU_NET_STAGES];
     ws->act_per_board = act;
     ws->value_act_per_board = (size_t)s4 * s4 * cpu->value_channels;
-    /* No helper is no error: a lone board then runs on one core. Asked for by the
-     * threads wanted, not ws->parts, so that a slot of max_batch 1 gets one too. */
-    if (parts >= 2) ws->helper = hexgpu_cpu_helper_start();
+    /* No helper is no error: a lone board then runs on fewer cores. Asked for by the
+     * threads wanted, not ws->parts, so that a slot of max_batch 1 gets them too. */
+    if (parts >= 2) hexgpu_cpu_helpers_start(parts - 1, &ws->helpers);
     ws->planes = malloc(mb * n * n * 3 * sizeof(float));
     for (int i = 0; i < 3; i++) ws->act[i] = malloc(mb * act * sizeof(float));
     ws->pooled = malloc(mb * cpu->widths[HEXGPU_NET_STAGES] * sizeof(float));
@@ -111,7 +111,7 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
 }
 
 void hexgpu_cpu_workspace_destroy(hexgpu_cpu_workspace *ws) {
-    hexgpu_cpu_helper_stop(ws->helper);
+    hexgpu_cpu_helpers_stop(&ws->helpers);
     free(ws->planes);
     for (int i = 0; i < 3; i++) free(ws->act[i]);
     free(ws->pooled);
@@ -136,7 +136,7 @@ static void encode_inputs(const hexgpu_position *positions, int batch, int n, fl
 /* One range of boards of a batch: every pointer already points at its first board. */
 typedef struct forward_part {
     const hexgpu_cpu_network *cpu;
-    hexgpu_cpu_helper *helper; /* set for a lone board: takes half of its large convolutions */
+    const hexgpu_cpu_helpers *helpers; /* set for a lone board: share its convolutions */
     const hexgpu_position *positions;
     int batch;
     float *planes, *act[3], *pooled, *value_act, *value_mean, *hidden;
@@ -149,13 +149,13 @@ typedef struct forward_part {
 static void block_forward(const hexgpu_cpu_block *block, const forward_part *f, int in_side, const float *in,
                           float *mid, float *out) {
     int side = hexgpu_cpu_conv_out_side(&block->conv1, in_side);
-    hexgpu_cpu_conv_forward(&block->conv1, in, f->batch, in_side, mid, NULL, block->conv1.bias, 1, f->helper);
+    hexgpu_cpu_conv_forward(&block->conv1, in, f->batch, in_side, mid, NULL, block->conv1.bias, 1, f->helpers);
     const float *residual = in;
     if (block->has_shortcut) {
-        hexgpu_cpu_conv_forward(&block->shortcut, in, f->batch, in_side, out, NULL, NULL, 0, f->helper);
+        hexgpu_cpu_conv_forward(&block->shortcut, in, f->batch, in_side, out, NULL, NULL, 0, f->helpers);
         residual = out;
     }
-    hexgpu_cpu_conv_forward(&block->conv2, mid, f->batch, side, out, residual, block->out_bias, 1, f->helper);
+    hexgpu_cpu_conv_forward(&block->conv2, mid, f->batch, side, out, residual, block->out_bias, 1, f->helpers);
 }
 
 static void *forward_part_run(void *arg) {
@@ -164,7 +164,7 @@ static void *forward_part_run(void *arg) {
     int n = cpu->board_size, cells = n * n, batch = f->batch;
     encode_inputs(f->positions, batch, n, f->planes);
     float *cur = f->act[0], *mid = f->act[1], *out = f->act[2];
-    hexgpu_cpu_conv_forward(&cpu->input_conv, f->planes, batch, n, cur, NULL, cpu->input_conv.bias, 1, f->helper);
+    hexgpu_cpu_conv_forward(&cpu->input_conv, f->planes, batch, n, cur, NULL, cpu->input_conv.bias, 1, f->helpers);
     int side = n;
     for (int b = 0; b < HEXGPU_NET_BLOCKS; b++) {
         block_forward(&cpu->blocks[b], f, side, cur, mid, out);
@@ -181,7 +181,7 @@ static void *forward_part_run(void *arg) {
         hexgpu_cpu_legal_softmax(&f->positions[b], f->logits + (size_t)b * cells, f->policy + (size_t)b * cells);
 
     hexgpu_cpu_conv_forward(&cpu->value_conv, cur, batch, side, f->value_act, NULL, cpu->value_conv.bias, 1,
-                            f->helper);
+                            f->helpers);
     hexgpu_cpu_mean_pool(f->value_act, batch, pixels, v, f->value_mean);
     hexgpu_cpu_linear(f->value_mean, batch, v, cpu->value_fc1.weight, cpu->value_fc1.bias, cpu->value_hidden,
                       f->hidden);
@@ -214,8 +214,8 @@ void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_worksp
                               .policy = policy + b0 * cells, .value = value + b0};
         for (int i = 0; i < 3; i++) f[p].act[i] = ws->act[i] + b0 * ws->act_per_board;
     }
-    /* A lone board (parts >= 2 allowed but one board) shares its large convolutions with the helper. */
-    if (parts == 1) f[0].helper = ws->helper;
+    /* A lone board (parts >= 2 allowed but one board) shares its convolutions with the helpers. */
+    if (parts == 1) f[0].helpers = &ws->helpers;
     /* A thread that cannot start leaves its range to this thread: slower, never wrong. */
     for (int p = 1; p < parts; p++) started[p] = pthread_create(&threads[p], NULL, forward_part_run, &f[p]) == 0;
     forward_part_run(&f[0]);

@@ -34,7 +34,7 @@ typedef struct hexgpu_cpu_workspace {
     size_t act_per_board, value_act_per_board;
     float *planes;                /* [max_batch][n][n][3] */
     float *act[3];                /* trunk activations, rotated: block input, conv1 output, block output */
-    hexgpu_cpu_helper *helper;    /* parts asked >= 2: takes half of a lone board's large convolutions (or NULL) */
+    hexgpu_cpu_helpers helpers;   /* parts asked - 1 threads: share a lone board's convolutions */
     float *pooled;                /* [max_batch][C4] */
     float *value_act;             /* [max_batch][s4][s4][V] */
     float *value_mean;            /* [max_batch][V] */
@@ -50,7 +50,7 @@ void hexgpu_cpu_workspace_destroy(hexgpu_cpu_workspace *ws);
  * (softmax over legal cells), value [batch] (tanh, Red's view). Splits the batch over
  * min(parts, batch) threads (the caller's thread takes the first range; if a thread
  * cannot be started its range runs on the caller's); a lone board splits its large
- * convolutions by output channels with the helper instead. Allocates nothing on the heap.
+ * convolutions by output channels with the helpers instead. Allocates nothing on the heap.
  * Every board's result is the same whatever the batch and the split. Positions must
  * have the network's board size (the backend checks). */
 void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_workspace *ws,

@@ -6,25 +6,32 @@
 #include <math.h>
 #include <string.h>
 
-int hexgpu_cpu_conv_splits(double macs, int panels) { return panels >= 2 && macs >= HEXGPU_CPU_SPLIT_MACS; }
+int hexgpu_cpu_conv_parts(double macs, int panels, int helpers) {
+    double by_size = macs / HEXGPU_CPU_PART_MACS;
+    int parts = helpers + 1 < panels ? helpers + 1 : panels;
+    if (by_size < parts) parts = (int)by_size;
+    return parts < 1 ? 1 : parts;
+}
 
 static void conv_call_run(void *arg) { hexgpu_cpu_conv_compute(arg); }
 
 void hexgpu_cpu_conv_forward(const hexgpu_cpu_conv *conv, const float *in, int boards, int side, float *out,
-                             const float *residual, const float *bias, int relu, hexgpu_cpu_helper *helper) {
+                             const float *residual, const float *bias, int relu, const hexgpu_cpu_helpers *helpers) {
     int panels = hexgpu_cpu_conv_panels(conv), so = hexgpu_cpu_conv_out_side(conv, side);
-    hexgpu_cpu_conv_call mine = {.conv = conv, .in = in, .boards = boards, .side = side, .out = out,
-                                 .residual = residual, .bias = bias, .relu = relu, .panel0 = 0, .panel1 = panels};
+    hexgpu_cpu_conv_call call[HEXGPU_CPU_MAX_HELPERS + 1];
+    call[0] = (hexgpu_cpu_conv_call){.conv = conv, .in = in, .boards = boards, .side = side, .out = out,
+                                     .residual = residual, .bias = bias, .relu = relu, .panel0 = 0, .panel1 = panels};
     double macs = (double)boards * so * so * conv->kernel * conv->kernel * conv->in * conv->out;
-    if (!helper || !hexgpu_cpu_conv_splits(macs, panels)) {
-        hexgpu_cpu_conv_compute(&mine);
-        return;
+    int parts = helpers ? hexgpu_cpu_conv_parts(macs, panels, helpers->count) : 1;
+    /* Part p: panels [panels * p / parts, panels * (p + 1) / parts); part 0 is the caller's. */
+    for (int p = parts - 1; p >= 0; p--) {
+        call[p] = call[0];
+        call[p].panel0 = panels * p / parts;
+        call[p].panel1 = panels * (p + 1) / parts;
+        if (p > 0) hexgpu_cpu_helper_post(helpers->each[p - 1], conv_call_run, &call[p]);
     }
-    hexgpu_cpu_conv_call theirs = mine;
-    mine.panel1 = theirs.panel0 = (panels + 1) / 2;
-    hexgpu_cpu_helper_post(helper, conv_call_run, &theirs);
-    hexgpu_cpu_conv_compute(&mine);
-    hexgpu_cpu_helper_wait(helper);
+    hexgpu_cpu_conv_compute(&call[0]);
+    for (int p = 1; p < parts; p++) hexgpu_cpu_helper_wait(helpers->each[p - 1]);
 }
 
 void hexgpu_cpu_mean_pool(const float *in, int batch, int pixels, int channels, float *out) {

@@ -320,14 +320,21 @@ Test(cpu_backend, any_thread_split_gives_the_same_bits) {
     hexgpu_tensor_map_free(&map);
 }
 
-/* A lone board with two threads splits its large convolutions by weight panels over the
- * slot's helper thread (80 channels: panels of 32 + 32 | 16; 96: 32 + 32 | 32); its answers are the bits of the
- * same board inside a batch on one thread, and within 1e-5 of the direct reference. */
+/* A lone board with two (or five) threads splits its convolutions by weight panels over
+ * the slot's helper threads (80 channels: panels of 32 + 32 | 16; 96: 32 + 32 | 32; with
+ * five threads one panel each); its answers are the bits of the same board inside a
+ * batch on one thread, and within 1e-5 of the direct reference. */
 Test(cpu_backend, lone_board_split_over_two_threads_gives_the_same_bits) {
     hexgpu_layout_dims dims = {.board_size = 13, .widths = {40, 80, 96, 96, 96}, .value_channels = 8,
                                .value_hidden = 16};
-    cr_assert(hexgpu_cpu_conv_splits(13.0 * 13 * 9 * 80 * 80, 3), "layer1's conv2 must take the split path");
-    cr_assert(hexgpu_cpu_conv_splits(7.0 * 7 * 9 * 96 * 96, 3), "layer2's conv2 must take the split path");
+    cr_assert_eq(hexgpu_cpu_conv_parts(13.0 * 13 * 9 * 80 * 80, 3, 1), 2, "layer1's conv2 must take the split path");
+    cr_assert_eq(hexgpu_cpu_conv_parts(7.0 * 7 * 9 * 96 * 96, 3, 1), 2, "layer2's conv2 must take the split path");
+    /* More helpers: as many parts as panels, if each keeps 125k multiply-adds. */
+    cr_assert_eq(hexgpu_cpu_conv_parts(7.0 * 7 * 9 * 96 * 96, 3, 6), 3);
+    cr_assert_eq(hexgpu_cpu_conv_parts(4.0 * 9 * 512 * 512, 16, 6), 7);
+    cr_assert_eq(hexgpu_cpu_conv_parts(300000.0, 16, 6), 2);
+    cr_assert_eq(hexgpu_cpu_conv_parts(100000.0, 16, 6), 1);
+    cr_assert_eq(hexgpu_cpu_conv_parts(1e9, 1, 6), 1);
     hexgpu_tensor_map map = {0};
     hexgpu_network net;
     hexgpu_error err;
@@ -337,9 +344,9 @@ Test(cpu_backend, lone_board_split_over_two_threads_gives_the_same_bits) {
     hexgpu_position pos[COUNT];
     for (int i = 0; i < COUNT; i++) pos[i] = hexgpu_position_random(13, 11 * i, 5 + (uint64_t)i);
     float want_logits[COUNT * CELLS], want_policy[COUNT * CELLS], want_value[COUNT];
-    for (int t = 0; t < 2; t++) {
-        /* t = 0: the whole batch on one thread; t = 1: each board alone, two threads. */
-        hexgpu_backend_config config = {.max_batch = t ? 1 : COUNT, .threads = t ? 2 : 1};
+    for (int t = 0; t < 3; t++) {
+        /* t = 0: the whole batch on one thread; t = 1, 2: each board alone, 2 or 5 threads. */
+        hexgpu_backend_config config = {.max_batch = t ? 1 : COUNT, .threads = t == 2 ? 5 : t ? 2 : 1};
         void *ctx, *slot;
         cr_assert_eq(hexgpu_backend_cpu.create(&net, &config, &ctx, &err), HEXGPU_OK, "%s", err.message);
         cr_assert_eq(hexgpu_backend_cpu.slot_create(ctx, &slot, &err), HEXGPU_OK, "%s", err.message);
@@ -354,7 +361,8 @@ Test(cpu_backend, lone_board_split_over_two_threads_gives_the_same_bits) {
                 memcpy(want_value, value, sizeof value);
                 continue;
             }
-            cr_assert(memcmp(logits, want_logits + i * CELLS, CELLS * sizeof(float)) == 0, "board %d: logits", i);
+            cr_assert(memcmp(logits, want_logits + i * CELLS, CELLS * sizeof(float)) == 0, "board %d, %d threads: logits",
+                      i, config.threads);
             cr_assert(memcmp(policy, want_policy + i * CELLS, CELLS * sizeof(float)) == 0, "board %d: policy", i);
             cr_assert(memcmp(value, want_value + i, sizeof(float)) == 0, "board %d: value", i);
             float ref_logits[CELLS], ref_value;
