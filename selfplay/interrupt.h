@@ -7,6 +7,9 @@
 
 #include <signal.h>
 
+_Static_assert(__atomic_always_lock_free(sizeof(sig_atomic_t), 0),
+               "the interrupt flag is set in signal handlers: its atomics must not take a lock");
+
 static inline int hexgpu_interrupt_is_set(const volatile sig_atomic_t *flag) {
     return flag && __atomic_load_n(flag, __ATOMIC_RELAXED);
 }

@@ -35,13 +35,13 @@ def parse_device(device: Any) -> Tuple[int, int, Optional[List[int]]]:
             raise error
         return _BACKENDS["cuda"], ordinals[0], ordinals
     text = str(device).strip().lower()
-    name, _, ordinal = text.partition(":")
-    if name in _BACKENDS and not ordinal:
+    name, colon, ordinal = text.partition(":")
+    if name in _BACKENDS and not colon:
         return _BACKENDS[name], 0, None
-    if name == "cuda" and ordinal == "all":
+    if name == "cuda" and ordinal.strip() == "all":
         return _BACKENDS["cuda"], 0, [-1]  # HEXGPU_DEVICES_ALL
     parts = ordinal.split(",")
-    if name == "cuda" and all(p.strip().isdigit() for p in parts):
+    if name == "cuda" and all(p.strip().isascii() and p.strip().isdigit() for p in parts):
         ordinals = [int(p) for p in parts]
         return _BACKENDS["cuda"], ordinals[0], ordinals if len(ordinals) > 1 else None
     raise error

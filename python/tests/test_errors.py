@@ -162,7 +162,9 @@ def test_device_lists_parse():
     assert parse_device("cuda:all") == (2, 0, [-1])
     assert parse_device(["cuda:1", "cuda:0"]) == (2, 1, [1, 0])
     assert parse_device([0, 1]) == (2, 0, [0, 1])
-    for bad in ["cuda:0,", "cuda:a,1", "cpu:0,1", [], ["cpu"], ["cuda:0,1"], [True], [-1], "cuda:all,0"]:
+    assert parse_device(" CUDA: 0 ") == (2, 0, None)
+    for bad in ["cuda:0,", "cuda:a,1", "cpu:0,1", [], ["cpu"], ["cuda:0,1"], [True], [-1], "cuda:all,0", "cuda:",
+                "cpu:", "auto:", "cuda:\u0663", "cuda:\u00b2"]:
         with pytest.raises(ValueError, match="device must be"):
             parse_device(bad)
 

@@ -92,6 +92,45 @@ Test(available_memory, a_cgroup_at_its_limit_leaves_almost_nothing, .timeout = 1
     remove_root();
 }
 
+/* A limit on a folder above the process's binds it too (found by review): a systemd
+ * slice with MemoryMax over a session scope (v2), a Slurm job over its step's task (v1,
+ * where the task's own file says "no limit"). */
+Test(available_memory, a_parent_folders_limit_counts, .timeout = 120) {
+    fresh_root();
+    put("/proc/self/cgroup", "0::/user.slice/user-1000.slice/session-3.scope\n");
+    put("/sys/fs/cgroup/user.slice/user-1000.slice/memory.max", "4294967296\n");
+    put("/sys/fs/cgroup/user.slice/user-1000.slice/memory.current", "1073741824\n");
+    put("/sys/fs/cgroup/user.slice/user-1000.slice/session-3.scope/memory.max", "max\n");
+    cr_assert_float_eq(hexgpu_available_memory_at(root), 3.0 * GIB, 1.0);
+    remove_root();
+    fresh_root();
+    put("/proc/self/cgroup", "4:memory:/slurm/uid_1000/job_7/step_0/task_0\n");
+    put("/sys/fs/cgroup/memory/slurm/uid_1000/job_7/memory.limit_in_bytes", "4294967296\n");
+    put("/sys/fs/cgroup/memory/slurm/uid_1000/job_7/memory.usage_in_bytes", "2147483648\n");
+    put("/sys/fs/cgroup/memory/slurm/uid_1000/job_7/step_0/task_0/memory.limit_in_bytes", "9223372036854771712\n");
+    cr_assert_float_eq(hexgpu_available_memory_at(root), 2.0 * GIB, 1.0);
+    remove_root();
+}
+
+/* The inactive file cache is reclaimed before anything is killed: it counts as room (a
+ * job that has read a few GB sits at its limit; found by review). */
+Test(available_memory, inactive_file_cache_counts_as_room, .timeout = 120) {
+    fresh_root();
+    put("/proc/self/cgroup", "0::/\n");
+    put("/sys/fs/cgroup/memory.max", "8589934592\n");
+    put("/sys/fs/cgroup/memory.current", "8589000000\n");
+    put("/sys/fs/cgroup/memory.stat", "anon 1589000000\nfile 7000000000\ninactive_file 7000000000\n");
+    cr_assert_float_eq(hexgpu_available_memory_at(root), 8589934592.0 - 1589000000.0, 1.0);
+    remove_root();
+    fresh_root();
+    put("/proc/self/cgroup", "5:memory,hugetlb:/docker/abc\n3:nomemory_x:/y\n");
+    put("/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", "8589934592\n");
+    put("/sys/fs/cgroup/memory/docker/abc/memory.usage_in_bytes", "8589000000\n");
+    put("/sys/fs/cgroup/memory/docker/abc/memory.stat", "cache 7000000000\ntotal_inactive_file 6000000000\n");
+    cr_assert_float_eq(hexgpu_available_memory_at(root), 8589934592.0 - 2589000000.0, 1.0);
+    remove_root();
+}
+
 Test(available_memory, the_real_machine_gives_a_positive_figure, .timeout = 120) {
     cr_assert_gt(hexgpu_available_memory(), 0.0);
 }
