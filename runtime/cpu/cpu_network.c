@@ -76,6 +76,17 @@ void hexgpu_cpu_network_destroy(hexgpu_cpu_network *cpu) {
 
 static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 
+static int max_int(int a, int b) { return a > b ? a : b; }
+
+/* The most weight panels of any convolution: how many threads a lone board can use. */
+static int widest_panels(const hexgpu_cpu_network *cpu) {
+    int widest = max_int(hexgpu_cpu_conv_panels(&cpu->input_conv), hexgpu_cpu_conv_panels(&cpu->value_conv));
+    for (int b = 0; b < HEXGPU_NET_BLOCKS; b++)
+        widest = max_int(widest, max_int(hexgpu_cpu_conv_panels(&cpu->blocks[b].conv1),
+                                         hexgpu_cpu_conv_panels(&cpu->blocks[b].conv2)));
+    return widest;
+}
+
 hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max_batch, int parts,
                                           hexgpu_cpu_workspace *ws, hexgpu_error *err) {
     memset(ws, 0, sizeof *ws);
@@ -93,8 +104,11 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
     ws->act_per_board = act;
     ws->value_act_per_board = (size_t)s4 * s4 * cpu->value_channels;
     /* No helper is no error: a lone board then runs on fewer cores. Asked for by the
-     * threads wanted, not ws->parts, so that a slot of max_batch 1 gets them too. */
-    if (parts >= 2) hexgpu_cpu_helpers_start(parts - 1, &ws->helpers);
+     * threads wanted, not ws->parts, so that a slot of max_batch 1 gets them too; no
+     * more than the widest convolution has panels to share (16 at full size). */
+    int widest = widest_panels(cpu);
+    int helpers = parts - 1 < widest - 1 ? parts - 1 : widest - 1;
+    if (helpers >= 1) hexgpu_cpu_helpers_start(helpers, &ws->helpers);
     ws->planes = malloc(mb * n * n * 3 * sizeof(float));
     for (int i = 0; i < 3; i++) ws->act[i] = malloc(mb * act * sizeof(float));
     ws->pooled = malloc(mb * cpu->widths[HEXGPU_NET_STAGES] * sizeof(float));
