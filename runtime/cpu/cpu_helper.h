@@ -1,5 +1,5 @@
-/* A second thread kept per CPU slot that runs one job at a time for the thread that
- * evaluates a lone board, so that a batch of one can use two cores. */
+/* Threads kept per CPU slot, each running one job at a time for the thread that
+ * launches a batch: a range of its boards, or a part of a lone board's convolution. */
 #pragma once
 
 #include <pthread.h>
@@ -21,9 +21,9 @@ typedef struct hexgpu_cpu_helper {
  * does all the work itself: slower, never wrong. */
 hexgpu_cpu_helper *hexgpu_cpu_helper_start(void);
 
-/* The helpers of one slot: with `threads` T, T - 1 of them share a lone board's
- * convolutions with the thread that evaluates it. */
-#define HEXGPU_CPU_MAX_HELPERS 63
+/* The helpers of one slot: with `threads` T, T - 1 of them take ranges of a batch's
+ * boards, or parts of a lone board's convolutions, beside the thread that launches it. */
+#define HEXGPU_CPU_MAX_HELPERS 255
 typedef struct hexgpu_cpu_helpers {
     hexgpu_cpu_helper *each[HEXGPU_CPU_MAX_HELPERS];
     int count; /* started; may be fewer than asked (then the work has fewer hands) */

@@ -3,7 +3,6 @@
 #include "runtime/cpu/cpu_network.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,17 +75,6 @@ void hexgpu_cpu_network_destroy(hexgpu_cpu_network *cpu) {
 
 static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 
-static int max_int(int a, int b) { return a > b ? a : b; }
-
-/* The most weight panels of any convolution: how many threads a lone board can use. */
-static int widest_panels(const hexgpu_cpu_network *cpu) {
-    int widest = max_int(hexgpu_cpu_conv_panels(&cpu->input_conv), hexgpu_cpu_conv_panels(&cpu->value_conv));
-    for (int b = 0; b < HEXGPU_NET_BLOCKS; b++)
-        widest = max_int(widest, max_int(hexgpu_cpu_conv_panels(&cpu->blocks[b].conv1),
-                                         hexgpu_cpu_conv_panels(&cpu->blocks[b].conv2)));
-    return widest;
-}
-
 hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max_batch, int parts,
                                           hexgpu_cpu_workspace *ws, hexgpu_error *err) {
     memset(ws, 0, sizeof *ws);
@@ -103,12 +91,11 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
     int s4 = cpu->spatial[HEXGPU_NET_STAGES];
     ws->act_per_board = act;
     ws->value_act_per_board = (size_t)s4 * s4 * cpu->value_channels;
-    /* No helper is no error: a lone board then runs on fewer cores. Asked for by the
-     * threads wanted, not ws->parts, so that a slot of max_batch 1 gets them too; no
-     * more than the widest convolution has panels to share (16 at full size). */
-    int widest = widest_panels(cpu);
-    int helpers = parts - 1 < widest - 1 ? parts - 1 : widest - 1;
-    if (helpers >= 1) hexgpu_cpu_helpers_start(helpers, &ws->helpers);
+    /* The threads a batch is split over, kept for the slot's life: they take the ranges
+     * of boards past the first, or parts of a lone board's convolutions. No helper is
+     * no error: the caller then does more of the work. Asked for by the threads wanted,
+     * not ws->parts, so that a slot of max_batch 1 gets them too. */
+    if (parts >= 2) hexgpu_cpu_helpers_start(parts - 1, &ws->helpers);
     ws->planes = malloc(mb * n * n * 3 * sizeof(float));
     for (int i = 0; i < 3; i++) ws->act[i] = malloc(mb * act * sizeof(float));
     ws->pooled = malloc(mb * cpu->widths[HEXGPU_NET_STAGES] * sizeof(float));
@@ -172,8 +159,7 @@ static void block_forward(const hexgpu_cpu_block *block, const forward_part *f, 
     hexgpu_cpu_conv_forward(&block->conv2, mid, f->batch, side, out, residual, block->out_bias, 1, f->helpers);
 }
 
-static void *forward_part_run(void *arg) {
-    const forward_part *f = arg;
+static void forward_part_run(const forward_part *f) {
     const hexgpu_cpu_network *cpu = f->cpu;
     int n = cpu->board_size, cells = n * n, batch = f->batch;
     encode_inputs(f->positions, batch, n, f->planes);
@@ -203,19 +189,18 @@ static void *forward_part_run(void *arg) {
         if (f->hidden[i] < 0.0f) f->hidden[i] = 0.0f;
     hexgpu_cpu_linear(f->hidden, batch, cpu->value_hidden, cpu->value_fc2.weight, cpu->value_fc2.bias, 1, f->value);
     for (int b = 0; b < batch; b++) f->value[b] = tanhf(f->value[b]);
-    return NULL;
 }
 
-#define MAX_PARTS 256
+static void forward_part_job(void *arg) { forward_part_run(arg); }
+
+#define MAX_PARTS (HEXGPU_CPU_MAX_HELPERS + 1)
 
 void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_workspace *ws,
                                 const hexgpu_position *positions, int batch, float *logits, float *policy,
                                 float *value) {
     int parts = ws->parts < batch ? ws->parts : batch;
-    if (parts > MAX_PARTS) parts = MAX_PARTS;
+    if (parts > ws->helpers.count + 1) parts = ws->helpers.count + 1;
     forward_part f[MAX_PARTS];
-    pthread_t threads[MAX_PARTS];
-    int started[MAX_PARTS] = {0};
     size_t n = (size_t)cpu->board_size, cells = n * n;
     for (int p = 0; p < parts; p++) {
         size_t b0 = (size_t)batch * p / parts, b1 = (size_t)batch * (p + 1) / parts;
@@ -230,11 +215,7 @@ void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_worksp
     }
     /* A lone board (parts >= 2 allowed but one board) shares its convolutions with the helpers. */
     if (parts == 1) f[0].helpers = &ws->helpers;
-    /* A thread that cannot start leaves its range to this thread: slower, never wrong. */
-    for (int p = 1; p < parts; p++) started[p] = pthread_create(&threads[p], NULL, forward_part_run, &f[p]) == 0;
+    for (int p = 1; p < parts; p++) hexgpu_cpu_helper_post(ws->helpers.each[p - 1], forward_part_job, &f[p]);
     forward_part_run(&f[0]);
-    for (int p = 1; p < parts; p++) {
-        if (started[p]) pthread_join(threads[p], NULL);
-        else forward_part_run(&f[p]);
-    }
+    for (int p = 1; p < parts; p++) hexgpu_cpu_helper_wait(ws->helpers.each[p - 1]);
 }

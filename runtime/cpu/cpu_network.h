@@ -34,7 +34,7 @@ typedef struct hexgpu_cpu_workspace {
     size_t act_per_board, value_act_per_board;
     float *planes;                /* [max_batch][n][n][3] */
     float *act[3];                /* trunk activations, rotated: block input, conv1 output, block output */
-    hexgpu_cpu_helpers helpers;   /* parts asked - 1 threads: share a lone board's convolutions */
+    hexgpu_cpu_helpers helpers;   /* parts asked - 1 threads: take ranges of boards, or parts of a lone board's convolutions */
     float *pooled;                /* [max_batch][C4] */
     float *value_act;             /* [max_batch][s4][s4][V] */
     float *value_mean;            /* [max_batch][V] */
@@ -48,9 +48,9 @@ void hexgpu_cpu_workspace_destroy(hexgpu_cpu_workspace *ws);
 
 /* Evaluates positions[0..batch): logits [batch][n*n] (raw), policy [batch][n*n]
  * (softmax over legal cells), value [batch] (tanh, Red's view). Splits the batch over
- * min(parts, batch) threads (the caller's thread takes the first range; if a thread
- * cannot be started its range runs on the caller's); a lone board splits its large
- * convolutions by output channels with the helpers instead. Allocates nothing on the heap.
+ * the caller's thread (the first range) and up to parts - 1 of the slot's helpers (as
+ * many as started); a lone board splits its convolutions by output channels with the
+ * helpers instead. Allocates nothing on the heap.
  * Every board's result is the same whatever the batch and the split. Positions must
  * have the network's board size (the backend checks). */
 void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_workspace *ws,
