@@ -102,6 +102,14 @@ void hexgpu_cpu_helpers_stop(hexgpu_cpu_helpers *h) {
     h->count = 0;
 }
 
+void hexgpu_cpu_helpers_run(const hexgpu_cpu_helpers *h, int parts, void (*job)(void *arg), void *args,
+                            size_t stride) {
+    char *arg = args;
+    for (int p = 1; p < parts; p++) hexgpu_cpu_helper_post(h->each[p - 1], job, arg + (size_t)p * stride);
+    job(arg);
+    for (int p = 1; p < parts; p++) hexgpu_cpu_helper_wait(h->each[p - 1]);
+}
+
 void hexgpu_cpu_helper_stop(hexgpu_cpu_helper *h) {
     if (!h) return;
     pthread_mutex_lock(&h->mutex);

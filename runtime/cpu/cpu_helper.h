@@ -33,6 +33,11 @@ typedef struct hexgpu_cpu_helpers {
 void hexgpu_cpu_helpers_start(int count, hexgpu_cpu_helpers *h);
 void hexgpu_cpu_helpers_stop(hexgpu_cpu_helpers *h);
 
+/* Runs job on parts (1 <= parts <= h->count + 1) arguments, args[p] = args + p * stride
+ * bytes: part 0 on the calling thread, part p on helper p - 1; returns when all are done. */
+void hexgpu_cpu_helpers_run(const hexgpu_cpu_helpers *h, int parts, void (*job)(void *arg), void *args,
+                            size_t stride);
+
 /* Stops the thread and frees h (NULL allowed). */
 void hexgpu_cpu_helper_stop(hexgpu_cpu_helper *h);
 

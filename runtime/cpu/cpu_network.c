@@ -215,7 +215,5 @@ void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_worksp
     }
     /* A lone board (parts >= 2 allowed but one board) shares its convolutions with the helpers. */
     if (parts == 1) f[0].helpers = &ws->helpers;
-    for (int p = 1; p < parts; p++) hexgpu_cpu_helper_post(ws->helpers.each[p - 1], forward_part_job, &f[p]);
-    forward_part_run(&f[0]);
-    for (int p = 1; p < parts; p++) hexgpu_cpu_helper_wait(ws->helpers.each[p - 1]);
+    hexgpu_cpu_helpers_run(&ws->helpers, parts, forward_part_job, f, sizeof f[0]);
 }

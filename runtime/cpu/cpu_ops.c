@@ -1,5 +1,5 @@
 /* The CPU backend's primitive operations: convolutions through the direct kernel
- * (a lone board's split by panels over the helper), pooling, small linear layers, the
+ * (a lone board's split by panels over the helpers), pooling, small linear layers, the
  * legal-cell softmax. */
 #include "runtime/cpu/cpu_ops.h"
 
@@ -28,10 +28,8 @@ void hexgpu_cpu_conv_forward(const hexgpu_cpu_conv *conv, const float *in, int b
         call[p] = call[0];
         call[p].panel0 = panels * p / parts;
         call[p].panel1 = panels * (p + 1) / parts;
-        if (p > 0) hexgpu_cpu_helper_post(helpers->each[p - 1], conv_call_run, &call[p]);
     }
-    hexgpu_cpu_conv_compute(&call[0]);
-    for (int p = 1; p < parts; p++) hexgpu_cpu_helper_wait(helpers->each[p - 1]);
+    hexgpu_cpu_helpers_run(helpers, parts, conv_call_run, call, sizeof call[0]);
 }
 
 void hexgpu_cpu_mean_pool(const float *in, int batch, int pixels, int channels, float *out) {
