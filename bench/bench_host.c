@@ -10,7 +10,7 @@
 #include "hexgpu.h"
 #include "host/engine_impl.h"
 #include "host/synthetic_backend.h"
-#include "profiling/timer.h"
+#include "base/timer.h"
 
 #define N 13
 #define CELLS (N * N)

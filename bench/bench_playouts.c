@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/rng.h"
-#include "selfplay/board.h"
+#include "base/rng.h"
+#include "hex/board.h"
 
 static double now_s(void) {
     struct timespec t;

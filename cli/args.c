@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/describe.h"
 
 int hexgpu_cli_parse_int(const char *text, int lo, int hi, int *out) {
     char *end;
@@ -20,6 +21,33 @@ int hexgpu_cli_option_int(const char *opt, const char *text, int lo, int hi, int
     if (hexgpu_cli_parse_int(text, lo, hi, out)) return HEXGPU_EXIT_OK;
     if (hi == INT_MAX) return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs an integer >= %d, got '%s'", opt, lo, text);
     return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs an integer in %d..%d, got '%s'", opt, lo, hi, text);
+}
+
+int hexgpu_cli_option_int64(const char *opt, const char *text, long long lo, long long hi, long long *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi)
+        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs an integer in %lld..%lld, got '%s'", opt, lo, hi, text);
+    *out = v;
+    return HEXGPU_EXIT_OK;
+}
+
+int hexgpu_cli_option_double(const char *opt, const char *text, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !(v >= lo && v <= hi)) {
+        if (hi >= 1e6) return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs a number >= %g, got '%s'", opt, lo, text);
+        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs a number in [%g, %g], got '%s'", opt, lo, hi, text);
+    }
+    *out = v;
+    return HEXGPU_EXIT_OK;
+}
+
+void hexgpu_cli_engine_options_default(hexgpu_engine_options *options) {
+    hexgpu_engine_options_default(options);
+    options->log_level = hexgpu_cli_logger().level;
 }
 
 int hexgpu_cli_option_backend(const char *text, hexgpu_backend_kind *out) {

@@ -7,7 +7,7 @@
 
 #include "hexgpu.h"
 #include "runtime/backend.h"
-#include "runtime/network.h"
+#include "model/network.h"
 
 #define HEXGPU_BENCH_MAX_BATCHES 32
 #define HEXGPU_BENCH_POOL 4096 /* distinct positions cycled through by both modes */
@@ -30,15 +30,16 @@ typedef struct hexgpu_bench_options {
     const char *timeline; /* --timeline PATH: Chrome trace of the last batch size; NULL = off */
 } hexgpu_bench_options;
 
-/* A raw backend session: one context and one slot of max_batch, and the position pool. */
+/* A raw backend session (one context and one slot of max_batch) and the position pool. */
 typedef struct hexgpu_bench_raw {
-    const hexgpu_backend_ops *ops;
-    void *ctx, *slot;
-    hexgpu_position *pool; /* HEXGPU_BENCH_POOL distinct positions */
-    char chosen[512];      /* how the backend was chosen */
-    char device[384];      /* the CUDA card, or the CPU, kernel instruction set and threads */
-    const char *precision; /* the precision the backend runs */
-    double create_ms;      /* the backend context's creation (weights, plans), wall time */
+    hexgpu_backend_session session;
+    const hexgpu_backend_ops *ops; /* = session.ops */
+    hexgpu_position *pool;         /* HEXGPU_BENCH_POOL distinct positions */
+    const char *chosen;            /* how the backend was chosen */
+    const char *device;            /* the CUDA card, or the CPU, kernel instruction set and threads */
+    hexgpu_precision precision_used;
+    const char *precision;         /* the precision the backend runs */
+    double create_ms;              /* the backend context's creation (weights, plans), wall time */
 } hexgpu_bench_raw;
 
 /* Median boards/s and median latency of one batch over the timed repeats. */

@@ -11,8 +11,8 @@
 #include "cli/bench.h"
 #include "cli/cli.h"
 #include "cli/describe.h"
-#include "profiling/timer.h"
-#include "runtime/status.h"
+#include "base/timer.h"
+#include "base/status.h"
 
 /* One submitting thread: its own queue and output buffers; request tag = buffer index. */
 typedef struct submitter {
@@ -194,12 +194,12 @@ int hexgpu_bench_engine(const hexgpu_bench_options *o, const hexgpu_network *net
         engine_figure ef;
         hexgpu_engine *engine = NULL;
         hexgpu_engine_options eo;
-        hexgpu_engine_options_default(&eo);
-        eo.backend = o->backend;
+        hexgpu_cli_engine_options_default(&eo);
+        eo.backend = hexgpu_backend_kind_of(raw.ops); /* the raw run's: a ratio of two backends means nothing */
         eo.device = o->device;
         eo.device_count = o->device_count;
         memcpy(eo.devices, o->devices, sizeof eo.devices);
-        eo.precision = o->precision;
+        eo.precision = raw.precision_used;
         eo.max_batch = batch;
         eo.slots = o->slots;
         eo.cache_entries = 0;
@@ -209,10 +209,9 @@ int hexgpu_bench_engine(const hexgpu_bench_options *o, const hexgpu_network *net
         if ((st = hexgpu_engine_open(model_path, &eo, &engine, &err))) break;
         const char *backend = hexgpu_engine_backend_name(engine);
         const char *precision = hexgpu_cli_precision_name(hexgpu_engine_options_used(engine).precision);
-        /* a ratio between two different backends or precisions would mean nothing */
-        if (strcmp(backend, raw.ops->name) != 0 || strcmp(precision, raw.precision) != 0)
-            st = hexgpu_error_set(&err, HEXGPU_ERR_INTERNAL, "bench: the engine runs %s %s, the raw backend %s %s",
-                                  backend, precision, raw.ops->name, raw.precision);
+        if (hexgpu_engine_options_used(engine).precision != raw.precision_used)
+            st = hexgpu_error_set(&err, HEXGPU_ERR_INTERNAL, "bench: the engine runs %s, the raw backend %s", precision,
+                                  raw.precision);
         if (!st) st = measure(engine, o, raw.pool, batch, &ef, &err);
         if (!st) print_figure(o, &raw, backend, precision, model_name, net->board_size, batch, &rf, &ef);
         /* The trace of the last batch size only: one file, the size gpu-check looks at. */

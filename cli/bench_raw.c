@@ -8,9 +8,9 @@
 #include "cli/bench.h"
 #include "cli/cli.h"
 #include "cli/describe.h"
-#include "profiling/timer.h"
-#include "runtime/status.h"
-#include "selfplay/board.h"
+#include "base/timer.h"
+#include "base/status.h"
+#include "hex/board.h"
 
 /* Positions from random legal games of random length, seeded: what self-play asks.
  * Repeats (short games coincide often) are redrawn, so the pool holds count distinct
@@ -63,23 +63,22 @@ double hexgpu_bench_median(double *v, int n) {
 static hexgpu_status raw_open(const hexgpu_bench_options *o, const hexgpu_network *net, int max_batch,
                               hexgpu_bench_raw *raw, hexgpu_error *err) {
     *raw = (hexgpu_bench_raw){0};
-    hexgpu_status st = hexgpu_backend_select(o->backend, o->device, &raw->ops, raw->chosen, sizeof raw->chosen, err);
-    if (st) return st;
     hexgpu_backend_config config = {.device = o->device, .precision = o->precision, .max_batch = max_batch,
-                                    .threads = o->threads};
+                                    .threads = o->threads, .log = hexgpu_cli_logger()};
     raw->pool = malloc(HEXGPU_BENCH_POOL * sizeof *raw->pool);
     if (!raw->pool) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "bench: out of memory for the pool");
-    st = random_positions(net->board_size, o->seed, raw->pool, HEXGPU_BENCH_POOL, err);
-    int64_t start = hexgpu_timer_now_ns();
-    if (!st) st = raw->ops->create(net, &config, &raw->ctx, err);
-    raw->create_ms = (double)(hexgpu_timer_now_ns() - start) * 1e-6;
-    if (!st) st = raw->ops->slot_create(raw->ctx, &raw->slot, err);
+    hexgpu_status st = random_positions(net->board_size, o->seed, raw->pool, HEXGPU_BENCH_POOL, err);
+    if (!st) st = hexgpu_backend_session_open(o->backend, &config, net, &raw->session, err);
     if (st) {
         hexgpu_bench_raw_close(raw);
         return st;
     }
-    hexgpu_cli_device_name(raw->ops, o->device, o->threads, raw->device, sizeof raw->device);
-    raw->precision = hexgpu_cli_precision_name(raw->ops->precision(raw->ctx));
+    raw->ops = raw->session.ops;
+    raw->chosen = raw->session.contexts.chosen;
+    raw->device = raw->session.device;
+    raw->create_ms = raw->session.contexts.create_ms;
+    raw->precision_used = raw->ops->precision(raw->session.ctx);
+    raw->precision = hexgpu_cli_precision_name(raw->precision_used);
     return HEXGPU_OK;
 }
 
@@ -94,8 +93,7 @@ int hexgpu_bench_raw_start(const hexgpu_bench_options *o, const hexgpu_network *
 }
 
 void hexgpu_bench_raw_close(hexgpu_bench_raw *raw) {
-    if (raw->slot) raw->ops->slot_destroy(raw->slot);
-    if (raw->ctx) raw->ops->destroy(raw->ctx);
+    hexgpu_backend_session_close(&raw->session);
     free(raw->pool);
     *raw = (hexgpu_bench_raw){0};
 }
@@ -104,16 +102,17 @@ void hexgpu_bench_raw_close(hexgpu_bench_raw *raw) {
  * `seconds`; at least one launch. */
 static hexgpu_status timed_loop(hexgpu_bench_raw *raw, int batch, double seconds, hexgpu_bench_figure *r,
                                 hexgpu_error *err) {
-    hexgpu_slot_buffers buf = raw->ops->slot_buffers(raw->slot);
+    void *slot = raw->session.slot;
+    hexgpu_slot_buffers buf = raw->ops->slot_buffers(slot);
     int64_t start = hexgpu_timer_now_ns(), limit = (int64_t)(seconds * 1e9), now = start;
     long launches = 0;
     int offset = 0;
     do {
         for (int b = 0; b < batch; b++) buf.input[b] = raw->pool[(offset + b) % HEXGPU_BENCH_POOL];
         offset = (offset + batch) % HEXGPU_BENCH_POOL;
-        hexgpu_status st = raw->ops->slot_launch(raw->slot, batch, 0, err);
-        if (!st) st = raw->ops->slot_wait(raw->slot, err);
-        if (!st) st = hexgpu_slot_outputs_check(&buf, batch, raw->pool[0].size * raw->pool[0].size, 1, err);
+        hexgpu_status st = raw->ops->slot_launch(slot, batch, 0, err);
+        if (!st) st = raw->ops->slot_wait(slot, err);
+        if (!st) st = hexgpu_slot_outputs_check(&buf, batch, raw->pool[0].size * raw->pool[0].size, 0, err);
         if (st) return st;
         launches++;
         now = hexgpu_timer_now_ns();

@@ -11,12 +11,11 @@
 
 #include "cli/bench.h"
 #include "cli/cli.h"
-#include "host/engine_impl.h"
 #include "host/synthetic_backend.h"
-#include "profiling/timer.h"
-#include "runtime/status.h"
-#include "selfplay/selfplay.h"
-#include "selfplay/interrupt.h"
+#include "base/timer.h"
+#include "base/status.h"
+#include "play/selfplay.h"
+#include "base/interrupt.h"
 
 typedef struct search_bench_options {
     int board_size, workers, games_in_flight, leaves, simulations, gumbel, repeats, json, tree_reuse;
@@ -150,14 +149,7 @@ static hexgpu_status open_engine(const search_bench_options *o, hexgpu_engine **
     hexgpu_engine_options opts;
     hexgpu_engine_options_default(&opts);
     opts.cache_entries = (size_t)o->cache_entries;
-    hexgpu_engine_options resolved;
-    hexgpu_status st = hexgpu_engine_options_resolve(&opts, &hexgpu_backend_synthetic, &resolved, err);
-    void *ctx = NULL;
-    if (st == HEXGPU_OK) st = hexgpu_synthetic_create(&cfg, resolved.max_batch, &ctx, err);
-    if (st == HEXGPU_OK)
-        st = hexgpu_engine_open_backend(&hexgpu_backend_synthetic, ctx, o->board_size, &resolved,
-                                        "backend synthetic (no work)", NULL, NULL, engine, err);
-    return st;
+    return hexgpu_engine_open_synthetic(&cfg, &opts, "backend synthetic (no work)", engine, NULL, err);
 }
 
 int hexgpu_bench_selfplay(int argc, char **argv) {

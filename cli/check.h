@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 #include "hexgpu.h"
-#include "runtime/accuracy.h"
-#include "runtime/network.h"
+#include "check/accuracy.h"
+#include "model/network.h"
 
 #define HEXGPU_CHECK_MAX_GOLDEN 8
 #define HEXGPU_CHECK_DEFAULT_POSITIONS 400 /* the full-size network: ~20 s of reference on 2 idle cores */

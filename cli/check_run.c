@@ -10,12 +10,12 @@
 #include "cli/cli.h"
 #include "cli/describe.h"
 #include "cli/model_output.h"
-#include "profiling/timer.h"
+#include "base/timer.h"
 #include "runtime/backend.h"
-#include "runtime/position_random.h"
-#include "runtime/reference_forward.h"
-#include "runtime/status.h"
-#include "selfplay/golden.h"
+#include "check/position_random.h"
+#include "check/reference_forward.h"
+#include "base/status.h"
+#include "check/golden.h"
 
 /* Outputs of count boards: policy and logits [count][cells], value [count]. */
 typedef struct outputs {
@@ -46,38 +46,25 @@ static void check_positions(hexgpu_position *pos, size_t count, int n, uint64_t 
 }
 
 /* The backend's context and its one slot, of max_batch o->batch. */
-typedef struct backend_run {
-    const hexgpu_backend_ops *ops;
-    void *ctx, *slot;
-} backend_run;
+typedef hexgpu_backend_session backend_run;
 
 static int backend_open(const hexgpu_check_options *o, const hexgpu_network *net, backend_run *run,
                         hexgpu_check_report *report) {
     hexgpu_error err = {0};
-    hexgpu_status st = hexgpu_backend_select(o->backend, o->device, &run->ops, report->chosen, sizeof report->chosen,
-                                             &err);
-    if (st) return hexgpu_cli_fail_status(st, &err);
-    fprintf(stderr, "check: %s\n", report->chosen);
     hexgpu_backend_config config = {.device = o->device, .precision = o->precision, .max_batch = o->batch,
-                                    .threads = o->threads};
-    st = run->ops->create(net, &config, &run->ctx, &err);
-    if (!st) st = run->ops->slot_create(run->ctx, &run->slot, &err);
-    if (st) {
-        hexgpu_error_prefix(&err, "%s backend", run->ops->name);
-        return hexgpu_cli_fail_status(st, &err);
-    }
+                                    .threads = o->threads, .log = hexgpu_cli_logger()};
+    hexgpu_status st = hexgpu_backend_session_open(o->backend, &config, net, run, &err);
+    if (st) return hexgpu_cli_fail_status(st, &err);
+    snprintf(report->chosen, sizeof report->chosen, "%s", run->contexts.chosen);
+    fprintf(stderr, "check: %s\n", report->chosen);
     report->backend = run->ops->name;
     report->precision = run->ops->precision(run->ctx);
     report->limits = hexgpu_accuracy_limits_for(report->precision);
-    hexgpu_cli_device_name(run->ops, o->device, o->threads, report->device, sizeof report->device);
+    snprintf(report->device, sizeof report->device, "%s", run->device);
     return HEXGPU_EXIT_OK;
 }
 
-static void backend_close(backend_run *run) {
-    if (run->slot) run->ops->slot_destroy(run->slot);
-    if (run->ctx) run->ops->destroy(run->ctx);
-    *run = (backend_run){0};
-}
+static void backend_close(backend_run *run) { hexgpu_backend_session_close(run); }
 
 static int backend_evaluate(const backend_run *run, const hexgpu_check_options *o, int n, const hexgpu_position *pos,
                             size_t count, outputs *out) {

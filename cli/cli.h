@@ -48,6 +48,17 @@ int hexgpu_cli_parse_int(const char *text, int lo, int hi, int *out);
  * (">= lo" when hi is INT_MAX). *out is unchanged on failure. */
 int hexgpu_cli_option_int(const char *opt, const char *text, int lo, int hi, int *out);
 
+/* 64-bit integers: "<opt> needs an integer in lo..hi, got '<text>'". */
+int hexgpu_cli_option_int64(const char *opt, const char *text, long long lo, long long hi, long long *out);
+
+/* A finite number in [lo, hi]: "<opt> needs a number in [lo, hi], got '<text>'" (">= lo"
+ * when hi is 1e6 or more: a bound for sanity, not a meaning). */
+int hexgpu_cli_option_double(const char *opt, const char *text, double lo, double hi, double *out);
+
+/* hexgpu_engine_options_default, with the log level the command's HEXGPU_CUDA_VERBOSE
+ * asks for (cli/describe.c: hexgpu_cli_logger). */
+void hexgpu_cli_engine_options_default(hexgpu_engine_options *options);
+
 /* --backend cpu|cuda|auto and --precision fp16|fp32|auto: HEXGPU_EXIT_OK, or
  * HEXGPU_EXIT_USAGE after printing what the option accepts. *out is unchanged on failure. */
 int hexgpu_cli_option_backend(const char *text, hexgpu_backend_kind *out);

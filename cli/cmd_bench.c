@@ -12,8 +12,8 @@
 #include "cli/cli.h"
 #include "cli/describe.h"
 #include "cli/model_output.h"
-#include "runtime/safetensors_write.h"
-#include "runtime/status.h"
+#include "model/export/safetensors_write.h"
+#include "base/status.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -81,7 +81,7 @@ static int parse_args(int argc, char **argv, hexgpu_bench_options *o) {
         else if (strcmp(a, "--precision") == 0) rc = hexgpu_cli_option_precision(argv[++i], &o->precision);
         else if (strcmp(a, "--device") == 0) {
             hexgpu_engine_options d;
-            hexgpu_engine_options_default(&d);
+            hexgpu_cli_engine_options_default(&d);
             if ((rc = hexgpu_cli_option_devices(argv[++i], &d)) == HEXGPU_EXIT_OK) {
                 o->device = d.device, o->device_count = d.device_count;
                 memcpy(o->devices, d.devices, sizeof o->devices);

@@ -6,7 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/model_output.h"
-#include "runtime/model_file.h"
+#include "model/model_file.h"
 
 static void usage(FILE *out) {
     fprintf(out,

@@ -9,8 +9,8 @@
 
 #include "cli/cli.h"
 #include "hexgpu.h"
-#include "runtime/status.h"
-#include "selfplay/trmph.h"
+#include "base/status.h"
+#include "hex/trmph.h"
 
 /* Positions are read, evaluated and printed in blocks, so memory stays bounded on long
  * inputs while the order of the output is the order of the input. */
@@ -49,7 +49,7 @@ typedef struct eval_args {
 /* Parses options; positions (arguments that are not options) are collected in *first
  * (in place, argv reordered) and counted in *count. */
 static int parse_args(int argc, char **argv, eval_args *a, char ***positions, int *count) {
-    hexgpu_engine_options_default(&a->options);
+    hexgpu_cli_engine_options_default(&a->options);
     a->model = NULL;
     a->threads = 1, a->top = 0, a->stats = 0;
     *positions = argv + argc;

@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "cli/play_options.h"
 #include "hexgpu.h"
-#include "selfplay/htp.h"
+#include "htp/htp.h"
 
 /* With a time bound and no --sims, the time decides: this many simulations at most. */
 #define TIMED_SIMULATIONS 100000
@@ -51,7 +51,7 @@ static int parse_probability(const char *o, const char *v, double *out) {
 }
 
 static int parse_args(int argc, char **argv, htp_args *a) {
-    hexgpu_engine_options_default(&a->options);
+    hexgpu_cli_engine_options_default(&a->options);
     a->options.cache_entries = 60000;
     hexgpu_htp_config_default(&a->config);
     a->model = NULL;

@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/model_output.h"
-#include "runtime/reference_layout.h"
+#include "model/reference_layout.h"
 
 static void usage(FILE *out) {
     fprintf(out,

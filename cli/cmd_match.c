@@ -14,9 +14,9 @@
 #include "cli/match_report.h"
 #include "cli/play_options.h"
 #include "hexgpu.h"
-#include "selfplay/match.h"
-#include "selfplay/selfplay.h"
-#include "selfplay/interrupt.h"
+#include "play/match.h"
+#include "play/selfplay.h"
+#include "base/interrupt.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -77,7 +77,7 @@ bad:
 
 static int parse_args(int argc, char **argv, match_args *a) {
     memset(a, 0, sizeof *a);
-    hexgpu_engine_options_default(&a->options);
+    hexgpu_cli_engine_options_default(&a->options);
     a->options.cache_entries = 60000;
     hexgpu_match_config_default(&a->config);
     for (int p = 0; p < 2; p++) a->players[p].mcts = a->config.players[p].mcts, a->players[p].mcts.simulations = 200;

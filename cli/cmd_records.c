@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "selfplay/shard_merge.h"
+#include "records/shard_merge.h"
 
 static void usage(FILE *out) {
     fprintf(out,

@@ -14,11 +14,11 @@
 #include "cli/argparse.h"
 #include "cli/cli.h"
 #include "hexgpu.h"
-#include "profiling/timer.h"
-#include "runtime/available_memory.h"
-#include "selfplay/interrupt.h"
-#include "selfplay/record_writer.h"
-#include "selfplay/selfplay.h"
+#include "base/timer.h"
+#include "base/available_memory.h"
+#include "base/interrupt.h"
+#include "records/record_writer.h"
+#include "play/selfplay.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -75,16 +75,6 @@ typedef struct selfplay_args {
     int shard_index, shard_count; /* shard_count 0: the whole run */
 } selfplay_args;
 
-static int parse_long(const char *opt, const char *text, long long min, long long max, long long *out) {
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end || v < min || v > max)
-        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs an integer in %lld..%lld, got '%s'", opt, min, max, text);
-    *out = v;
-    return HEXGPU_EXIT_OK;
-}
-
 /* Most int options of selfplay have no upper bound short of INT_MAX; the two that size
  * per-worker buffers (games x leaves) are bounded so a huge value is a usage error. */
 #define MAX_GAMES_IN_FLIGHT 65536
@@ -93,14 +83,12 @@ static int parse_int(const char *opt, const char *text, int min, int *out) {
     return hexgpu_cli_option_int(opt, text, min, INT_MAX, out);
 }
 
+/* A non-negative number (up to 1e6, a bound for sanity) into a float option. */
 static int parse_float(const char *opt, const char *text, float *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end || !(v >= 0.0) || v > 1e6)
-        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs a number >= 0, got '%s'", opt, text);
-    *out = (float)v;
-    return HEXGPU_EXIT_OK;
+    double v;
+    int rc = hexgpu_cli_option_double(opt, text, 0.0, 1e6, &v);
+    if (rc == HEXGPU_EXIT_OK) *out = (float)v;
+    return rc;
 }
 
 enum {
@@ -185,17 +173,11 @@ static int shard_from_env(int *index, int *count) {
 
 /* A probability option: a number in [0, 1]. */
 static int parse_probability(const char *opt, const char *text, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end || !(v >= 0.0 && v <= 1.0))
-        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "%s needs a number in [0, 1], got '%s'", opt, text);
-    *out = v;
-    return HEXGPU_EXIT_OK;
+    return hexgpu_cli_option_double(opt, text, 0.0, 1.0, out);
 }
 
 static int parse_args(int argc, char **argv, selfplay_args *a) {
-    hexgpu_engine_options_default(&a->options);
+    hexgpu_cli_engine_options_default(&a->options);
     a->options.cache_entries = 60000;
     hexgpu_selfplay_config_default(&a->config);
     *a = (selfplay_args){.options = a->options, .config = a->config, .output_dir = ".", .opening_name = "pie_rule",
@@ -214,7 +196,7 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
         case OPT_MODEL: a->model = v; break;
         case OPT_OUTPUT_DIR: a->output_dir = v; break;
         case OPT_NUM_GAMES:
-            if ((rc = parse_long(o, v, 0, INT64_MAX / 2, &n)) == HEXGPU_EXIT_OK) a->config.games = n;
+            if ((rc = hexgpu_cli_option_int64(o, v, 0, INT64_MAX / 2, &n)) == HEXGPU_EXIT_OK) a->config.games = n;
             break;
         case OPT_NUM_WORKERS: rc = hexgpu_cli_option_int(o, v, 1, 256, &a->config.workers); break;
         case OPT_GAMES_IN_FLIGHT:
@@ -223,7 +205,7 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
         case OPT_LEAVES: rc = hexgpu_cli_option_int(o, v, 1, MAX_LEAVES_PER_GAME, &a->config.leaves_per_game); break;
         case OPT_BATCH_SIZE: rc = parse_int(o, v, 1, &a->options.max_batch); break;
         case OPT_CACHE_SIZE:
-            if ((rc = parse_long(o, v, 0, INT64_MAX / 2, &n)) == HEXGPU_EXIT_OK) a->options.cache_entries = (size_t)n;
+            if ((rc = hexgpu_cli_option_int64(o, v, 0, INT64_MAX / 2, &n)) == HEXGPU_EXIT_OK) a->options.cache_entries = (size_t)n;
             break;
         case OPT_MCTS_SIMS: rc = parse_int(o, v, 1, &a->config.mcts.simulations); break;
         case OPT_C_PUCT: rc = parse_float(o, v, &a->config.mcts.c_puct); break;
@@ -244,7 +226,7 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
             else rc = hexgpu_cli_option_int(o, v, 0, 2, &a->verbose);
             break;
         case OPT_SEED:
-            if ((rc = parse_long(o, v, 0, LLONG_MAX, &n)) == HEXGPU_EXIT_OK) a->config.seed = (uint64_t)n;
+            if ((rc = hexgpu_cli_option_int64(o, v, 0, LLONG_MAX, &n)) == HEXGPU_EXIT_OK) a->config.seed = (uint64_t)n;
             a->seed_given = 1;
             break;
         case OPT_BACKEND: rc = hexgpu_cli_option_backend(v, &a->options.backend); break;

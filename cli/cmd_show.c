@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "selfplay/board.h"
-#include "selfplay/board_draw.h"
-#include "selfplay/trmph.h"
+#include "hex/board.h"
+#include "hex/board_draw.h"
+#include "hex/trmph.h"
 
 static void usage(FILE *out) {
     fprintf(out,

@@ -1,14 +1,16 @@
-/* What the bench and check reports say about the run (cli/describe.c). */
+/* What the bench and check reports say about the run (cli/describe.c), and where the
+ * library's log lines go. */
 #pragma once
 
 #include <stddef.h>
 
+#include "base/log.h"
 #include "hexgpu.h"
 #include "runtime/backend.h"
 
-/* The CUDA card's name (ops is cuda), or the CPU model, its cores, the instruction set
- * of the convolution kernel and the threads a batch is split over (threads 0 = every core), into name. */
-void hexgpu_cli_device_name(const hexgpu_backend_ops *ops, int device, int threads, char *name, size_t len);
+/* The command's log: stderr, warnings, and with HEXGPU_CUDA_VERBOSE=1 the backend's plan
+ * and first-use times too. */
+hexgpu_logger hexgpu_cli_logger(void);
 
 /* "fp16", "fp32" or "auto". */
 const char *hexgpu_cli_precision_name(hexgpu_precision precision);

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "selfplay/match.h"
+#include "play/match.h"
 
 typedef struct hexgpu_match_report {
     const hexgpu_match_config *config;

@@ -6,11 +6,11 @@
 #include <strings.h>
 
 #include "cli/cli.h"
-#include "runtime/network.h"
-#include "runtime/onnx_write.h"
-#include "runtime/status.h"
-#include "runtime/reference_layout.h"
-#include "runtime/safetensors_write.h"
+#include "model/network.h"
+#include "model/export/onnx_write.h"
+#include "base/status.h"
+#include "model/reference_layout.h"
+#include "model/export/safetensors_write.h"
 
 int hexgpu_cli_output_is_onnx(const char *output) {
     size_t len = strlen(output);

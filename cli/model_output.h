@@ -4,9 +4,9 @@
 #pragma once
 
 #include "hexgpu.h"
-#include "runtime/model_file.h"
-#include "runtime/network.h"
-#include "runtime/tensor_map.h"
+#include "model/model_file.h"
+#include "model/network.h"
+#include "model/tensor_map.h"
 
 /* 1 when output names an ONNX file (ends in ".onnx", any case): the format convert and
  * init-model write is chosen by this; anything else is safetensors. */

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "hexgpu.h"
-#include "selfplay/mcts.h"
+#include "search/mcts.h"
 
 typedef struct hexgpu_cli_player {
     hexgpu_mcts_config mcts;

@@ -1,7 +1,7 @@
 # Writes OUTPUT (a header defining HEXGPU_GIT_COMMIT) from `git describe` of SOURCE_DIR,
 # or "unknown" outside a git checkout. Run at every build (the hexgpu_git_commit target),
 # it rewrites the header only when the text changes, so an unchanged commit recompiles
-# nothing and a new one (or a dirty tree) recompiles runtime/status.c alone.
+# nothing and a new one (or a dirty tree) recompiles base/status.c alone.
 set(commit "unknown")
 if(GIT_EXECUTABLE AND EXISTS "${SOURCE_DIR}/.git")
   execute_process(COMMAND "${GIT_EXECUTABLE}" describe --always --dirty --abbrev=12

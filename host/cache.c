@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/status.h"
+#include "base/status.h"
 
 #define NIL UINT32_MAX
 #define MAX_SHARDS 64

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/engine_impl.h"
-#include "profiling/timer.h"
-#include "runtime/status.h"
+#include "engine_impl.h"
+#include "base/timer.h"
+#include "base/status.h"
 
 #define MAX_SLOTS 64
 #define MAX_BATCH_LIMIT (1 << 20)
@@ -17,6 +17,7 @@ void hexgpu_engine_options_default(hexgpu_engine_options *o) {
     o->precision = HEXGPU_PRECISION_AUTO;
     o->slots = 3;
     o->want_logits = 1;
+    o->log_level = HEXGPU_LOG_WARNING;
 }
 
 hexgpu_status hexgpu_engine_options_resolve(const hexgpu_engine_options *in, const hexgpu_backend_ops *ops,
@@ -45,7 +46,10 @@ hexgpu_status hexgpu_engine_options_resolve(const hexgpu_engine_options *in, con
         out->devices[0] = out->device;
     }
     if (out->device_count > 0) out->device = out->devices[0];
-    if (out->max_batch == 0) out->max_batch = ops && ops->name && strcmp(ops->name, "cuda") == 0 ? 1024 : 64;
+    if (out->max_batch == 0 && ops) out->max_batch = ops->default_max_batch > 0 ? ops->default_max_batch : 64;
+    if (out->log_level != HEXGPU_LOG_WARNING && out->log_level != HEXGPU_LOG_INFO)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "engine options: log_level %d is not a level",
+                                (int)out->log_level);
     out->want_logits = out->want_logits != 0;
     out->timeline = out->timeline != 0;
     return HEXGPU_OK;

@@ -10,7 +10,7 @@
 #include "host/pending.h"
 #include "host/ring.h"
 #include "host/timeline.h"
-#include "profiling/stats.h"
+#include "host/stats.h"
 #include "runtime/backend.h"
 
 /* One slot in flight: a backend slot driven by its own thread. */
@@ -59,7 +59,7 @@ struct hexgpu_engine {
 };
 
 /* Validates options (NULL = defaults) and fills the defaults that depend on the backend
- * (max_batch: 1024 for "cuda", 64 otherwise). */
+ * (max_batch: its default_max_batch; left 0 when ops is NULL). */
 hexgpu_status hexgpu_engine_options_resolve(const hexgpu_engine_options *in, const hexgpu_backend_ops *ops,
                                             hexgpu_engine_options *out, hexgpu_error *err);
 

@@ -4,30 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/engine_impl.h"
-#include "runtime/model_file.h"
-#include "runtime/network.h"
-#include "runtime/status.h"
+#include "engine_impl.h"
+#include "model/model_file.h"
+#include "model/network.h"
+#include "base/status.h"
 
 static void network_release(void *net) {
     hexgpu_network_free(net);
     free(net);
-}
-
-/* HEXGPU_DEVICES_ALL: the devices ops reports as available, 0, 1, ... up to the first
- * that is not (at least device 0: select has just found it usable); the CPU backend has
- * one. Fills devices, returns how many. */
-static int all_devices(const hexgpu_backend_ops *ops, int *devices) {
-    int n = 1;
-    devices[0] = 0;
-    if (strcmp(ops->name, "cpu") != 0 && ops->available) {
-        char why[256];
-        while (n < HEXGPU_MAX_DEVICES && ops->available(n, why, sizeof why)) {
-            devices[n] = n;
-            n++;
-        }
-    }
-    return n;
 }
 
 hexgpu_status hexgpu_engine_open(const char *model_path, const hexgpu_engine_options *options,
@@ -38,13 +22,8 @@ hexgpu_status hexgpu_engine_open(const char *model_path, const hexgpu_engine_opt
     hexgpu_engine_options opt;
     if (options) opt = *options;
     else hexgpu_engine_options_default(&opt);
-
-    const hexgpu_backend_ops *ops = NULL;
-    char choice[512];
-    int first = opt.device_count > 0 ? opt.devices[0] : opt.device;
-    hexgpu_status st = hexgpu_backend_select(opt.backend, first < 0 ? 0 : first, &ops, choice, sizeof choice, err);
-    if (st == HEXGPU_OK && opt.device_count == HEXGPU_DEVICES_ALL) opt.device_count = all_devices(ops, opt.devices);
-    if (st == HEXGPU_OK) st = hexgpu_engine_options_resolve(&opt, ops, &opt, err);
+    /* Checked before the model is read; max_batch 0 stays 0 until the backend is chosen. */
+    hexgpu_status st = hexgpu_engine_options_resolve(&opt, NULL, &opt, err);
     if (st != HEXGPU_OK) return st;
 
     hexgpu_tensor_map tensors = {0};
@@ -62,21 +41,21 @@ hexgpu_status hexgpu_engine_open(const char *model_path, const hexgpu_engine_opt
         return hexgpu_error_prefix(err, "%s", model_path);
     }
     /* One context per device, all borrowing the one network. */
-    void *ctxs[HEXGPU_MAX_DEVICES] = {0};
-    for (int i = 0; i < opt.device_count && st == HEXGPU_OK; i++) {
-        hexgpu_backend_config config = {.device = opt.devices[i], .precision = opt.precision,
-                                        .max_batch = opt.max_batch, .threads = opt.cpu_threads};
-        st = ops->create(net, &config, &ctxs[i], err);
-        if (st != HEXGPU_OK && opt.device_count > 1) hexgpu_error_prefix(err, "device %d", opt.devices[i]);
-    }
+    hexgpu_backend_contexts contexts;
+    hexgpu_backend_config config = {.device = opt.device, .precision = opt.precision, .max_batch = opt.max_batch,
+                                    .threads = opt.cpu_threads,
+                                    .log = {.fn = opt.log, .user = opt.log_user, .level = opt.log_level}};
+    st = hexgpu_backend_contexts_create(opt.backend, opt.devices, opt.device_count, &config, net, &contexts, err);
     if (st != HEXGPU_OK) {
-        for (int i = 0; i < opt.device_count; i++)
-            if (ctxs[i]) ops->destroy(ctxs[i]);
         network_release(net);
-        return hexgpu_error_prefix(err, "backend %s", ops->name);
+        return st;
     }
-    st = hexgpu_engine_open_backends(ops, ctxs, opt.device_count, net->board_size, &opt, choice, net, network_release,
-                                     engine, err);
+    opt.device_count = contexts.count;
+    memcpy(opt.devices, contexts.devices, sizeof opt.devices);
+    opt.device = opt.devices[0];
+    opt.max_batch = contexts.max_batch;
+    st = hexgpu_engine_open_backends(contexts.ops, contexts.ctxs, contexts.count, net->board_size, &opt,
+                                     contexts.chosen, net, network_release, engine, err);
     if (st == HEXGPU_OK) (*engine)->model_path = strdup(model_path); /* no request can run yet */
     return st;
 }

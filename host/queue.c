@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/queue_impl.h"
-#include "profiling/timer.h"
-#include "runtime/status.h"
+#include "queue_impl.h"
+#include "base/timer.h"
+#include "base/status.h"
 
 hexgpu_status hexgpu_queue_init(hexgpu_queue *q, hexgpu_error *err) {
     memset(q, 0, sizeof *q);

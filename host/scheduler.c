@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/engine_impl.h"
-#include "host/queue_impl.h"
-#include "profiling/timer.h"
-#include "profiling/trace.h"
-#include "runtime/status.h"
+#include "engine_impl.h"
+#include "queue_impl.h"
+#include "base/timer.h"
+#include "base/trace.h"
+#include "base/status.h"
 
 /* Requests are copied in chunks through stack buffers so that submit takes the engine
  * lock once per chunk, not once per request. */

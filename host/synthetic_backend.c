@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiling/timer.h"
-#include "runtime/rng.h"
-#include "runtime/status.h"
+#include "base/timer.h"
+#include "engine_impl.h"
+#include "base/rng.h"
+#include "base/status.h"
 
 typedef struct synthetic_ctx {
     hexgpu_synthetic_config config;
@@ -184,10 +185,14 @@ size_t hexgpu_synthetic_failed(void *ctx, uint64_t *hashes, size_t max) {
     return all;
 }
 
+static int synthetic_device_count(void) { return 1; }
+
 const hexgpu_backend_ops hexgpu_backend_synthetic = {
     .abi_version = HEXGPU_BACKEND_ABI_VERSION,
     .name = "synthetic",
+    .default_max_batch = 64,
     .available = synthetic_available,
+    .device_count = synthetic_device_count,
     .create = synthetic_create_from_network,
     .destroy = synthetic_destroy,
     .precision = synthetic_precision,
@@ -198,3 +203,18 @@ const hexgpu_backend_ops hexgpu_backend_synthetic = {
     .slot_wait = synthetic_slot_wait,
     .slot_timing = synthetic_slot_timing,
 };
+
+hexgpu_status hexgpu_engine_open_synthetic(const hexgpu_synthetic_config *config, const hexgpu_engine_options *options,
+                                           const char *choice, hexgpu_engine **engine, void **ctx_out,
+                                           hexgpu_error *err) {
+    *engine = NULL;
+    hexgpu_engine_options resolved;
+    void *ctx = NULL;
+    hexgpu_status st = hexgpu_engine_options_resolve(options, &hexgpu_backend_synthetic, &resolved, err);
+    if (st == HEXGPU_OK) st = hexgpu_synthetic_create(config, resolved.max_batch, &ctx, err);
+    if (st == HEXGPU_OK)
+        st = hexgpu_engine_open_backend(&hexgpu_backend_synthetic, ctx, config->board_size, &resolved, choice, NULL,
+                                        NULL, engine, err);
+    if (ctx_out) *ctx_out = st == HEXGPU_OK ? ctx : NULL;
+    return st;
+}

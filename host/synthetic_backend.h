@@ -22,6 +22,12 @@ extern const hexgpu_backend_ops hexgpu_backend_synthetic;
 hexgpu_status hexgpu_synthetic_create(const hexgpu_synthetic_config *config, int max_batch, void **ctx,
                                       hexgpu_error *err);
 
+/* An engine on one synthetic context (options NULL = defaults; max_batch resolved as for
+ * any backend), named choice ("backend synthetic (...)"): for the host benchmarks and
+ * tests. *ctx (may be NULL) gets the context, which the engine owns. */
+hexgpu_status hexgpu_engine_open_synthetic(const hexgpu_synthetic_config *config, const hexgpu_engine_options *options,
+                                           const char *choice, hexgpu_engine **engine, void **ctx, hexgpu_error *err);
+
 /* What the backend answers for pos: value in (-1, 1), logits [n*n] in [-2, 2), policy
  * [n*n] the softmax of the logits over the empty cells (occupied cells 0). */
 void hexgpu_synthetic_outputs(const hexgpu_position *pos, float *value, float *policy, float *logits);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/status.h"
+#include "base/status.h"
 
 hexgpu_status hexgpu_timeline_init(hexgpu_timeline *t, size_t capacity, hexgpu_error *err) {
     memset(t, 0, sizeof *t);

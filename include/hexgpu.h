@@ -121,6 +121,17 @@ typedef struct hexgpu_engine hexgpu_engine;
  * One queue may collect requests of several engines. */
 typedef struct hexgpu_queue hexgpu_queue;
 
+/* The library never writes to stderr or stdout itself: what it has to say beyond a
+ * returned error (a backend departing from its plan: a CUDA graph capture refused, a
+ * convolution falling back to another algorithm; at HEXGPU_LOG_INFO also its plan and
+ * first-use times) goes, a line at a time (no newline), to the engine's log function.
+ * It may be called from any of the engine's threads, concurrently. */
+typedef enum hexgpu_log_level {
+    HEXGPU_LOG_WARNING = 0, /* the run goes on, but not as planned (slower, another algorithm) */
+    HEXGPU_LOG_INFO = 1     /* timings of planning and first use, for bring-up on a new machine */
+} hexgpu_log_level;
+typedef void (*hexgpu_log_fn)(void *user, hexgpu_log_level level, const char *line);
+
 #define HEXGPU_MAX_DEVICES 16
 #define HEXGPU_DEVICES_ALL (-1) /* device_count: every device the backend reports (CPU: 1) */
 
@@ -137,7 +148,8 @@ typedef struct hexgpu_engine_options {
     int devices[HEXGPU_MAX_DEVICES];
     int device_count;
     hexgpu_precision precision;  /* AUTO */
-    int max_batch;               /* largest batch one slot launches; 0 = 1024 on CUDA, 64 on the CPU */
+    int max_batch;               /* largest batch one slot launches; 0 = the backend's own (1024 on CUDA,
+                                    64 on the CPU) */
     int slots;                   /* batches in flight at once, each with its own buffers and stream: 3 */
     size_t cache_entries;        /* result cache capacity in positions; 0 = no cache (default) */
     int fill_window_us;          /* a free slot waits up to this long for a fuller batch; 0 = never waits */
@@ -146,6 +158,9 @@ typedef struct hexgpu_engine_options {
     int timeline;                /* 1: keep each batch's h2d/compute/d2h instants (the last 65536
                                     batches) for hexgpu_engine_timeline_write and overlap_fraction;
                                     0 (default): nothing is measured */
+    hexgpu_log_fn log;           /* NULL (default): each line to stderr */
+    void *log_user;              /* passed to log */
+    hexgpu_log_level log_level;  /* lines up to this level are given to log: HEXGPU_LOG_WARNING */
 } hexgpu_engine_options;
 
 /* The defaults listed above. */

@@ -1,6 +1,6 @@
 /* Backend dispatch: the CPU backend or the CUDA module (backend_module.c) and the AUTO
  * choice; the optional entries defaulted; host slot buffers and the check that a batch's
- * outputs are finite. */
+ * outputs are finite. Creating contexts and sessions: backend_open.c. */
 #include "runtime/backend.h"
 
 #include <math.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/status.h"
+#include "base/status.h"
 
 hexgpu_status hexgpu_backend_select(hexgpu_backend_kind kind, int device, const hexgpu_backend_ops **ops,
                                     char *chosen, size_t chosen_len, hexgpu_error *err) {
@@ -95,17 +95,25 @@ hexgpu_status hexgpu_slot_outputs_check(const hexgpu_slot_buffers *buf, int batc
     return HEXGPU_OK;
 }
 
+hexgpu_backend_kind hexgpu_backend_kind_of(const hexgpu_backend_ops *ops) {
+    char why[8];
+    if (ops == &hexgpu_backend_cpu) return HEXGPU_BACKEND_CPU;
+    if (ops && ops == hexgpu_backend_cuda_module(why, sizeof why)) return HEXGPU_BACKEND_CUDA;
+    return HEXGPU_BACKEND_AUTO;
+}
+
 hexgpu_slot_timing_fn hexgpu_backend_slot_timing(const hexgpu_backend_ops *ops) {
-    return ops && ops->abi_version >= 2 ? ops->slot_timing : NULL;
+    return ops ? ops->slot_timing : NULL;
 }
 
 void hexgpu_backend_counters_read(const hexgpu_backend_ops *ops, void *ctx, hexgpu_backend_counters *out) {
     *out = (hexgpu_backend_counters){0};
-    if (ops && ops->abi_version >= 3 && ops->counters && ctx) ops->counters(ctx, out);
+    if (ops && ops->counters && ctx) ops->counters(ctx, out);
 }
 
-int hexgpu_backend_device_name(const hexgpu_backend_ops *ops, int device, char *name, size_t len) {
-    return ops && ops->abi_version >= 4 && ops->device_name ? ops->device_name(device, name, len) : 0;
+void hexgpu_backend_device_name(const hexgpu_backend_ops *ops, int device, int threads, char *name, size_t len) {
+    if (len == 0) return;
+    if (!ops || !ops->device_name || !ops->device_name(device, threads, name, len)) snprintf(name, len, "unknown");
 }
 
 hexgpu_status hexgpu_slot_buffers_alloc(hexgpu_slot_buffers *buf, int max_batch, int cells, hexgpu_error *err) {

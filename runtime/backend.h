@@ -3,24 +3,23 @@
  * lives in a slot that is allocated once at the largest batch and recycled. */
 #pragma once
 
+#include "base/log.h"
 #include "hexgpu.h"
-#include "runtime/network.h"
+#include "model/network.h"
 
-/* 2: the optional slot_timing entry. 3: the optional counters entry. 4: the optional
- * device_name entry; the CUDA backend is a module loaded at run time. A table of an
- * older version compiled into the same program has no such entry;
- * hexgpu_backend_slot_timing, hexgpu_backend_counters_read and
- * hexgpu_backend_device_name (backend.c) are the places that check. A module is built
- * separately, so its table must have exactly this version (backend_module.c): bump it
- * whenever this table or a type that crosses it changes (the config, slot buffers,
- * timing and counters here, hexgpu_network, hexgpu_error, hexgpu_position). */
-#define HEXGPU_BACKEND_ABI_VERSION 4
+/* Every table, built in or loaded from a module, has exactly this version: the loader
+ * (backend_module.c) refuses a module of any other. Bump it whenever this table or a type
+ * that crosses it changes (the config, slot buffers, timing and counters here,
+ * hexgpu_network, hexgpu_error, hexgpu_position, hexgpu_logger). 5: default_max_batch,
+ * device_count, device_name with threads, the logger in the config. */
+#define HEXGPU_BACKEND_ABI_VERSION 5
 
 typedef struct hexgpu_backend_config {
     int device;                 /* CUDA device ordinal */
     hexgpu_precision precision; /* AUTO resolves per backend */
     int max_batch;              /* largest batch any slot will launch */
     int threads;                /* CPU backend: worker threads, 0 = all cores */
+    hexgpu_logger log;          /* where the context's messages go (fn NULL: stderr, warnings only) */
 } hexgpu_backend_config;
 
 /* Host-visible buffers of a slot (pinned host memory on CUDA). Sizes are for max_batch:
@@ -33,7 +32,7 @@ typedef struct hexgpu_slot_buffers {
 } hexgpu_slot_buffers;
 
 /* When each phase of one batch ran: instants in nanoseconds on one clock shared by all
- * slots of a context (CLOCK_MONOTONIC, as profiling/timer.h reads it), so that phases of
+ * slots of a context (CLOCK_MONOTONIC, as base/timer.h reads it), so that phases of
  * different slots can be compared. A backend without copies (cpu) reports zero-length
  * h2d and d2h phases at the boundaries of compute. start <= end within each phase. */
 typedef struct hexgpu_slot_timing {
@@ -55,10 +54,16 @@ typedef hexgpu_status (*hexgpu_slot_timing_fn)(void *slot, hexgpu_slot_timing *o
 
 typedef struct hexgpu_backend_ops {
     int abi_version;
-    const char *name; /* "cpu", "cuda" */
+    const char *name; /* "cpu", "cuda": for messages; no code compares it */
+    /* The largest batch an engine launches when its options leave max_batch at 0: what
+     * fills the device (1024 on a GPU, 64 on the CPU). */
+    int default_max_batch;
 
     /* 1 when this backend can run here; otherwise 0 and a reason in why. */
     int (*available)(int device, char *why, size_t why_len);
+    /* How many devices it can run on, ordinals 0..count-1, each available (the CPU: 1);
+     * at least 1 wherever available(0). Needs no context. */
+    int (*device_count)(void);
 
     /* Uploads/keeps the weights. ctx is the backend's; nothing per batch is allocated. */
     hexgpu_status (*create)(const hexgpu_network *net, const hexgpu_backend_config *config, void **ctx,
@@ -82,20 +87,21 @@ typedef struct hexgpu_backend_ops {
      * here fails exactly this batch. */
     hexgpu_status (*slot_wait)(void *slot, hexgpu_error *err);
 
-    /* Since ABI 2, OPTIONAL (NULL = not provided; call through hexgpu_backend_slot_timing).
+    /* OPTIONAL (NULL = not provided; call through hexgpu_backend_slot_timing).
      * The phases of the batch last waited on successfully, read after slot_wait by the
      * slot's own thread. HEXGPU_ERR_INVALID_ARGUMENT when no batch was waited on since
      * the last launch; a failure leaves *out unchanged and never affects the batch. */
     hexgpu_slot_timing_fn slot_timing;
 
-    /* Since ABI 3, OPTIONAL (NULL = nothing to count; call through
-     * hexgpu_backend_counters_read). Thread safe: any thread, any time while ctx lives. */
+    /* OPTIONAL (NULL = nothing to count; call through hexgpu_backend_counters_read).
+     * Thread safe: any thread, any time while ctx lives. */
     void (*counters)(void *ctx, hexgpu_backend_counters *out);
 
-    /* Since ABI 4, OPTIONAL (NULL = none; call through hexgpu_backend_device_name). The
-     * name of device `device` (the card, "NVIDIA H200") into name; 1 when known, else 0.
-     * Needs no context. */
-    int (*device_name)(int device, char *name, size_t len);
+    /* OPTIONAL (NULL = none; call through hexgpu_backend_device_name). What device
+     * `device` is, for reports, into name; 1 when known, else 0. The card ("NVIDIA H200"),
+     * or the CPU's model, cores, kernel instruction set and the threads a batch is split
+     * over (threads 0: every core). Needs no context. */
+    int (*device_name)(int device, int threads, char *name, size_t len);
 } hexgpu_backend_ops;
 
 /* The backend built into every program; CUDA comes from a module (below). */
@@ -130,16 +136,55 @@ const hexgpu_backend_ops *hexgpu_backend_cuda_module(char *why, size_t why_len);
 hexgpu_status hexgpu_backend_select(hexgpu_backend_kind kind, int device, const hexgpu_backend_ops **ops,
                                     char *chosen, size_t chosen_len, hexgpu_error *err);
 
-/* The optional slot_timing entry of ops, or NULL when the table predates it (ABI < 2)
- * or the backend does not measure its phases. */
+/* The kind that selects ops (HEXGPU_BACKEND_CPU or _CUDA; AUTO for a table that
+ * hexgpu_backend_select never returns, such as the synthetic one): to open an engine on
+ * exactly the backend a raw session ran. */
+hexgpu_backend_kind hexgpu_backend_kind_of(const hexgpu_backend_ops *ops);
+
+/* The optional slot_timing entry of ops, or NULL when the backend does not measure its
+ * phases. */
 hexgpu_slot_timing_fn hexgpu_backend_slot_timing(const hexgpu_backend_ops *ops);
 
-/* The backend's counters, all zero when its table predates them (ABI < 3) or it has none. */
+/* The backend's counters, all zero when it has none. */
 void hexgpu_backend_counters_read(const hexgpu_backend_ops *ops, void *ctx, hexgpu_backend_counters *out);
 
-/* The name of the backend's device into name; 0 (and name untouched) when its table
- * predates the entry (ABI < 4) or it has none. */
-int hexgpu_backend_device_name(const hexgpu_backend_ops *ops, int device, char *name, size_t len);
+/* What the backend's device is into name ("unknown" when the backend does not say). */
+void hexgpu_backend_device_name(const hexgpu_backend_ops *ops, int device, int threads, char *name, size_t len);
+
+/* The backend's context(s) on a network, chosen and created in one place for every
+ * front end (the engine, `hexgpu bench`, `hexgpu check`): the table picked for kind (as
+ * hexgpu_backend_select; `chosen` says how), then one context per entry of devices
+ * (HEXGPU_DEVICES_ALL as the count: every device the backend reports; 0: config->device),
+ * each with config and that device (max_batch 0: the backend's default). On failure nothing stays created and err names the backend (and the
+ * device when there are several). */
+typedef struct hexgpu_backend_contexts {
+    const hexgpu_backend_ops *ops;
+    void *ctxs[HEXGPU_MAX_DEVICES];
+    int devices[HEXGPU_MAX_DEVICES];
+    int count;
+    int max_batch; /* config->max_batch, or the backend's default_max_batch when that was 0 */
+    char chosen[512];
+    double create_ms; /* wall time of creating the contexts (weights, plans) */
+} hexgpu_backend_contexts;
+
+hexgpu_status hexgpu_backend_contexts_create(hexgpu_backend_kind kind, const int *devices, int device_count,
+                                             const hexgpu_backend_config *config, const hexgpu_network *net,
+                                             hexgpu_backend_contexts *out, hexgpu_error *err);
+/* Destroys the contexts still held (entries set to NULL are skipped: handed over). */
+void hexgpu_backend_contexts_destroy(hexgpu_backend_contexts *contexts);
+
+/* A backend session for one-shot callers (`hexgpu bench`, `hexgpu check`, tests): one
+ * context on config->device and one slot of config->max_batch. */
+typedef struct hexgpu_backend_session {
+    hexgpu_backend_contexts contexts;
+    const hexgpu_backend_ops *ops; /* = contexts.ops */
+    void *ctx, *slot;
+    char device[384]; /* hexgpu_backend_device_name of the device */
+} hexgpu_backend_session;
+
+hexgpu_status hexgpu_backend_session_open(hexgpu_backend_kind kind, const hexgpu_backend_config *config,
+                                          const hexgpu_network *net, hexgpu_backend_session *out, hexgpu_error *err);
+void hexgpu_backend_session_close(hexgpu_backend_session *session);
 
 /* Host-memory slot buffers for backends that compute on the host (cpu, synthetic):
  * zeroed, input [max_batch], policy/logits [max_batch][cells], value [max_batch].

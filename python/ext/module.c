@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 
-#include "selfplay/trmph.h"
+#include "hex/trmph.h"
 
 PyObject *hexgpu_py_raise(const hexgpu_error *err, const char *path) {
     PyObject *type = PyExc_RuntimeError;

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "selfplay/trmph.h"
+#include "hex/trmph.h"
 
 /* How the elements of a planes array are read: bytes (bool, uint8, int8), float32,
  * float64; anything else is cast to float64 first. */

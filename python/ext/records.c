@@ -5,8 +5,8 @@
 
 #include <stdlib.h>
 
-#include "selfplay/board.h"
-#include "selfplay/trmph.h"
+#include "hex/board.h"
+#include "hex/trmph.h"
 
 static PyObject *new_array(npy_intp n, int type) { return PyArray_ZEROS(1, &n, type, 0); }
 

@@ -1,4 +1,4 @@
-/* _hexgpu.selfplay: the library's self-play driver (selfplay/selfplay.h) on an Engine,
+/* _hexgpu.selfplay: the library's self-play driver (play/selfplay.h) on an Engine,
  * with the record file written by the same writer as `hexgpu selfplay`. The driver runs
  * on a thread of its own while the calling thread, GIL released, wakes every 100 ms to
  * let Python handle signals: Ctrl-C stops the run, keeps the finished games in the file
@@ -11,11 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/status.h"
-#include "selfplay/record_writer.h"
-#include "selfplay/training_writer.h"
-#include "selfplay/selfplay.h"
-#include "selfplay/interrupt.h"
+#include "base/status.h"
+#include "records/record_writer.h"
+#include "records/training_writer.h"
+#include "play/selfplay.h"
+#include "base/interrupt.h"
 
 typedef struct kept_game {
     int64_t index;

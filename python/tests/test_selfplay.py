@@ -99,7 +99,7 @@ def test_training_positions():
 
 
 def write_training_targets(tmp_path, stem, n, rows, torn=False):
-    """<stem>.train and <stem>.train.json as selfplay/training_writer.h lays them out."""
+    """<stem>.train and <stem>.train.json as records/training_writer.h lays them out."""
     import json
     cells = n * n
     fields = [["game", "<i8", []], ["ply", "<i2", []], ["move", "<i2", []], ["to_move", "u1", []],

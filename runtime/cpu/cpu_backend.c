@@ -1,13 +1,15 @@
 /* The CPU backend: fp32 reference implementation of the backend interface, always built
  * and the default where no GPU is present. Synchronous; a batch is split over all cores. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "profiling/timer.h"
+#include "base/timer.h"
 #include "runtime/backend.h"
+#include "kernels/cpu/cpu_conv_kernel.h"
 #include "runtime/cpu/cpu_network.h"
-#include "runtime/status.h"
+#include "base/status.h"
 
 typedef struct cpu_context {
     hexgpu_cpu_network net;
@@ -25,6 +27,28 @@ typedef struct cpu_slot {
 static int cpu_available(int device, char *why, size_t why_len) {
     (void)device;
     if (why && why_len) why[0] = '\0';
+    return 1;
+}
+
+static int cpu_device_count(void) { return 1; }
+
+/* The model name of the first processor in /proc/cpuinfo and the processors counted. */
+static int cpu_device_name(int device, int threads, char *name, size_t len) {
+    (void)device;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512], model[256] = "CPU";
+    int cores = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "processor", 9) == 0) cores++;
+        char *colon = strchr(line, ':');
+        if (cores == 1 && colon && strncmp(line, "model name", 10) == 0) {
+            snprintf(model, sizeof model, "%s", colon + 2);
+            model[strcspn(model, "\n")] = '\0';
+        }
+    }
+    if (f) fclose(f);
+    snprintf(name, len, "%s, %d cores, %s kernels, %d threads", model, cores, hexgpu_cpu_conv_isa(),
+             threads > 0 ? threads : cores);
     return 1;
 }
 
@@ -135,7 +159,9 @@ static hexgpu_status cpu_slot_timing(void *slot, hexgpu_slot_timing *out, hexgpu
 const hexgpu_backend_ops hexgpu_backend_cpu = {
     .abi_version = HEXGPU_BACKEND_ABI_VERSION,
     .name = "cpu",
+    .default_max_batch = 64,
     .available = cpu_available,
+    .device_count = cpu_device_count,
     .create = cpu_create,
     .destroy = cpu_destroy,
     .precision = cpu_precision,
@@ -145,4 +171,5 @@ const hexgpu_backend_ops hexgpu_backend_cpu = {
     .slot_launch = cpu_slot_launch,
     .slot_wait = cpu_slot_wait,
     .slot_timing = cpu_slot_timing,
+    .device_name = cpu_device_name,
 };

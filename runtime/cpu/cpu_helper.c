@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiling/timer.h"
+#include "base/timer.h"
 
 /* h->state: no job, a job posted and unclaimed, a job the helper is running. */
 enum { HELPER_IDLE, HELPER_POSTED, HELPER_RUNNING };

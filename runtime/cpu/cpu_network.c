@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/status.h"
+#include "base/status.h"
 
 static float *copy_floats(const float *src, size_t count) {
     float *dst = malloc(count * sizeof(float));

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "runtime/cpu/cpu_ops.h"
-#include "runtime/network.h"
+#include "model/network.h"
 
 typedef struct hexgpu_cpu_block {
     hexgpu_cpu_conv conv1, conv2;

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "hexgpu.h"
-#include "runtime/cpu/cpu_conv_kernel.h"
+#include "kernels/cpu/cpu_conv_kernel.h"
 #include "runtime/cpu/cpu_helper.h"
 
 /* A lone board's convolution is split by weight panels over the caller and the slot's

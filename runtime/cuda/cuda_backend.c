@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiling/timer.h"
+#include "base/timer.h"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
-#include "runtime/status.h"
+#include "base/status.h"
 
 static void cuda_destroy(void *ctx_ptr) {
     hexgpu_cuda_context *ctx = ctx_ptr;
@@ -64,8 +64,7 @@ static hexgpu_status cuda_create(const hexgpu_network *net, const hexgpu_backend
     ctx->max_batch = config->max_batch;
     const char *graphs = getenv("HEXGPU_CUDA_GRAPHS");
     ctx->use_graphs = !(graphs && strcmp(graphs, "0") == 0);
-    const char *verbose = getenv("HEXGPU_CUDA_VERBOSE");
-    ctx->verbose = verbose && strcmp(verbose, "1") == 0;
+    ctx->log = config->log;
     make_buckets(ctx);
     if (pthread_mutex_init(&ctx->life_lock, NULL) != 0) {
         free(ctx);
@@ -81,9 +80,8 @@ static hexgpu_status cuda_create(const hexgpu_network *net, const hexgpu_backend
         cuda_destroy(ctx);
         return st;
     }
-    if (ctx->verbose)
-        fprintf(stderr, "hexgpu cuda: context for device %d, %s, max batch %d, %d buckets: created in %.1f ms\n",
-                ctx->device, fp16 ? "fp16" : "fp32", ctx->max_batch, ctx->bucket_count,
+    hexgpu_log(&ctx->log, HEXGPU_LOG_INFO,
+               "hexgpu cuda: context for device %d, %s, max batch %d, %d buckets: created in %.1f ms", ctx->device, fp16 ? "fp16" : "fp32", ctx->max_batch, ctx->bucket_count,
                 (double)(hexgpu_timer_now_ns() - start) * 1e-6);
     *out = ctx;
     return HEXGPU_OK;
@@ -101,7 +99,9 @@ static hexgpu_precision cuda_precision(void *ctx) { return ((hexgpu_cuda_context
 const hexgpu_backend_ops hexgpu_backend_cuda = {
     .abi_version = HEXGPU_BACKEND_ABI_VERSION,
     .name = "cuda",
+    .default_max_batch = 1024,
     .available = hexgpu_cuda_available,
+    .device_count = hexgpu_cuda_device_count,
     .create = cuda_create,
     .destroy = cuda_destroy,
     .precision = cuda_precision,

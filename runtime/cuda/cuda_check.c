@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "runtime/status.h"
+#include "base/status.h"
 
 /* The call text can be long (18 arguments); the function name and the start are what a
  * reader needs, so it is cut to keep the layer and the error string in the message. */

@@ -53,7 +53,17 @@ int hexgpu_cuda_available(int device, char *why, size_t why_len) {
     return 1;
 }
 
-int hexgpu_cuda_device_name(int device, char *name, size_t len) {
+/* Devices 0, 1, ... up to the first that is not available (at least 1: the caller has
+ * found device 0 usable). */
+int hexgpu_cuda_device_count(void) {
+    char why[256];
+    int n = 1;
+    while (n < HEXGPU_MAX_DEVICES && hexgpu_cuda_available(n, why, sizeof why)) n++;
+    return n;
+}
+
+int hexgpu_cuda_device_name(int device, int threads, char *name, size_t len) {
+    (void)threads;
     struct cudaDeviceProp prop;
     if (cudaGetDeviceProperties(&prop, device) != cudaSuccess) {
         cudaGetLastError();

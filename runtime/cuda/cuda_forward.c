@@ -5,7 +5,7 @@
 
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
-#include "runtime/status.h"
+#include "base/status.h"
 
 /* The fused call y = relu(conv(x) + alpha2 * z + bias) with algorithm algo; without a
  * residual z is y itself, scaled by 0. */
@@ -21,15 +21,15 @@ static cudnnStatus_t fused_conv(hexgpu_cuda_slot *slot, const hexgpu_cuda_conv *
 }
 
 /* Remembers that conv c at bucket b runs the fallback algorithm; the first slot to find
- * out says so once on stderr (the run goes on: same answers, maybe slower). */
+ * out says so once in the log (the run goes on: same answers, maybe slower). */
 static void note_fallback(hexgpu_cuda_slot *slot, const hexgpu_cuda_conv *c, int b, cudnnStatus_t refusal) {
     hexgpu_cuda_context *ctx = slot->ctx;
     atomic_uchar *flag = &ctx->fused_refused[c - ctx->convs][b];
     if (atomic_exchange(flag, 1)) return;
     atomic_fetch_add(&ctx->conv_fallbacks, 1);
-    fprintf(stderr,
-            "hexgpu cuda: %s, batch bucket %d: the fused convolution refused algorithm %d (%s); "
-            "running IMPLICIT_PRECOMP_GEMM\n",
+    hexgpu_log(&ctx->log, HEXGPU_LOG_WARNING,
+               "hexgpu cuda: %s, batch bucket %d: the fused convolution refused algorithm %d (%s); "
+               "running IMPLICIT_PRECOMP_GEMM",
             c->name, ctx->buckets[b], (int)c->algo[b], cudnnGetErrorString(refusal));
 }
 

@@ -10,7 +10,7 @@
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
 
-#include "kernels/kernels.h"
+#include "kernels/cuda/kernels.h"
 #include "runtime/backend.h"
 
 /* One trunk 1x1 shortcut, 3x3, 5x5 or value 1x1 convolution with its cuDNN plans. */
@@ -76,10 +76,11 @@ typedef struct hexgpu_cuda_context {
      * and each capture (begin..instantiate) hold this lock. */
     pthread_mutex_t life_lock;
     int life_lock_made;
-    int verbose;                      /* HEXGPU_CUDA_VERBOSE=1: plan and first-use times on stderr */
+    hexgpu_logger log;                /* the config's: fallbacks and refusals (warning), plan and
+                                         first-use times (info) */
     int64_t plan_ns[HEXGPU_CUDA_MAX_BUCKETS]; /* time spent planning each bucket, all convs */
     /* Per (conv, bucket): 1 once the fused call refused the planned algorithm and ran
-     * IMPLICIT_PRECOMP_GEMM; set (and said on stderr) by the first slot that saw it. */
+     * IMPLICIT_PRECOMP_GEMM; set (and logged) by the first slot that saw it. */
     atomic_uchar fused_refused[HEXGPU_CUDA_CONV_COUNT][HEXGPU_CUDA_MAX_BUCKETS];
     atomic_uint_fast64_t graphs_captured, graphs_refused, conv_fallbacks; /* hexgpu_backend_counters */
     atomic_int slots_made;            /* numbers the slots in messages */
@@ -152,7 +153,8 @@ void hexgpu_cuda_counters(void *ctx, hexgpu_backend_counters *out);
 
 /* cuda_device.c: the available and device_name ops. */
 int hexgpu_cuda_available(int device, char *why, size_t why_len);
-int hexgpu_cuda_device_name(int device, char *name, size_t len);
+int hexgpu_cuda_device_count(void);
+int hexgpu_cuda_device_name(int device, int threads, char *name, size_t len);
 
 /* cuda_backend.c: the ops table. Outside this folder it is reached through the module's
  * entry point (runtime/backend_module.c); only test_gpu, which links these objects

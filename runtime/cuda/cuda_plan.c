@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiling/timer.h"
+#include "base/timer.h"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
-#include "runtime/status.h"
+#include "base/status.h"
 
 /* Per-slot cuDNN workspace ceiling: the chosen algorithms' largest need is what slots
  * allocate, so this only rules out the most memory-hungry algorithms (FFT at big batches). */
@@ -146,18 +146,24 @@ hexgpu_status hexgpu_cuda_plan_create(hexgpu_cuda_context *ctx, hexgpu_error *er
     for (int i = 0; i < HEXGPU_CUDA_CONV_COUNT && st == HEXGPU_OK; i++)
         if (conv_used(ctx, i)) st = plan_conv(ctx, handle, &ctx->convs[i], err);
     cudnnDestroy(handle);
-    if (st == HEXGPU_OK && ctx->verbose) {
-        fprintf(stderr, "hexgpu cuda: plan per batch bucket (all layers):");
-        for (int b = 0; b < ctx->bucket_count; b++)
-            fprintf(stderr, " %d: %.1f ms%s", ctx->buckets[b], (double)ctx->plan_ns[b] * 1e-6,
-                    b + 1 < ctx->bucket_count ? "," : "");
-        fprintf(stderr, "; workspace %.1f MiB per slot\n", (double)ctx->workspace_bytes / 1048576.0);
+    if (st == HEXGPU_OK && hexgpu_log_enabled(&ctx->log, HEXGPU_LOG_INFO)) {
+        char line[1024] = "";
+        size_t at = 0;
+        for (int b = 0; b < ctx->bucket_count && at < sizeof line; b++)
+            at += (size_t)snprintf(line + at, sizeof line - at, " %d: %.1f ms%s", ctx->buckets[b],
+                                   (double)ctx->plan_ns[b] * 1e-6, b + 1 < ctx->bucket_count ? "," : "");
+        hexgpu_log(&ctx->log, HEXGPU_LOG_INFO,
+                   "hexgpu cuda: plan per batch bucket (all layers):%s; workspace %.1f MiB per slot", line,
+                   (double)ctx->workspace_bytes / 1048576.0);
         for (int i = 0; i < HEXGPU_CUDA_CONV_COUNT; i++) {
             if (!conv_used(ctx, i)) continue;
-            fprintf(stderr, "hexgpu cuda: algorithm of %s per bucket:", ctx->convs[i].name);
-            for (int b = 0; b < ctx->bucket_count; b++)
-                fprintf(stderr, " %d:%d", ctx->buckets[b], (int)ctx->convs[i].algo[b]);
-            fputc('\n', stderr);
+            at = 0;
+            line[0] = '\0';
+            for (int b = 0; b < ctx->bucket_count && at < sizeof line; b++)
+                at += (size_t)snprintf(line + at, sizeof line - at, " %d:%d", ctx->buckets[b],
+                                       (int)ctx->convs[i].algo[b]);
+            hexgpu_log(&ctx->log, HEXGPU_LOG_INFO, "hexgpu cuda: algorithm of %s per bucket:%s", ctx->convs[i].name,
+                       line);
         }
     }
     return st;

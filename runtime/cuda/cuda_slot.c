@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiling/timer.h"
-#include "profiling/trace.h"
+#include "base/timer.h"
+#include "base/trace.h"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
-#include "runtime/status.h"
+#include "base/status.h"
 
 /* cuBLAS needs a workspace it never allocates itself during graph capture; 32 MiB is
  * what it uses by default on Hopper. */
@@ -166,14 +166,16 @@ static hexgpu_status prepare_bucket_locked(hexgpu_cuda_slot *slot, int b, hexgpu
             atomic_fetch_add(&ctx->graphs_captured, 1);
         } else {
             atomic_fetch_add(&ctx->graphs_refused, 1);
-            fprintf(stderr, "hexgpu cuda: slot %d, batch bucket %d: graph capture refused (%s); running the layers "
-                            "directly\n", slot->index, ctx->buckets[b], why);
+            hexgpu_log(&ctx->log, HEXGPU_LOG_WARNING,
+                       "hexgpu cuda: slot %d, batch bucket %d: graph capture refused (%s); running the layers directly",
+                       slot->index, ctx->buckets[b], why);
         }
     }
-    if (ctx->verbose) {
+    if (hexgpu_log_enabled(&ctx->log, HEXGPU_LOG_INFO)) {
         int64_t end = hexgpu_timer_now_ns();
-        fprintf(stderr, "hexgpu cuda: slot %d, batch bucket %d: first use %.1f ms (warm-up run %.1f ms, capture %.1f "
-                        "ms, %s)\n", slot->index, ctx->buckets[b], (double)(end - start) * 1e-6,
+        hexgpu_log(&ctx->log, HEXGPU_LOG_INFO,
+                   "hexgpu cuda: slot %d, batch bucket %d: first use %.1f ms (warm-up run %.1f ms, capture %.1f "
+                   "ms, %s)", slot->index, ctx->buckets[b], (double)(end - start) * 1e-6,
                 (double)(warm - start) * 1e-6, (double)(end - warm) * 1e-6,
                 slot->graphs[b] ? "graph" : "direct");
     }

@@ -1,10 +1,10 @@
 /* The CUDA backend's batch timeline: each slot's phase events are turned into
  * CLOCK_MONOTONIC nanoseconds through one anchor event per context, so that phases of
  * different slots (streams) line up on one clock. */
-#include "profiling/timer.h"
+#include "base/timer.h"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
-#include "runtime/status.h"
+#include "base/status.h"
 
 /* cudaEventElapsedTime gives float milliseconds: 24 bits of mantissa, so a span of T
  * is exact to about T * 6e-8 (0.06 us at 1 s, 0.2 ms after an hour). Phases are read

@@ -6,8 +6,8 @@
 
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
-#include "runtime/status.h"
-#include "runtime/tensor_map.h"
+#include "base/status.h"
+#include "model/tensor_map.h"
 
 static int round8(int c) { return (c + 7) / 8 * 8; }
 

@@ -2,7 +2,7 @@
  * backend) into a fresh folder, and checks of the record file they leave. */
 #pragma once
 
-#include "selfplay/trmph.h"
+#include "hex/trmph.h"
 #include "support/run_cli.h"
 
 /* The arguments every run gets (model, backend, no progress lines), then extra (NULL-

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/json.h"
+#include "base/json.h"
 #include "support/fixtures.h"
 #include "support/run_cli.h"
 

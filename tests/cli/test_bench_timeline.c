@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/json.h"
-#include "runtime/test_model_util.h"
+#include "base/json.h"
+#include "model/test_model_util.h"
 #include "support/fixtures.h"
 #include "support/run_cli.h"
 

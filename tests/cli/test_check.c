@@ -1,11 +1,11 @@
 /* hexgpu check: the CPU backend passes against the direct reference and PyTorch's golden
  * outputs with real figures; usage, model and device errors. (The FAIL verdict itself is
- * tested on known errors in tests/runtime/test_accuracy.c.) */
+ * tested on known errors in tests/check/test_accuracy.c.) */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/json.h"
+#include "base/json.h"
 #include "support/cuda_probe.h"
 #include "support/fixtures.h"
 #include "support/run_cli.h"

@@ -68,7 +68,7 @@ Test(cli_cuda_module, missing_dependency_auto_falls_back_cuda_fails) {
 }
 
 Test(cli_cuda_module, another_abi_is_refused) {
-    expect_cuda_refused(HEXGPU_FAKE_CUDA_OLD_ABI, "has backend ABI 3, this hexgpu needs 4");
+    expect_cuda_refused(HEXGPU_FAKE_CUDA_OLD_ABI, "has backend ABI 3, this hexgpu needs 5");
     expect_auto_on_cpu(HEXGPU_FAKE_CUDA_OLD_ABI, "has backend ABI 3");
 }
 

@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/json.h"
-#include "selfplay/golden.h"
+#include "base/json.h"
+#include "check/golden.h"
 #include "support/fixtures.h"
 #include "support/run_cli.h"
 

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/model_file.h"
-#include "runtime/safetensors_write.h"
-#include "runtime/test_model_build.h"
+#include "model/model_file.h"
+#include "model/export/safetensors_write.h"
+#include "model/test_model_build.h"
 #include "support/fixtures.h"
 #include "support/run_cli.h"
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "selfplay/trmph.h"
+#include "hex/trmph.h"
 #include "support/fixtures.h"
 #include "support/run_cli.h"
 

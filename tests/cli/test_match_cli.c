@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "selfplay/selfplay.h"
-#include "selfplay/trmph.h"
+#include "play/selfplay.h"
+#include "hex/trmph.h"
 #include "support/fixtures.h"
 #include "support/run_cli.h"
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cli/selfplay_support.h"
-#include "selfplay/training_writer.h"
+#include "records/training_writer.h"
 #include "support/bytes.h"
 
 /* Runs selfplay into dir with extra flags; returns the path of the record file made. */

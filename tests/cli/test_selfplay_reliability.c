@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "cli/selfplay_support.h"
-#include "selfplay/training_writer.h"
+#include "records/training_writer.h"
 #include "support/bytes.h"
 #include "support/fixtures.h"
 

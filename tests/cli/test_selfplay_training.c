@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "cli/selfplay_support.h"
-#include "runtime/json.h"
+#include "base/json.h"
 #include "support/bytes.h"
-#include "selfplay/board.h"
-#include "selfplay/training_writer.h"
+#include "hex/board.h"
+#include "records/training_writer.h"
 
 enum { N = 13, CELLS = N * N };
 

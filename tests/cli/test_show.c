@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "selfplay/random_games.h"
-#include "selfplay/trmph.h"
+#include "hex/random_games.h"
+#include "hex/trmph.h"
 #include "support/run_cli.h"
 
 static hexgpu_cli_result show(const char *arg) {

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "runtime/accuracy.h"
-#include "runtime/model_file.h"
-#include "runtime/rng.h"
-#include "runtime/status.h"
+#include "check/accuracy.h"
+#include "model/model_file.h"
+#include "base/rng.h"
+#include "base/status.h"
 #include "support/fixtures.h"
 
 float hexgpu_gpu_test_uniform(uint64_t *state, float lo, float hi) {

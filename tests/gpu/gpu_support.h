@@ -12,9 +12,9 @@
 #include "hexgpu.h"
 #include "runtime/backend.h"
 #include "runtime/cuda/cuda_internal.h" /* hexgpu_backend_cuda: test_gpu links the module's objects */
-#include "runtime/network.h"
-#include "runtime/position_random.h"
-#include "runtime/reference_layout.h"
+#include "model/network.h"
+#include "check/position_random.h"
+#include "model/reference_layout.h"
 
 /* Skips the calling test where this machine has no CUDA device at all. A device that
  * exists but cannot run the backend (compute capability, driver, kernels that do not

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "gpu/gpu_support.h"
-#include "selfplay/golden.h"
+#include "check/golden.h"
 #include "support/fixtures.h"
 
 TestSuite(gpu_fixtures, .init = NULL);

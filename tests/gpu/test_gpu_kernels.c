@@ -6,8 +6,8 @@
 #include <stdlib.h>
 
 #include "gpu/gpu_support.h"
-#include "kernels/kernels.h"
-#include "runtime/tensor_map.h"
+#include "kernels/cuda/kernels.h"
+#include "model/tensor_map.h"
 
 static cudaStream_t stream;
 

@@ -1,12 +1,12 @@
 /* Shared by the host suites: an engine on the synthetic backend (random positions come
- * from runtime/position_random.h). */
+ * from check/position_random.h). */
 #pragma once
 
 #include <stdint.h>
 
 #include "hexgpu.h"
 #include "host/synthetic_backend.h"
-#include "runtime/position_random.h"
+#include "check/position_random.h"
 
 /* An engine on the synthetic backend; *ctx (may be NULL) gets the backend context (valid
  * until close). Fails the test on error. */

@@ -11,7 +11,7 @@
 
 #include "host/engine_impl.h"
 #include "host_support.h"
-#include "selfplay/golden.h"
+#include "check/golden.h"
 #include "support/fixtures.h"
 
 #define N 6

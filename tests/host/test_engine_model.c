@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "selfplay/golden.h"
-#include "runtime/model_file.h"
-#include "runtime/safetensors_write.h"
+#include "check/golden.h"
+#include "model/model_file.h"
+#include "model/export/safetensors_write.h"
 #include "support/fixtures.h"
 
 static void golden_through_engine(const char *dir, size_t cache) {

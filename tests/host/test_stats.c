@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "host_support.h"
-#include "profiling/stats.h"
+#include "host/stats.h"
 
 Test(host_stats, log_histogram_quantiles_within_one_bucket) {
     hexgpu_log_histogram *h = calloc(1, sizeof *h);

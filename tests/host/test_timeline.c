@@ -9,8 +9,8 @@
 
 #include "host/timeline.h"
 #include "host_support.h"
-#include "runtime/json.h"
-#include "runtime/test_model_util.h"
+#include "base/json.h"
+#include "model/test_model_util.h"
 
 static hexgpu_timeline_entry phase(int slot, int64_t h2d0, int64_t h2d1, int64_t c0, int64_t c1, int64_t d0,
                                    int64_t d1) {

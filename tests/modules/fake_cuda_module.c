@@ -4,7 +4,7 @@
  *   FAKE_MODULE_CPU       a table of the current ABI that is the CPU backend under the
  *                         name "cuda" (available, a device name), to show a loaded
  *                         module is the one used
- *   FAKE_MODULE_OLD_ABI   a table of backend ABI 3
+ *   FAKE_MODULE_OLD_ABI   a table of an older backend ABI (3)
  *   FAKE_MODULE_NO_ENTRY  exports something else
  *   FAKE_MODULE_MISSING_DEPENDENCY  the CPU one, linked to a library the loader cannot
  *                         find (as the real module is where cuDNN is missing) */
@@ -25,7 +25,8 @@ static int fake_available(int device, char *why, size_t why_len) {
     return 1;
 }
 
-static int fake_device_name(int device, char *name, size_t len) {
+static int fake_device_name(int device, int threads, char *name, size_t len) {
+    (void)threads;
     snprintf(name, len, "fake device %d", device);
     return 1;
 }

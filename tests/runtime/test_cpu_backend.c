@@ -1,5 +1,5 @@
 /* The CPU backend against PyTorch's golden outputs (every fixture position, every model
- * file form), against the direct double-precision reference (runtime/reference_forward.c)
+ * file form), against the direct double-precision reference (check/reference_forward.c)
  * on networks of other sizes, and the softmax and batching invariants. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -10,12 +10,12 @@
 
 #include "runtime/backend.h"
 #include "runtime/cpu/cpu_ops.h"
-#include "runtime/model_file.h"
-#include "runtime/network.h"
-#include "runtime/position_random.h"
-#include "runtime/reference_forward.h"
-#include "runtime/reference_layout.h"
-#include "selfplay/golden.h"
+#include "model/model_file.h"
+#include "model/network.h"
+#include "check/position_random.h"
+#include "check/reference_forward.h"
+#include "model/reference_layout.h"
+#include "check/golden.h"
 #include "support/fixtures.h"
 
 typedef struct cpu_run {
@@ -127,7 +127,7 @@ Test(cpu_backend, golden_tiny11_every_file_form) {
 
 /* ------------------------------------------------------------ direct reference */
 
-/* The direct reference (runtime/reference_forward.c) on one position. */
+/* The direct reference (check/reference_forward.c) on one position. */
 static void reference(const hexgpu_network *net, const hexgpu_position *pos, float *logits, float *value) {
     double *workspace = malloc(hexgpu_reference_workspace_size(net));
     cr_assert_not_null(workspace);

@@ -9,8 +9,8 @@
 #include "hexgpu.h"
 #include "host/engine_impl.h"
 #include "host/synthetic_backend.h"
-#include "runtime/position_random.h"
-#include "runtime/rng.h"
+#include "check/position_random.h"
+#include "base/rng.h"
 
 #define BOARD 9
 #define CELLS (BOARD * BOARD)

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "profiling/timer.h"
+#include "base/timer.h"
 
 #ifndef HEXGPU_CLI_PATH
 #define HEXGPU_CLI_PATH "hexgpu"

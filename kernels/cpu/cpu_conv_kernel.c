@@ -1,0 +1,129 @@
+/* The CPU backend's direct convolution: tiles of up to 12 output pixels by one panel
+ * of 32 output channels, accumulated in vector registers over every tap and input
+ * channel, then stored once with the residual, bias and ReLU. Compiled once per
+ * instruction set (GCC/Clang vector extensions), the copy picked once per process. */
+#include "kernels/cpu/cpu_conv_kernel.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One register of floats: zmm (AVX-512), ymm (AVX2), xmm or a NEON q register. */
+typedef float vec16 __attribute__((vector_size(16 * sizeof(float))));
+typedef float vec8 __attribute__((vector_size(8 * sizeof(float))));
+typedef float vec4 __attribute__((vector_size(4 * sizeof(float))));
+
+/* Rows (output pixels) of the largest tile: 12 rows x 2 vectors = 24 of AVX-512's 32
+ * registers, the rest for the two weight vectors and the broadcasts. */
+#define MAX_ROWS 12
+
+/* How far ahead of the weight row in use the kernel prefetches: 16 rows of 32 floats. */
+#ifndef PREFETCH_FLOATS
+#define PREFETCH_FLOATS (16 * HEXGPU_CPU_PANEL)
+#endif
+
+/* Multiply-adds are fused (FMA) where the instruction set has it: C11 mode
+ * otherwise keeps a * b + c as two roundings. Every tile runs the same statement, so
+ * the choice is the same for every element. */
+#if defined(__clang__)
+#define CONTRACT_ATTRIBUTE
+#define CONTRACT_PRAGMA _Pragma("clang fp contract(fast)")
+#else
+#define CONTRACT_ATTRIBUTE __attribute__((optimize("fp-contract=fast")))
+#define CONTRACT_PRAGMA
+#endif
+
+int hexgpu_cpu_conv_pack(const float *weight_oihw, const float *bias, int in, int out, int kernel, int stride,
+                         int pad, hexgpu_cpu_conv *conv) {
+    *conv = (hexgpu_cpu_conv){.in = in, .out = out, .kernel = kernel, .stride = stride, .pad = pad};
+    size_t taps = (size_t)kernel * kernel, panels = (size_t)hexgpu_cpu_conv_panels(conv);
+    conv->packed = calloc(panels * taps * in * HEXGPU_CPU_PANEL, sizeof(float));
+    conv->bias = malloc((size_t)out * sizeof(float));
+    conv->zeros = calloc((size_t)in, sizeof(float));
+    if (!conv->packed || !conv->bias || !conv->zeros) return 0;
+    memcpy(conv->bias, bias, (size_t)out * sizeof(float));
+    for (int o = 0; o < out; o++) {
+        float *panel = conv->packed + (size_t)(o / HEXGPU_CPU_PANEL) * taps * in * HEXGPU_CPU_PANEL;
+        for (int i = 0; i < in; i++)
+            for (size_t t = 0; t < taps; t++)
+                panel[(t * in + i) * HEXGPU_CPU_PANEL + o % HEXGPU_CPU_PANEL] =
+                    weight_oihw[((size_t)o * in + i) * taps + t];
+    }
+    return 1;
+}
+
+void hexgpu_cpu_conv_free(hexgpu_cpu_conv *conv) {
+    free(conv->packed);
+    free(conv->bias);
+    free(conv->zeros);
+    memset(conv, 0, sizeof *conv);
+}
+
+/* One copy of the body per instruction set. Not target_clones: its ifunc resolver runs
+ * before ThreadSanitizer's runtime is set up and crashes every TSan build at start-up.
+ * Tile heights keep the accumulators in registers: 12 (tail 4) rows x 2 zmm with
+ * AVX-512 (32 registers), 3 (tail 1) x 4 ymm with AVX2 (16), 1 x 8 xmm elsewhere. */
+#define BODY_VEC vec4
+#define BODY_FLOATS 4
+#define BODY_NAME conv_generic
+#define BODY_TARGET
+#define BODY_ROWS 1
+#define BODY_TAIL_ROWS 1
+#include "kernels/cpu/cpu_conv_body.inc"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define BODY_VEC vec16
+#define BODY_FLOATS 16
+#define BODY_NAME conv_avx512
+#define BODY_TARGET __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+#define BODY_ROWS 12
+#define BODY_TAIL_ROWS 4
+#include "kernels/cpu/cpu_conv_body.inc"
+
+#define BODY_VEC vec8
+#define BODY_FLOATS 8
+#define BODY_NAME conv_avx2
+#define BODY_TARGET __attribute__((target("avx2,fma")))
+#define BODY_ROWS 3
+#define BODY_TAIL_ROWS 1
+#include "kernels/cpu/cpu_conv_body.inc"
+#endif
+
+static void (*conv_chosen)(const hexgpu_cpu_conv_call *call);
+static const char *conv_chosen_isa;
+static pthread_once_t conv_once = PTHREAD_ONCE_INIT;
+
+#if defined(__x86_64__) || defined(__i386__)
+/* $HEXGPU_CPU_KERNEL=avx2|generic asks for a lesser instruction set than the CPU has
+ * (tests run every copy on one machine; a user can rule one out); a greater one, or
+ * any other text, is ignored. */
+static void conv_choose(void) {
+    __builtin_cpu_init();
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                 __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+    const char *asked = getenv("HEXGPU_CPU_KERNEL");
+    if (asked && strcmp(asked, "generic") == 0) avx2 = avx512 = 0;
+    if (asked && strcmp(asked, "avx2") == 0) avx512 = 0;
+    conv_chosen = avx512 ? conv_avx512 : avx2 ? conv_avx2 : conv_generic;
+    conv_chosen_isa = avx512 ? "avx512" : avx2 ? "avx2" : "generic";
+}
+#else
+/* Other architectures (e.g. aarch64 hosts of Grace-Hopper): the compiler's own vector
+ * width for the generic vector type. */
+static void conv_choose(void) {
+    conv_chosen = conv_generic;
+    conv_chosen_isa = "generic";
+}
+#endif
+
+void hexgpu_cpu_conv_compute(const hexgpu_cpu_conv_call *call) {
+    pthread_once(&conv_once, conv_choose);
+    conv_chosen(call);
+}
+
+const char *hexgpu_cpu_conv_isa(void) {
+    pthread_once(&conv_once, conv_choose);
+    return conv_chosen_isa;
+}
