@@ -17,7 +17,7 @@
 #include "base/timer.h"
 #include "base/available_memory.h"
 #include "base/interrupt.h"
-#include "records/record_writer.h"
+#include "play/selfplay_files.h"
 #include "play/selfplay.h"
 
 static void usage(FILE *out) {
@@ -69,7 +69,7 @@ static void usage(FILE *out) {
 typedef struct selfplay_args {
     hexgpu_engine_options options;
     hexgpu_selfplay_config config;
-    const char *model, *output_dir, *opening_name;
+    const char *model, *output_dir;
     int streaming, progress, verbose, seed_given;
     int training, no_batching;
     int shard_index, shard_count; /* shard_count 0: the whole run */
@@ -180,8 +180,7 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
     hexgpu_cli_engine_options_default(&a->options);
     a->options.cache_entries = 60000;
     hexgpu_selfplay_config_default(&a->config);
-    *a = (selfplay_args){.options = a->options, .config = a->config, .output_dir = ".", .opening_name = "pie_rule",
-                         .progress = 100, .verbose = 1, .training = 1};
+    *a = (selfplay_args){.options = a->options, .config = a->config, .output_dir = ".", .progress = 100, .verbose = 1, .training = 1};
     int rc = HEXGPU_EXIT_OK;
     const int count = (int)(sizeof OPTIONS / sizeof OPTIONS[0]);
     for (int i = 1; i < argc && rc == HEXGPU_EXIT_OK;) {
@@ -213,11 +212,8 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
         case OPT_TEMPERATURE: rc = parse_float(o, v, &a->config.mcts.temperature); break;
         case OPT_TEMPERATURE_END: rc = parse_float(o, v, &a->config.mcts.temperature_end); break;
         case OPT_OPENING:
-            a->opening_name = v;
-            if (strcmp(v, "pie_rule") == 0) a->config.opening = HEXGPU_OPENING_PIE_RULE;
-            else if (strcmp(v, "random") == 0) a->config.opening = HEXGPU_OPENING_RANDOM;
-            else if (strcmp(v, "none") == 0) a->config.opening = HEXGPU_OPENING_NONE;
-            else rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--opening_strategy must be pie_rule, random or none, got '%s'", v);
+            if (!hexgpu_selfplay_opening_parse(v, &a->config.opening))
+                rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--opening_strategy must be pie_rule, random or none, got '%s'", v);
             break;
         case OPT_STREAMING: a->streaming = 1; break;
         case OPT_PROGRESS: rc = parse_int(o, v, 0, &a->progress); break;
@@ -318,20 +314,24 @@ static int check_memory(const selfplay_args *a, int board_size) {
 }
 
 typedef struct run_state {
-    hexgpu_record_writer *writer;
-    hexgpu_training_writer *training; /* NULL with --no-training-data */
     const selfplay_args *args;
     int64_t done;
     int64_t wins[2];
     double t0;
 } run_state;
 
-/* Called by the driver with its lock held: one game at a time. */
-static hexgpu_status on_game(void *user, const hexgpu_selfplay_game *game, hexgpu_error *err) {
+static void on_files(void *user, const hexgpu_selfplay_files *files) {
     run_state *r = user;
-    hexgpu_status st = hexgpu_record_writer_add(r->writer, game->index, game->record, err);
-    if (st == HEXGPU_OK && r->training)
-        st = hexgpu_training_writer_add_game(r->training, game->index, game->winner, game->rows, game->row_count, err);
+    fprintf(stderr, "games go to %s as they finish\n", files->records_path);
+    if (files->training_path[0]) fprintf(stderr, "training targets go to %s\n", files->training_path);
+    r->t0 = hexgpu_timer_now_seconds();
+}
+
+/* Called by the driver with its lock held, one game at a time, after the game is in the
+ * files: the per-game and progress lines. */
+static hexgpu_status on_game(void *user, const hexgpu_selfplay_game *game, hexgpu_error *err) {
+    (void)err;
+    run_state *r = user;
     r->done++;
     r->wins[game->winner == HEXGPU_RED]++;
     if (r->args->verbose >= 2)
@@ -343,53 +343,21 @@ static hexgpu_status on_game(void *user, const hexgpu_selfplay_game *game, hexgp
                 (long long)r->args->config.games, s > 0 ? r->done / s : 0.0, (long long)r->wins[0],
                 (long long)r->wins[1]);
     }
-    return st;
+    return HEXGPU_OK;
 }
 
-static hexgpu_status open_writer(const selfplay_args *a, hexgpu_engine *engine, hexgpu_record_writer **writer,
-                                 hexgpu_error *err) {
-    hexgpu_record_header header = {.model = a->model, .board_size = hexgpu_engine_board_size(engine),
-                                   .simulations = a->config.mcts.simulations, .c_puct = a->config.mcts.c_puct,
-                                   .gumbel = hexgpu_mcts_uses_gumbel(&a->config.mcts),
-                                   .temperature = a->config.mcts.temperature,
-                                   .temperature_end = a->config.mcts.temperature_end, .opening = a->opening_name,
-                                   .seed = a->config.seed, .games = a->config.games,
-                                   .tree_reuse = a->config.mcts.tree_reuse, .early_stop = a->config.mcts.early_stop,
-                                   .fast_simulations = a->config.fast_simulations,
-                                   .full_probability = a->config.full_probability,
-                                   .bad_move_frequency = a->config.bad_move_frequency, .training_data = a->training,
-                                   .shard_index = a->shard_index, .shard_count = a->shard_count,
-                                   .first_game = a->config.first_game};
-    return hexgpu_record_writer_open(a->output_dir, &header, a->streaming, time(NULL), writer, err);
-}
-
-/* Plays the games into an open record file, closes it and reports: the exit code. A run
- * that fails or is interrupted before its first game leaves no file. */
-static int play(selfplay_args *a, hexgpu_engine *engine, hexgpu_record_writer *writer) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s", hexgpu_record_writer_path(writer));
-    fprintf(stderr, "games go to %s as they finish\n", path);
-    run_state r = {.writer = writer, .args = a, .t0 = hexgpu_timer_now_seconds()};
+/* Plays the games into the files and reports: the exit code. A run that fails or is
+ * interrupted before its first game leaves no file. */
+static int play(selfplay_args *a, hexgpu_engine *engine) {
+    run_state r = {.args = a, .t0 = hexgpu_timer_now_seconds()};
+    hexgpu_selfplay_output output = {.dir = a->output_dir, .model = a->model, .streaming = a->streaming,
+                                     .shard_index = a->shard_index, .shard_count = a->shard_count};
+    hexgpu_selfplay_files files;
     hexgpu_selfplay_stats stats;
-    hexgpu_error err = {0}, close_err = {0};
-    hexgpu_status st = HEXGPU_OK;
-    if (a->training) {
-        st = hexgpu_training_writer_open(path, hexgpu_engine_board_size(engine), &r.training, &err);
-        if (st == HEXGPU_OK) fprintf(stderr, "training targets go to %s\n", hexgpu_training_writer_path(r.training));
-    }
+    hexgpu_error err = {0};
     a->config.interrupt = &interrupt_flag;
-    if (st == HEXGPU_OK) st = hexgpu_selfplay_run(engine, &a->config, on_game, &r, &stats, &err);
-    else memset(&stats, 0, sizeof stats);
-    int64_t games = hexgpu_record_writer_games(writer);
-    hexgpu_status closed = HEXGPU_OK;
-    if (games == 0 && (st != HEXGPU_OK || stats.interrupted)) {
-        hexgpu_record_writer_discard(writer);
-        hexgpu_training_writer_discard(r.training);
-    } else {
-        closed = hexgpu_record_writer_close(writer, &close_err);
-        hexgpu_status training_closed = hexgpu_training_writer_close(r.training, closed ? NULL : &close_err);
-        if (closed == HEXGPU_OK) closed = training_closed;
-    }
+    hexgpu_status st =
+        hexgpu_selfplay_run_to_files(engine, &a->config, &output, on_files, on_game, &r, &files, &stats, &err);
     if (a->verbose >= 2) {
         hexgpu_engine_stats es;
         char json[8192];
@@ -397,14 +365,14 @@ static int play(selfplay_args *a, hexgpu_engine *engine, hexgpu_record_writer *w
         hexgpu_engine_stats_json(&es, json, sizeof json);
         fprintf(stderr, "engine stats: %s\n", json);
     }
-    int code = st == HEXGPU_OK ? HEXGPU_EXIT_FAILURE : hexgpu_cli_exit_code(st);
-    if (st != HEXGPU_OK && games == 0)
-        return hexgpu_cli_fail(code, "%s; no game finished, so no file was left", err.message);
+    const char *path = files.records_path;
+    if (!files.opened) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    if (st != HEXGPU_OK && files.removed)
+        return hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s; no game finished, so no file was left", err.message);
     if (st != HEXGPU_OK)
-        return hexgpu_cli_fail(code, "%s; the %lld finished games are in %s, each whole", err.message,
-                               (long long)games, path);
-    if (closed != HEXGPU_OK) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", close_err.message);
-    if (stats.interrupted && games == 0)
+        return hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s; the %lld finished games are in %s, each whole",
+                               err.message, (long long)files.games, path);
+    if (stats.interrupted && files.removed)
         return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "interrupted after 0 of %lld games; no file was left",
                                (long long)a->config.games);
     printf("wrote %lld games to %s\n", (long long)stats.games, path);
@@ -431,17 +399,14 @@ static int run(int argc, char **argv) {
     hexgpu_engine *engine = NULL;
     hexgpu_status opened = hexgpu_engine_open(a.model, &a.options, &engine, &err);
     if (opened != HEXGPU_OK) return hexgpu_cli_fail_status(opened, &err);
-    hexgpu_record_writer *writer = NULL;
     if (hexgpu_interrupt_is_set(&interrupt_flag))
         rc = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "interrupted while loading the model; no game was played and no "
                                                   "file was written");
     if (rc == HEXGPU_EXIT_OK) rc = check_memory(&a, hexgpu_engine_board_size(engine));
     if (rc == HEXGPU_EXIT_OK) {
         fprintf(stderr, "%s\n", hexgpu_engine_backend_choice(engine));
-        if (open_writer(&a, engine, &writer, &err) != HEXGPU_OK)
-            rc = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+        rc = play(&a, engine);
     }
-    if (rc == HEXGPU_EXIT_OK) rc = play(&a, engine, writer);
     hexgpu_engine_close(engine);
     return rc;
 }

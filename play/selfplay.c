@@ -21,6 +21,22 @@ void hexgpu_selfplay_config_default(hexgpu_selfplay_config *config) {
     hexgpu_mcts_config_default(&config->mcts);
 }
 
+static const char *const OPENING_NAMES[] = {[HEXGPU_OPENING_NONE] = "none", [HEXGPU_OPENING_RANDOM] = "random",
+                                            [HEXGPU_OPENING_PIE_RULE] = "pie_rule"};
+
+const char *hexgpu_selfplay_opening_name(hexgpu_opening opening) {
+    return (unsigned)opening < sizeof OPENING_NAMES / sizeof *OPENING_NAMES ? OPENING_NAMES[opening] : "unknown";
+}
+
+int hexgpu_selfplay_opening_parse(const char *name, hexgpu_opening *out) {
+    for (unsigned i = 0; i < sizeof OPENING_NAMES / sizeof *OPENING_NAMES; i++)
+        if (strcmp(name, OPENING_NAMES[i]) == 0) {
+            *out = (hexgpu_opening)i;
+            return 1;
+        }
+    return 0;
+}
+
 int hexgpu_selfplay_pie_openings(int size, int *cells) {
     int count = 0;
     if (size < 3) {

@@ -42,6 +42,11 @@ typedef struct hexgpu_selfplay_config {
 
 void hexgpu_selfplay_config_default(hexgpu_selfplay_config *config);
 
+/* "pie_rule", "random", "none" (as the reference's --opening_strategy spells them), and
+ * back: 1 when name is one of them (*out set), else 0. */
+const char *hexgpu_selfplay_opening_name(hexgpu_opening opening);
+int hexgpu_selfplay_opening_parse(const char *name, hexgpu_opening *out);
+
 /* The opening cells of HEXGPU_OPENING_PIE_RULE for an n x n board, in cycle order;
  * returns how many (cells needs room for n*n). */
 int hexgpu_selfplay_pie_openings(int size, int *cells);

@@ -1,5 +1,6 @@
-/* _hexgpu.selfplay: the library's self-play driver (play/selfplay.h) on an Engine,
- * with the record file written by the same writer as `hexgpu selfplay`. The driver runs
+/* _hexgpu.selfplay: the library's self-play into files (play/selfplay_files.h) on an
+ * Engine, the same function `hexgpu selfplay` runs (same header, files and clean-up; the
+ * record file is left out when no output_dir is given). The driver runs
  * on a thread of its own while the calling thread, GIL released, wakes every 100 ms to
  * let Python handle signals: Ctrl-C stops the run, keeps the finished games in the file
  * and raises KeyboardInterrupt. */
@@ -11,11 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/status.h"
-#include "records/record_writer.h"
-#include "records/training_writer.h"
-#include "play/selfplay.h"
 #include "base/interrupt.h"
+#include "base/status.h"
+#include "play/selfplay_files.h"
 
 typedef struct kept_game {
     int64_t index;
@@ -27,8 +26,8 @@ typedef struct kept_game {
 typedef struct run_state {
     hexgpu_engine *engine;
     hexgpu_selfplay_config config;
-    hexgpu_record_writer *writer; /* NULL: games are only returned */
-    hexgpu_training_writer *training; /* beside the records when asked for */
+    hexgpu_selfplay_output output; /* dir NULL: games are only returned */
+    hexgpu_selfplay_files files;
     kept_game *games;
     size_t count, capacity;
     volatile sig_atomic_t interrupt;
@@ -53,15 +52,13 @@ static hexgpu_status keep_game(void *user, const hexgpu_selfplay_game *game, hex
     if (!record) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "selfplay: out of memory for a record");
     r->games[r->count++] = (kept_game){.index = game->index, .moves = game->moves, .winner = game->winner,
                                        .record = record};
-    hexgpu_status st = r->writer ? hexgpu_record_writer_add(r->writer, game->index, game->record, err) : HEXGPU_OK;
-    if (st == HEXGPU_OK && r->training)
-        st = hexgpu_training_writer_add_game(r->training, game->index, game->winner, game->rows, game->row_count, err);
-    return st;
+    return HEXGPU_OK;
 }
 
 static void *run_main(void *arg) {
     run_state *r = arg;
-    r->status = hexgpu_selfplay_run(r->engine, &r->config, keep_game, r, &r->stats, &r->err);
+    r->status = hexgpu_selfplay_run_to_files(r->engine, &r->config, &r->output, NULL, keep_game, r, &r->files,
+                                             &r->stats, &r->err);
     pthread_mutex_lock(&r->lock);
     r->finished = 1;
     pthread_cond_broadcast(&r->cond);
@@ -121,12 +118,9 @@ static PyObject *games_list(run_state *r) {
 }
 
 static int parse_opening(const char *name, hexgpu_opening *out) {
-    if (strcmp(name, "pie_rule") == 0) *out = HEXGPU_OPENING_PIE_RULE;
-    else if (strcmp(name, "random") == 0) *out = HEXGPU_OPENING_RANDOM;
-    else if (strcmp(name, "none") == 0) *out = HEXGPU_OPENING_NONE;
-    else return PyErr_Format(PyExc_ValueError, "opening_strategy must be pie_rule, random or none, got '%s'", name),
-                -1;
-    return 0;
+    if (hexgpu_selfplay_opening_parse(name, out)) return 0;
+    PyErr_Format(PyExc_ValueError, "opening_strategy must be pie_rule, random or none, got '%s'", name);
+    return -1;
 }
 
 /* selfplay(engine, games, simulations, seed, *, workers, games_in_flight, leaves_per_game,
@@ -167,51 +161,24 @@ PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs)
         free(r);
         return NULL;
     }
-    PyObject *result = NULL, *path = Py_None;
-    Py_INCREF(Py_None);
-    hexgpu_error err = {0};
-    if (output_dir) {
-        hexgpu_record_header header = {.model = model, .board_size = hexgpu_engine_board_size(r->engine),
-                                       .simulations = c->mcts.simulations, .c_puct = c->mcts.c_puct,
-                                       .gumbel = hexgpu_mcts_uses_gumbel(&c->mcts), .temperature = c->mcts.temperature,
-                                       .temperature_end = c->mcts.temperature_end, .opening = opening,
-                                       .seed = c->seed, .games = c->games, .tree_reuse = c->mcts.tree_reuse,
-                                       .early_stop = c->mcts.early_stop, .fast_simulations = c->fast_simulations,
-                                       .full_probability = c->full_probability,
-                                       .bad_move_frequency = c->bad_move_frequency, .training_data = c->training_data};
-        if (hexgpu_record_writer_open(output_dir, &header, streaming, time(NULL), &r->writer, &err) != HEXGPU_OK ||
-            (c->training_data && hexgpu_training_writer_open(hexgpu_record_writer_path(r->writer),
-                                                             hexgpu_engine_board_size(r->engine), &r->training,
-                                                             &err) != HEXGPU_OK)) {
-            hexgpu_py_raise(&err, NULL);
-            goto done;
-        }
-        Py_SETREF(path, PyUnicode_DecodeFSDefault(hexgpu_record_writer_path(r->writer)));
-        if (!path) goto done;
-    }
+    PyObject *result = NULL, *path = NULL;
+    r->output = (hexgpu_selfplay_output){.dir = output_dir, .model = model, .streaming = streaming};
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->cond, NULL);
     int raised = run_with_signals(r);
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
-    hexgpu_status closed = HEXGPU_OK;
-    /* The kept games reach the file also after a failure or an interrupt. */
-    Py_BEGIN_ALLOW_THREADS
-    closed = hexgpu_record_writer_close(r->writer, &err);
-    hexgpu_status training_closed = hexgpu_training_writer_close(r->training, closed ? NULL : &err);
-    if (closed == HEXGPU_OK) closed = training_closed;
-    Py_END_ALLOW_THREADS
-    r->writer = NULL;
-    r->training = NULL;
     if (raised) goto done;
     if (r->status != HEXGPU_OK) {
         hexgpu_py_raise(&r->err, NULL);
         goto done;
     }
-    if (closed != HEXGPU_OK) {
-        hexgpu_py_raise(&err, NULL);
-        goto done;
+    if (r->files.records_path[0]) path = PyUnicode_DecodeFSDefault(r->files.records_path);
+    else {
+        Py_INCREF(Py_None);
+        path = Py_None;
     }
+    if (!path) goto done;
     PyObject *list = games_list(r);
     if (!list) goto done;
     result = Py_BuildValue("(NO{s:L,s:L,s:L,s:L,s:L,s:d,s:O})", list, path, "games", (long long)r->stats.games,
@@ -219,8 +186,6 @@ PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs)
                            "leaf_requests", (long long)r->stats.leaf_requests, "cached", (long long)r->stats.cached,
                            "seconds", r->stats.seconds, "interrupted", r->stats.interrupted ? Py_True : Py_False);
 done:
-    if (r->writer) hexgpu_record_writer_close(r->writer, NULL);
-    if (r->training) hexgpu_training_writer_close(r->training, NULL);
     hexgpu_py_engine_release(engine_obj);
     for (size_t i = 0; i < r->count; i++) free(r->games[i].record);
     free(r->games);
