@@ -19,14 +19,25 @@ typedef struct files_run {
 
 static hexgpu_record_header header_of(const hexgpu_selfplay_config *c, const hexgpu_selfplay_output *o,
                                       int board_size) {
-    return (hexgpu_record_header){
-        .model = o->model ? o->model : "", .board_size = board_size, .simulations = c->mcts.simulations,
-        .c_puct = c->mcts.c_puct, .gumbel = hexgpu_mcts_uses_gumbel(&c->mcts), .temperature = c->mcts.temperature,
-        .temperature_end = c->mcts.temperature_end, .opening = hexgpu_selfplay_opening_name(c->opening),
-        .seed = c->seed, .games = c->games, .tree_reuse = c->mcts.tree_reuse, .early_stop = c->mcts.early_stop,
-        .fast_simulations = c->fast_simulations, .full_probability = c->full_probability,
-        .bad_move_frequency = c->bad_move_frequency, .training_data = c->training_data,
-        .shard_index = o->shard_index, .shard_count = o->shard_count, .first_game = c->first_game};
+    return (hexgpu_record_header){.model = o->model ? o->model : "",
+                                  .board_size = board_size,
+                                  .simulations = c->mcts.simulations,
+                                  .c_puct = c->mcts.c_puct,
+                                  .gumbel = hexgpu_mcts_uses_gumbel(&c->mcts),
+                                  .temperature = c->mcts.temperature,
+                                  .temperature_end = c->mcts.temperature_end,
+                                  .opening = hexgpu_selfplay_opening_name(c->opening),
+                                  .seed = c->seed,
+                                  .games = c->games,
+                                  .tree_reuse = c->mcts.tree_reuse,
+                                  .early_stop = c->mcts.early_stop,
+                                  .fast_simulations = c->fast_simulations,
+                                  .full_probability = c->full_probability,
+                                  .bad_move_frequency = c->bad_move_frequency,
+                                  .training_data = c->training_data,
+                                  .shard_index = o->shard_index,
+                                  .shard_count = o->shard_count,
+                                  .first_game = c->first_game};
 }
 
 /* Called by the driver one game at a time: the record line, the targets, then the caller. */

@@ -13,11 +13,11 @@
 
 /* Where and how the files are written. */
 typedef struct hexgpu_selfplay_output {
-    const char *dir;   /* the record file's folder, created if missing; NULL: no files at all */
-    const char *model; /* the model named in the header ("" if NULL) */
-    int streaming;     /* 1: games stay in finishing order (else rewritten in game order at the end) */
+    const char *dir;              /* the record file's folder, created if missing; NULL: no files at all */
+    const char *model;            /* the model named in the header ("" if NULL) */
+    int streaming;                /* 1: games stay in finishing order (else rewritten in game order at the end) */
     int shard_index, shard_count; /* shard_count > 0: the run is that shard of a larger one */
-    time_t when;       /* names the file (local time); 0: now */
+    time_t when;                  /* names the file (local time); 0: now */
 } hexgpu_selfplay_output;
 
 /* What was written. Paths are empty when there are no files (dir NULL, or they could not

@@ -13,8 +13,8 @@ hexgpu_status hexgpu_backend_contexts_create(hexgpu_backend_kind kind, const int
                                              hexgpu_backend_contexts *out, hexgpu_error *err) {
     memset(out, 0, sizeof *out);
     int first = device_count > 0 ? devices[0] : config->device;
-    hexgpu_status st = hexgpu_backend_select(kind, first < 0 ? 0 : first, &out->ops, out->chosen,
-                                             sizeof out->chosen, err);
+    hexgpu_status st =
+        hexgpu_backend_select(kind, first < 0 ? 0 : first, &out->ops, out->chosen, sizeof out->chosen, err);
     if (st != HEXGPU_OK) return st;
     if (device_count == HEXGPU_DEVICES_ALL) {
         int n = out->ops->device_count ? out->ops->device_count() : 1;

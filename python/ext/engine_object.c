@@ -6,6 +6,7 @@
 #include "pyhexgpu.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct engine_object {
@@ -86,6 +87,9 @@ static int engine_init(PyObject *obj, PyObject *args, PyObject *kwargs) {
     }
     hexgpu_engine_options options;
     hexgpu_engine_options_default(&options);
+    /* As the command: the CUDA backend's plan and first-use times on stderr when asked. */
+    const char *verbose = getenv("HEXGPU_CUDA_VERBOSE");
+    if (verbose && strcmp(verbose, "1") == 0) options.log_level = HEXGPU_LOG_INFO;
     options.backend = (hexgpu_backend_kind)backend;
     options.device = device;
     options.precision = (hexgpu_precision)precision;

@@ -139,7 +139,7 @@ class Records:
                                         uint8=dtype == np.dtype(np.uint8))
 
 
-# The training targets `hexgpu selfplay` writes beside its records (selfplay/
+# The training targets `hexgpu selfplay` writes beside its records (records/
 # training_writer.h): `<stem>.train`, fixed-size little-endian records, described by
 # `<stem>.train.json` (numpy dtype fields). Readers cut a torn last record.
 _TRAINING_FORMAT = "hexgpu-training"

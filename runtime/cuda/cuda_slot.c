@@ -185,7 +185,7 @@ static hexgpu_status prepare_bucket_locked(hexgpu_cuda_slot *slot, int b, hexgpu
 /* First use of a bucket: one direct run (loads cuDNN's kernels, proves every call works
  * outside a graph, where errors are easiest to read), then the capture. A capture that
  * cuDNN or cuBLAS refuses leaves the bucket running directly: slower, same answers; the
- * reason is said once (per slot and bucket) on stderr and counted. The whole first use
+ * reason is said once (per slot and bucket) in the log and counted. The whole first use
  * holds the context's life lock: no other slot is created or destroyed meanwhile (both
  * synchronise the device), and no other first use loads kernels during the capture. */
 static hexgpu_status prepare_bucket(hexgpu_cuda_slot *slot, int b, hexgpu_error *err) {
