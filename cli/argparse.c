@@ -1,6 +1,7 @@
 /* See argparse.h. */
 #include "cli/argparse.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,16 +27,23 @@ int hexgpu_cli_arg_next(const hexgpu_cli_arg *table, int count, const char *comm
     int found = -1, matches = 0;
     for (int k = 0; k < count && found < 0; k++)
         if (strlen(table[k].name) == len && strncmp(table[k].name, arg, len) == 0) found = k;
-    if (found < 0) {
-        /* A prefix of one option only; aliases of the same option count once. */
+    /* A prefix of one option only (aliases of the same option count once): first among
+     * the reference's flags, then, when none matches, among all. */
+    for (int pass = 0; pass < 2 && found < 0; pass++) {
+        matches = 0;
         for (int k = 0; k < count; k++) {
-            if (strncmp(table[k].name, arg, len) != 0) continue;
+            if ((pass == 0 && table[k].extension) || strncmp(table[k].name, arg, len) != 0) continue;
             if (found < 0 || table[found].id != table[k].id) matches++;
             if (found < 0) found = k;
         }
-        if (matches > 1) {
-            hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "ambiguous option '%.*s' (try 'hexgpu %s --help')", (int)len, arg,
-                            command);
+        if (matches > 1) { /* as argparse says it: "could match --num_games, --num_workers" */
+            char names[512] = "";
+            size_t at = 0;
+            for (int k = 0; k < count && at < sizeof names; k++)
+                if (!(pass == 0 && table[k].extension) && strncmp(table[k].name, arg, len) == 0)
+                    at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", at ? ", " : "", table[k].name);
+            hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "ambiguous option '%.*s' could match %s (try 'hexgpu %s --help')",
+                            (int)len, arg, names, command);
             return -1;
         }
     }

@@ -1,6 +1,9 @@
 /* Long options as Python's argparse reads them, for commands whose users come from the
  * reference system's Python scripts: `--name value` and `--name=value`, and any
- * unambiguous prefix of a name (argparse's abbreviations; an exact name always wins). */
+ * unambiguous prefix of a name (argparse's abbreviations; an exact name always wins).
+ * A prefix resolves as argparse resolves it over the reference's own flags: hexgpu's
+ * extensions (and other spellings) are considered only when no reference flag matches,
+ * so `--s` is still `--streaming_save` although hexgpu adds `--seed` and `--shard`. */
 #pragma once
 
 typedef enum hexgpu_cli_arg_kind {
@@ -13,6 +16,7 @@ typedef struct hexgpu_cli_arg {
     const char *name; /* with the dashes: "--mcts_sims" */
     hexgpu_cli_arg_kind kind;
     int id;           /* what the caller switches on; aliases share an id */
+    int extension;    /* 1: hexgpu's own flag or spelling, not the reference's (see above) */
 } hexgpu_cli_arg;
 
 /* Reads the option at argv[*i] against table[0..count): returns its id and sets *value

@@ -25,7 +25,8 @@ static void usage(FILE *out) {
             "usage: hexgpu selfplay --model_path PATH [options]\n\n"
             "Plays self-play games and writes <output_dir>/selfplay_<YYYYmmdd_HHMMSS>.trmph:\n"
             "'# ' header lines, then one '#n,<moves> <b|r>' line per game. Options are read as Python's\n"
-            "argparse reads them: --name=value too, and any unambiguous prefix of a name.\n\n"
+            "argparse reads the reference's: --name=value too, and a prefix that names one of its flags\n"
+            "(hexgpu's own flags count only where no reference flag matches).\n\n"
             "options:\n"
             "  --model_path PATH       .safetensors, .pt or .pt.gz checkpoint (--model too; required)\n"
             "  --num_games N           games to play (1000)\n"
@@ -43,7 +44,7 @@ static void usage(FILE *out) {
             "  --output_dir DIR        where the record file goes, created if missing (.)\n"
             "  --streaming_save        leave the games in finishing order (else: in game order at the end)\n"
             "  --progress_interval N   a progress line on stderr every N games (100; 0 = none)\n"
-            "  --verbose [0|1|2]       0: no progress lines; 1: progress lines (default); 2 (or bare\n"
+            "  --verbose [N]           0: no progress lines; 1: progress lines (default); 2 or more (or bare\n"
             "                          --verbose): also one line per game and the engine statistics\n"
             "  --training-data         write training targets beside the records (default): <records>.train,\n"
             "                          layout in <records>.train.json (docs/selfplay.md); --no-training-data: off\n"
@@ -52,7 +53,10 @@ static void usage(FILE *out) {
             "  --full-prob P           the probability of a full search with --fast-sims (0.25)\n"
             "  --no-tree-reuse         rebuild the search tree for every move (default: keep the played subtree)\n"
             "  --early-stop V          end a move's search once |root value| >= V, after an eighth of it (0 = off)\n"
-            "  --bad_move_frequency F  that share of moves is a random legal move (not a policy target) (0)\n"
+            "  --bad_move_frequency F  as the reference: with pie_rule openings, that share of games opens with a\n"
+            "                          deliberately bad first move (b1..l1 on 13x13) instead of a balanced one (0.1)\n"
+            "  --random-move-frequency F  that share of moves is a random legal move instead of the search's\n"
+            "                          choice (not a policy target) (0)\n"
             "  --no_batched_inference  network batches of one position\n"
             "  --shard I/N             play shard I (0-based) of N of the --num_games games: N shards together\n"
             "                          play exactly the games of one run with the same seed (docs/scale-out.md)\n"
@@ -95,48 +99,50 @@ enum {
     OPT_MODEL, OPT_OUTPUT_DIR, OPT_NUM_GAMES, OPT_NUM_WORKERS, OPT_GAMES_IN_FLIGHT, OPT_LEAVES, OPT_BATCH_SIZE,
     OPT_CACHE_SIZE, OPT_MCTS_SIMS, OPT_C_PUCT, OPT_DISABLE_GUMBEL, OPT_TEMPERATURE, OPT_TEMPERATURE_END, OPT_OPENING,
     OPT_STREAMING, OPT_PROGRESS, OPT_VERBOSE, OPT_SEED, OPT_BACKEND, OPT_DEVICE, OPT_TRAINING, OPT_NO_TRAINING,
-    OPT_FAST_SIMS, OPT_FULL_PROB, OPT_NO_TREE_REUSE, OPT_EARLY_STOP, OPT_BAD_MOVE, OPT_NO_BATCHED, OPT_SHARD,
-    OPT_SHARD_ENV
+    OPT_FAST_SIMS, OPT_FULL_PROB, OPT_NO_TREE_REUSE, OPT_EARLY_STOP, OPT_BAD_MOVE, OPT_RANDOM_MOVE, OPT_NO_BATCHED,
+    OPT_SHARD, OPT_SHARD_ENV
 };
 
 /* The reference's spellings first; the other spelling of a name is an alias. */
 static const hexgpu_cli_arg OPTIONS[] = {
-    {"--model_path", HEXGPU_CLI_ARG_VALUE, OPT_MODEL},
-    {"--model", HEXGPU_CLI_ARG_VALUE, OPT_MODEL},
-    {"--output_dir", HEXGPU_CLI_ARG_VALUE, OPT_OUTPUT_DIR},
-    {"--num_games", HEXGPU_CLI_ARG_VALUE, OPT_NUM_GAMES},
-    {"--num_workers", HEXGPU_CLI_ARG_VALUE, OPT_NUM_WORKERS},
-    {"--games-in-flight", HEXGPU_CLI_ARG_VALUE, OPT_GAMES_IN_FLIGHT},
-    {"--games_in_flight", HEXGPU_CLI_ARG_VALUE, OPT_GAMES_IN_FLIGHT},
-    {"--leaves-per-game", HEXGPU_CLI_ARG_VALUE, OPT_LEAVES},
-    {"--leaves_per_game", HEXGPU_CLI_ARG_VALUE, OPT_LEAVES},
-    {"--batch_size", HEXGPU_CLI_ARG_VALUE, OPT_BATCH_SIZE},
-    {"--cache_size", HEXGPU_CLI_ARG_VALUE, OPT_CACHE_SIZE},
-    {"--mcts_sims", HEXGPU_CLI_ARG_VALUE, OPT_MCTS_SIMS},
-    {"--c-puct", HEXGPU_CLI_ARG_VALUE, OPT_C_PUCT},
-    {"--c_puct", HEXGPU_CLI_ARG_VALUE, OPT_C_PUCT},
-    {"--disable-gumbel", HEXGPU_CLI_ARG_FLAG, OPT_DISABLE_GUMBEL},
-    {"--disable_gumbel", HEXGPU_CLI_ARG_FLAG, OPT_DISABLE_GUMBEL},
-    {"--temperature", HEXGPU_CLI_ARG_VALUE, OPT_TEMPERATURE},
-    {"--temperature_end", HEXGPU_CLI_ARG_VALUE, OPT_TEMPERATURE_END},
-    {"--opening_strategy", HEXGPU_CLI_ARG_VALUE, OPT_OPENING},
-    {"--streaming_save", HEXGPU_CLI_ARG_FLAG, OPT_STREAMING},
-    {"--progress_interval", HEXGPU_CLI_ARG_VALUE, OPT_PROGRESS},
-    {"--verbose", HEXGPU_CLI_ARG_OPTIONAL, OPT_VERBOSE},
-    {"--seed", HEXGPU_CLI_ARG_VALUE, OPT_SEED},
-    {"--backend", HEXGPU_CLI_ARG_VALUE, OPT_BACKEND},
-    {"--device", HEXGPU_CLI_ARG_VALUE, OPT_DEVICE},
-    {"--training-data", HEXGPU_CLI_ARG_FLAG, OPT_TRAINING},
-    {"--no-training-data", HEXGPU_CLI_ARG_FLAG, OPT_NO_TRAINING},
-    {"--fast-sims", HEXGPU_CLI_ARG_VALUE, OPT_FAST_SIMS},
-    {"--full-prob", HEXGPU_CLI_ARG_VALUE, OPT_FULL_PROB},
-    {"--no-tree-reuse", HEXGPU_CLI_ARG_FLAG, OPT_NO_TREE_REUSE},
-    {"--early-stop", HEXGPU_CLI_ARG_VALUE, OPT_EARLY_STOP},
-    {"--early_stop", HEXGPU_CLI_ARG_VALUE, OPT_EARLY_STOP},
-    {"--bad_move_frequency", HEXGPU_CLI_ARG_VALUE, OPT_BAD_MOVE},
-    {"--no_batched_inference", HEXGPU_CLI_ARG_FLAG, OPT_NO_BATCHED},
-    {"--shard", HEXGPU_CLI_ARG_VALUE, OPT_SHARD},
-    {"--shard-from-env", HEXGPU_CLI_ARG_FLAG, OPT_SHARD_ENV},
+    {"--model_path", HEXGPU_CLI_ARG_VALUE, OPT_MODEL, 0},
+    {"--model", HEXGPU_CLI_ARG_VALUE, OPT_MODEL, 1},
+    {"--output_dir", HEXGPU_CLI_ARG_VALUE, OPT_OUTPUT_DIR, 0},
+    {"--num_games", HEXGPU_CLI_ARG_VALUE, OPT_NUM_GAMES, 0},
+    {"--num_workers", HEXGPU_CLI_ARG_VALUE, OPT_NUM_WORKERS, 0},
+    {"--games-in-flight", HEXGPU_CLI_ARG_VALUE, OPT_GAMES_IN_FLIGHT, 1},
+    {"--games_in_flight", HEXGPU_CLI_ARG_VALUE, OPT_GAMES_IN_FLIGHT, 1},
+    {"--leaves-per-game", HEXGPU_CLI_ARG_VALUE, OPT_LEAVES, 1},
+    {"--leaves_per_game", HEXGPU_CLI_ARG_VALUE, OPT_LEAVES, 1},
+    {"--batch_size", HEXGPU_CLI_ARG_VALUE, OPT_BATCH_SIZE, 0},
+    {"--cache_size", HEXGPU_CLI_ARG_VALUE, OPT_CACHE_SIZE, 0},
+    {"--mcts_sims", HEXGPU_CLI_ARG_VALUE, OPT_MCTS_SIMS, 0},
+    {"--c-puct", HEXGPU_CLI_ARG_VALUE, OPT_C_PUCT, 0},
+    {"--c_puct", HEXGPU_CLI_ARG_VALUE, OPT_C_PUCT, 1},
+    {"--disable-gumbel", HEXGPU_CLI_ARG_FLAG, OPT_DISABLE_GUMBEL, 0},
+    {"--disable_gumbel", HEXGPU_CLI_ARG_FLAG, OPT_DISABLE_GUMBEL, 1},
+    {"--temperature", HEXGPU_CLI_ARG_VALUE, OPT_TEMPERATURE, 0},
+    {"--temperature_end", HEXGPU_CLI_ARG_VALUE, OPT_TEMPERATURE_END, 0},
+    {"--opening_strategy", HEXGPU_CLI_ARG_VALUE, OPT_OPENING, 0},
+    {"--streaming_save", HEXGPU_CLI_ARG_FLAG, OPT_STREAMING, 0},
+    {"--progress_interval", HEXGPU_CLI_ARG_VALUE, OPT_PROGRESS, 0},
+    {"--verbose", HEXGPU_CLI_ARG_OPTIONAL, OPT_VERBOSE, 0},
+    {"--seed", HEXGPU_CLI_ARG_VALUE, OPT_SEED, 1},
+    {"--backend", HEXGPU_CLI_ARG_VALUE, OPT_BACKEND, 1},
+    {"--device", HEXGPU_CLI_ARG_VALUE, OPT_DEVICE, 1},
+    {"--training-data", HEXGPU_CLI_ARG_FLAG, OPT_TRAINING, 1},
+    {"--no-training-data", HEXGPU_CLI_ARG_FLAG, OPT_NO_TRAINING, 1},
+    {"--fast-sims", HEXGPU_CLI_ARG_VALUE, OPT_FAST_SIMS, 1},
+    {"--full-prob", HEXGPU_CLI_ARG_VALUE, OPT_FULL_PROB, 1},
+    {"--no-tree-reuse", HEXGPU_CLI_ARG_FLAG, OPT_NO_TREE_REUSE, 1},
+    {"--early-stop", HEXGPU_CLI_ARG_VALUE, OPT_EARLY_STOP, 1},
+    {"--early_stop", HEXGPU_CLI_ARG_VALUE, OPT_EARLY_STOP, 1},
+    {"--bad_move_frequency", HEXGPU_CLI_ARG_VALUE, OPT_BAD_MOVE, 0},
+    {"--random-move-frequency", HEXGPU_CLI_ARG_VALUE, OPT_RANDOM_MOVE, 1},
+    {"--random_move_frequency", HEXGPU_CLI_ARG_VALUE, OPT_RANDOM_MOVE, 1},
+    {"--no_batched_inference", HEXGPU_CLI_ARG_FLAG, OPT_NO_BATCHED, 0},
+    {"--shard", HEXGPU_CLI_ARG_VALUE, OPT_SHARD, 1},
+    {"--shard-from-env", HEXGPU_CLI_ARG_FLAG, OPT_SHARD_ENV, 1},
 };
 
 /* "I/N" with 0 <= I < N. */
@@ -217,9 +223,10 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
             break;
         case OPT_STREAMING: a->streaming = 1; break;
         case OPT_PROGRESS: rc = parse_int(o, v, 0, &a->progress); break;
-        case OPT_VERBOSE: /* bare --verbose: the most detail, as before levels existed */
+        case OPT_VERBOSE: /* bare --verbose: the most detail; any integer, as the reference's argparse takes */
             if (!v) a->verbose = 2;
-            else rc = hexgpu_cli_option_int(o, v, 0, 2, &a->verbose);
+            else if ((rc = hexgpu_cli_option_int(o, v, INT_MIN, INT_MAX, &a->verbose)) == HEXGPU_EXIT_OK)
+                a->verbose = a->verbose < 0 ? 0 : a->verbose > 2 ? 2 : a->verbose;
             break;
         case OPT_SEED:
             if ((rc = hexgpu_cli_option_int64(o, v, 0, LLONG_MAX, &n)) == HEXGPU_EXIT_OK) a->config.seed = (uint64_t)n;
@@ -238,6 +245,7 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
             a->config.mcts.early_stop = f;
             break;
         case OPT_BAD_MOVE: rc = parse_probability(o, v, &a->config.bad_move_frequency); break;
+        case OPT_RANDOM_MOVE: rc = parse_probability(o, v, &a->config.random_move_frequency); break;
         case OPT_NO_BATCHED: a->options.max_batch = 1; a->no_batching = 1; break;
         case OPT_SHARD: rc = parse_shard(v, &a->shard_index, &a->shard_count); break;
         case OPT_SHARD_ENV: rc = shard_from_env(&a->shard_index, &a->shard_count); break;

@@ -17,7 +17,8 @@
 void hexgpu_selfplay_config_default(hexgpu_selfplay_config *config) {
     *config = (hexgpu_selfplay_config){.games = 1000, .workers = 1, .games_in_flight = 16, .leaves_per_game = 4,
                                        .opening = HEXGPU_OPENING_PIE_RULE, .seed = 1, .training_data = 0,
-                                       .fast_simulations = 0, .full_probability = 0.25, .bad_move_frequency = 0.0};
+                                       .fast_simulations = 0, .full_probability = 0.25, .bad_move_frequency = 0.1,
+                                       .random_move_frequency = 0.0};
     hexgpu_mcts_config_default(&config->mcts);
 }
 
@@ -161,7 +162,12 @@ static void begin_game(shared *sh, game_slot *g, int64_t index) {
     hexgpu_rng_next(&g->rng);
     hexgpu_board_init(&g->board, sh->size, NULL);
     if (sh->config->opening == HEXGPU_OPENING_PIE_RULE) {
-        hexgpu_board_play(&g->board, sh->pie[g->index % sh->pie_count], NULL);
+        int first = sh->pie[g->index % sh->pie_count];
+        /* The reference's bad first moves: b1..l1, the first row without its corners. */
+        if (sh->size >= 3 && sh->config->bad_move_frequency > 0.0 &&
+            hexgpu_rng_uniform(&g->rng) < sh->config->bad_move_frequency)
+            first = 1 + hexgpu_rng_below(&g->rng, sh->size - 2);
+        hexgpu_board_play(&g->board, first, NULL);
     } else if (sh->config->opening == HEXGPU_OPENING_RANDOM && hexgpu_rng_uniform(&g->rng) >= 0.1) {
         hexgpu_board_play(&g->board, hexgpu_board_empty_cell(&g->board, hexgpu_rng_below(&g->rng, sh->cells)), NULL);
     }
@@ -219,7 +225,8 @@ static int advance(worker *w, game_slot *g, hexgpu_error *err) {
         if (hexgpu_mcts_done(&g->search)) {
             w->stats.simulations += g->search.simulations_done;
             int move = hexgpu_mcts_choose(&g->search), random_move = 0;
-            if (sh->config->bad_move_frequency > 0.0 && hexgpu_rng_uniform(&g->rng) < sh->config->bad_move_frequency) {
+            if (sh->config->random_move_frequency > 0.0 &&
+                hexgpu_rng_uniform(&g->rng) < sh->config->random_move_frequency) {
                 move = hexgpu_board_empty_cell(&g->board,
                                                hexgpu_rng_below(&g->rng, g->board.empty_count));
                 random_move = 1;
@@ -399,6 +406,9 @@ static hexgpu_status check_config(const hexgpu_selfplay_config *c, hexgpu_error 
                                 "selfplay: fast simulations must be >= 0 and the full-search probability in [0, 1]");
     if (!(c->bad_move_frequency >= 0.0 && c->bad_move_frequency <= 1.0))
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: the bad-move frequency must be in [0, 1]");
+    if (!(c->random_move_frequency >= 0.0 && c->random_move_frequency <= 1.0))
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT,
+                                "selfplay: the random-move frequency must be in [0, 1]");
     if (!(c->mcts.early_stop >= 0.0f))
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: the early-stop value must be >= 0");
     return HEXGPU_OK;

@@ -31,9 +31,14 @@ typedef struct hexgpu_selfplay_config {
      * search of fast_simulations without noise that is not a policy target. */
     int fast_simulations;
     double full_probability;
-    /* The reference's exploration: this share of moves is a uniformly random legal move
-     * instead of the search's choice (searched all the same; not a policy target). */
+    /* The reference's --bad_move_frequency (0.1): with the pie_rule opening, this share of
+     * games opens with a deliberately bad first move instead of the cycle's balanced one:
+     * a cell of the first row other than its corners (b1..l1 on 13x13), uniformly, drawn
+     * from the game's generator. No effect with the other openings. */
     double bad_move_frequency;
+    /* hexgpu's own exploration (0): this share of moves is a uniformly random legal move
+     * instead of the search's choice (searched all the same; not a policy target). */
+    double random_move_frequency;
     /* May be NULL. When *interrupt becomes non-zero (a signal handler may set it) the
      * workers stop starting games and searching, abandon the games in progress and the
      * run returns HEXGPU_OK with stats->interrupted set; finished games were reported. */

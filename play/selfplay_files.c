@@ -34,6 +34,7 @@ static hexgpu_record_header header_of(const hexgpu_selfplay_config *c, const hex
                                   .fast_simulations = c->fast_simulations,
                                   .full_probability = c->full_probability,
                                   .bad_move_frequency = c->bad_move_frequency,
+                                  .random_move_frequency = c->random_move_frequency,
                                   .training_data = c->training_data,
                                   .shard_index = o->shard_index,
                                   .shard_count = o->shard_count,

@@ -98,8 +98,13 @@ static char *format_header(const hexgpu_record_header *h, time_t when, size_t *l
     if (h->fast_simulations > 0)
         fprintf(m, "# Playout cap: %d fast simulations, full search with probability %g\n", h->fast_simulations,
                 h->full_probability);
-    if (h->bad_move_frequency > 0.0) fprintf(m, "# Bad move frequency: %g\n", h->bad_move_frequency);
-    fprintf(m, "# Training data: %s\n", h->training_data ? "this file's name with .train (layout: .train.json)" : "none");
+    if (h->opening && strcmp(h->opening, "pie_rule") == 0)
+        fprintf(m, "# Bad move frequency: %g\n", h->bad_move_frequency);
+    if (h->random_move_frequency > 0.0) fprintf(m, "# Random move frequency: %g\n", h->random_move_frequency);
+    fprintf(m, "# Training data: %s\n",
+            h->training_data ? "this file's name with .train (layout: .train.json; rows in the order the games "
+                               "finished, each with its game's index)"
+                             : "none");
     /* The keys the reference system's own tools print, so a reader of either finds them. */
     fprintf(m, "# C_PUCT: %g\n", h->c_puct);
     fprintf(m, "# Gumbel root selection: %s\n", h->gumbel ? "True" : "False");

@@ -36,7 +36,8 @@ typedef struct hexgpu_record_header {
     double early_stop;         /* 0 = off */
     int fast_simulations;      /* playout cap: 0 = off */
     double full_probability;
-    double bad_move_frequency;
+    double bad_move_frequency;    /* the reference's: bad first moves in the pie_rule cycle */
+    double random_move_frequency; /* hexgpu's: random moves instead of the search's (0 = off) */
     int training_data;         /* targets in <this file>.train (layout in .train.json) */
     int shard_index, shard_count; /* shard_count > 0: this file is shard shard_index of that many */
     int64_t first_game;        /* the games are first_game .. first_game + games - 1 */

@@ -48,7 +48,8 @@ static void put_f32(unsigned char *at, float f) {
 }
 
 /* The sidecar (at w->sidecar): the layout as numpy dtype fields, written atomically so
- * that it is whole or absent. */
+ * that it is whole or absent. row_order: the rows are in the order the games finished
+ * (each row's `game` is its game's index), whatever order the record file ends in. */
 static hexgpu_status write_sidecar(const hexgpu_training_writer *w, const char *records_path, hexgpu_error *err) {
     const char *records_name = strrchr(records_path, '/') ? strrchr(records_path, '/') + 1 : records_path;
     const char *data_name = strrchr(w->path, '/') ? strrchr(w->path, '/') + 1 : w->path;
@@ -56,7 +57,8 @@ static hexgpu_status write_sidecar(const hexgpu_training_writer *w, const char *
     int cells = w->board_size * w->board_size;
     int n = snprintf(text, sizeof text,
                      "{\"format\":\"hexgpu-training\",\"version\":%d,\"board_size\":%d,\"record_bytes\":%zu,"
-                     "\"byte_order\":\"little\",\"records\":\"%s\",\"data\":\"%s\",\"fields\":["
+                     "\"byte_order\":\"little\",\"records\":\"%s\",\"data\":\"%s\",\"row_order\":\"finishing\","
+                     "\"fields\":["
                      "[\"game\",\"<i8\",[]],[\"ply\",\"<i2\",[]],[\"move\",\"<i2\",[]],[\"to_move\",\"u1\",[]],"
                      "[\"result\",\"i1\",[]],[\"full_search\",\"u1\",[]],[\"policy_target\",\"u1\",[]],"
                      "[\"root_value\",\"<f4\",[]],[\"reserved\",\"<u4\",[]],[\"blue\",\"<u8\",[%d]],"

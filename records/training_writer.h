@@ -3,6 +3,9 @@
  * games finish (a kill loses at most the games in flight; a torn last record is cut off
  * by readers: size / record_bytes whole records), and `<records>.train.json`, the
  * sidecar that describes the layout as numpy dtype fields (written once at open, whole).
+ * Rows are in the order the games finished ("row_order": "finishing" in the sidecar),
+ * also when the record file is rewritten in game order at close: sort by `game` (a
+ * stable sort keeps each game's plies in order) to line them up with the records.
  *
  * Record layout (offsets in bytes, cells = n*n; docs/selfplay.md has the numpy reader):
  *     0 game          int64    the game's index in the run (the same game's record line)

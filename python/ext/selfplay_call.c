@@ -125,14 +125,15 @@ static int parse_opening(const char *name, hexgpu_opening *out) {
 
 /* selfplay(engine, games, simulations, seed, *, workers, games_in_flight, leaves_per_game,
  * c_puct, gumbel, temperature, temperature_end, opening, output_dir, streaming, model,
- * training_data, fast_sims, full_prob, tree_reuse, early_stop, bad_move_frequency)
+ * training_data, fast_sims, full_prob, tree_reuse, early_stop, bad_move_frequency, random_move_frequency)
  * -> (games, path or None, stats dict). Options left out keep the library's defaults. */
 PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs) {
     (void)module;
     static char *keywords[] = {"engine", "games", "simulations", "seed", "workers", "games_in_flight",
                                "leaves_per_game", "c_puct", "gumbel", "temperature", "temperature_end",
                                "opening", "output_dir", "streaming", "model", "training_data", "fast_sims",
-                               "full_prob", "tree_reuse", "early_stop", "bad_move_frequency", NULL};
+                               "full_prob", "tree_reuse", "early_stop", "bad_move_frequency",
+                               "random_move_frequency", NULL};
     PyObject *engine_obj;
     run_state *r = calloc(1, sizeof *r);
     if (!r) return PyErr_NoMemory();
@@ -144,11 +145,12 @@ PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs)
     const char *opening = "pie_rule", *output_dir = NULL, *model = "";
     int streaming = 0, training = 1;
     double early_stop = c->mcts.early_stop;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLiK|$iiidpddszpspidpdd:selfplay", keywords, &engine_obj, &games,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLiK|$iiidpddszpspidpddd:selfplay", keywords, &engine_obj, &games,
                                      &c->mcts.simulations, &seed, &c->workers, &c->games_in_flight,
                                      &c->leaves_per_game, &c_puct, &c->mcts.gumbel, &t0, &t1, &opening, &output_dir,
                                      &streaming, &model, &training, &c->fast_simulations, &c->full_probability,
-                                     &c->mcts.tree_reuse, &early_stop, &c->bad_move_frequency) ||
+                                     &c->mcts.tree_reuse, &early_stop, &c->bad_move_frequency,
+                                     &c->random_move_frequency) ||
         parse_opening(opening, &c->opening) != 0) {
         free(r);
         return NULL;

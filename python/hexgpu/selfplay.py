@@ -43,7 +43,7 @@ def selfplay(model: Union[PathLike, Engine], num_games: int = 1000, mcts_sims: i
              leaves_per_game: Optional[int] = None, batch_size: Optional[int] = None, cache_size: int = 60000,
              device: Optional[str] = None, training_data: bool = True, fast_sims: int = 0,
              full_prob: float = 0.25, tree_reuse: bool = True, early_stop: float = 0.0,
-             bad_move_frequency: float = 0.0) -> SelfplayResult:
+             bad_move_frequency: float = 0.1, random_move_frequency: float = 0.0) -> SelfplayResult:
     """Plays num_games self-play games with MCTS on the native engine.
 
     The options are those of `hexgpu selfplay` (docs/selfplay.md), with the same defaults:
@@ -59,8 +59,11 @@ def selfplay(model: Union[PathLike, Engine], num_games: int = 1000, mcts_sims: i
     game flushed as it finishes). Ctrl-C stops the run; the finished games are in the file.
     With output_dir and training_data (the default) the training targets go beside it
     (<records>.train and .train.json, read by read_records). fast_sims/full_prob (playout-cap
-    randomisation), tree_reuse, early_stop and bad_move_frequency act as the command's
-    --fast-sims, --full-prob, --no-tree-reuse, --early-stop and --bad_move_frequency.
+    randomisation), tree_reuse, early_stop, bad_move_frequency (the reference's: the share
+    of pie_rule games opened with a deliberately bad first move, b1..l1, default 0.1) and
+    random_move_frequency (the share of moves replaced by a random legal move, default 0)
+    act as the command's --fast-sims, --full-prob, --no-tree-reuse, --early-stop,
+    --bad_move_frequency and --random-move-frequency.
     """
     if seed is None:
         seed = int.from_bytes(os.urandom(4), "little")
@@ -78,7 +81,8 @@ def selfplay(model: Union[PathLike, Engine], num_games: int = 1000, mcts_sims: i
             engine, int(num_games), int(mcts_sims), int(seed), gumbel=not disable_gumbel, opening=opening_strategy,
             streaming=bool(streaming_save), model=engine.model_path, training_data=bool(training_data),
             fast_sims=int(fast_sims), full_prob=float(full_prob), tree_reuse=bool(tree_reuse),
-            early_stop=float(early_stop), bad_move_frequency=float(bad_move_frequency), **options)
+            early_stop=float(early_stop), bad_move_frequency=float(bad_move_frequency),
+            random_move_frequency=float(random_move_frequency), **options)
         stats["engine"] = engine.stats()
     finally:
         if own:

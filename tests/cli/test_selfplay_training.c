@@ -37,7 +37,7 @@ Test(cli_selfplay_training, targets_for_every_searched_position, .timeout = 120)
     selfplay_test_mkdir(dir);
     const char *argv[48];
     const char *extra[] = {"--num_games", "4", "--mcts_sims", "16", "--fast-sims", "4", "--full-prob", "0.5",
-                           "--bad_move_frequency", "0.2", "--seed", "3", "--games-in-flight", "2", NULL};
+                           "--random-move-frequency", "0.2", "--seed", "3", "--games-in-flight", "2", NULL};
     selfplay_test_argv(dir, extra, argv);
     hexgpu_cli_result r;
     cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
@@ -48,7 +48,7 @@ Test(cli_selfplay_training, targets_for_every_searched_position, .timeout = 120)
     size_t len, side_len;
     char *records_text = (char *)slurp_named(dir, ".trmph", &len);
     cr_assert(strstr(records_text, "# Playout cap: 4 fast simulations, full search with probability 0.5\n"));
-    cr_assert(strstr(records_text, "# Bad move frequency: 0.2\n"));
+    cr_assert(strstr(records_text, "# Random move frequency: 0.2\n"));
     cr_assert(strstr(records_text, "# C_PUCT: 1.5\n# Gumbel root selection: True\n# Git commit: "));
     char lines[4][HEXGPU_TRMPH_MAX];
     cr_assert_eq(selfplay_test_check_records(records_text, lines, 4), 4);
@@ -69,6 +69,12 @@ Test(cli_selfplay_training, targets_for_every_searched_position, .timeout = 120)
     cr_assert_eq(hexgpu_json_parse(side, side_len, &meta, &err), HEXGPU_OK, "%s", err.message);
     size_t bytes = hexgpu_training_record_bytes(N);
     cr_assert_eq(hexgpu_json_get(&meta, "record_bytes")->integer, (int64_t)bytes);
+    /* The rows' order is said where a reader looks: the records are in game order, the
+     * rows in the order the games finished. */
+    cr_assert_str_eq(hexgpu_json_get(&meta, "row_order")->string, "finishing");
+    cr_assert(strstr(records_text, "rows in the order the games finished"), "%s", records_text);
+    /* The reference's bad first moves: its default, in its header line, with pie_rule. */
+    cr_assert(strstr(records_text, "# Bad move frequency: 0.1\n"), "%s", records_text);
     hexgpu_json_free(&meta);
     unsigned char *data = slurp_named(dir, ".train", &len);
     cr_assert_eq(len % bytes, 0);
@@ -135,12 +141,26 @@ Test(cli_selfplay_training, argparse_forms, .timeout = 120) {
     cr_assert(strstr(file, "# Training data: none\n"), "%s", file);
     free(file);
     hexgpu_cli_result_free(&r);
-    const char *bad[][5] = {{"--c", "1", NULL}, {"--streaming_save=1", NULL}, {"--verbose=3", NULL},
+    const char *bad[][5] = {{"--c", "1", NULL}, {"--streaming_save=1", NULL}, {"--verbose=x", NULL},
                             {"--bad_move_frequency", "1.5", NULL}, {"--full-prob", "-0.1", NULL},
                             {"--mcts_sims", "4", "--fast-sims", "8", NULL}};
-    const char *why[] = {"ambiguous option '--c'", "--streaming_save takes no value", "--verbose needs an integer",
+    const char *why[] = {"ambiguous option '--c' could match --cache_size, --c-puct", "--streaming_save takes no value", "--verbose needs an integer",
                          "--bad_move_frequency needs a number in [0, 1]", "--full-prob needs a number in [0, 1]",
                          "fast simulations (8) must not exceed the simulations of a full search (4)"};
+    /* --num is ambiguous to argparse too (--num_games, --num_workers); hexgpu's own flags
+     * never make a reference prefix ambiguous: --s is --streaming_save despite --seed. */
+    const char *num[] = {"--num", "1", NULL};
+    r = selfplay_test_run(num, NULL, &file, name);
+    cr_assert_eq(r.exit_code, 2);
+    cr_assert(strstr(r.err, "ambiguous option '--num' could match --num_games, --num_workers"), "%s", r.err);
+    hexgpu_cli_result_free(&r);
+    const char *reference[] = {"--num_g", "2", "--mcts", "4", "--s", "--verbose", "3", "--no-training-data", NULL};
+    r = selfplay_test_run(reference, NULL, &file, name);
+    cr_assert_eq(r.exit_code, 0, "stderr %s", r.err);
+    cr_assert(strstr(r.err, "game 0:") || strstr(r.err, "game 1:"), "--verbose 3 is the most verbose: %s", r.err);
+    cr_assert_eq(selfplay_test_check_records(file, NULL, 0), 2, "%s", file);
+    free(file);
+    hexgpu_cli_result_free(&r);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = selfplay_test_run(bad[i], NULL, &file, name);
         cr_assert_eq(r.exit_code, 2, "%s: exit %d, stderr %s", bad[i][0], r.exit_code, r.err);

@@ -83,6 +83,7 @@ Test(selfplay, records_are_finished_games_and_every_simulation_counts, .timeout 
     for (int gumbel = 0; gumbel <= 1; gumbel++) {
         hexgpu_selfplay_config config = small_config(12, 24, gumbel);
         config.opening = HEXGPU_OPENING_PIE_RULE;
+        config.bad_move_frequency = 0.0; /* the cycle alone (bad first moves: below) */
         config.games_in_flight = 5, config.leaves_per_game = 3;
         collected *c = calloc(1, sizeof *c);
         hexgpu_selfplay_stats stats;
@@ -105,6 +106,36 @@ Test(selfplay, records_are_finished_games_and_every_simulation_counts, .timeout 
         cr_assert_eq(stats.simulations, (moves - 12) * 24);
         cr_assert_gt(stats.leaf_requests, 0);
         cr_assert_leq(stats.leaf_requests, stats.simulations + (moves - 12));
+        free(c);
+    }
+}
+
+/* The reference's --bad_move_frequency: with pie_rule openings that share of games opens
+ * on the first row off its corners (b1..d1 on 5x5) instead of the balanced cycle; every
+ * other game keeps the cycle's cell. */
+Test(selfplay, bad_first_moves_replace_that_share_of_pie_openings, .timeout = 120) {
+    int pie[25];
+    int pie_count = hexgpu_selfplay_pie_openings(5, pie);
+    const double shares[] = {0.0, 0.25, 1.0};
+    for (int s = 0; s < 3; s++) {
+        hexgpu_selfplay_config config = small_config(MAX_GAMES, 2, 1);
+        config.opening = HEXGPU_OPENING_PIE_RULE;
+        config.bad_move_frequency = shares[s];
+        collected *c = calloc(1, sizeof *c);
+        hexgpu_error err = {0};
+        cr_assert_eq(play(&config, 5, c, NULL, &err), HEXGPU_OK, "%s", err.message);
+        check_records(c, MAX_GAMES, 5);
+        int bad = 0;
+        for (int k = 0; k < MAX_GAMES; k++) {
+            hexgpu_board board;
+            hexgpu_trmph_parse(c->records[k], &board, NULL);
+            int first = board.moves[0];
+            if (first >= 1 && first <= 3) bad++; /* b1, c1, d1 */
+            else cr_assert_eq(first, pie[k % pie_count], "game %d opened at %d", k, first);
+        }
+        if (shares[s] == 0.0) cr_assert_eq(bad, 0);
+        else if (shares[s] == 1.0) cr_assert_eq(bad, MAX_GAMES);
+        else cr_assert(bad >= 6 && bad <= 28, "%d of %d games opened badly at share 0.25", bad, MAX_GAMES);
         free(c);
     }
 }
