@@ -76,7 +76,7 @@ static void run_loader(const char *path, long limit, int fd) {
     _exit(write(fd, &p, sizeof p) == (ssize_t)sizeof p ? 0 : 3);
 }
 
-/* A helper process that runs the loader as its only child, kills it after 5 s (a FIFO
+/* A helper process that runs the loader as its only child, kills it after 20 s (a FIFO
  * that blocks), times it, and takes its peak from getrusage(RUSAGE_CHILDREN). */
 static void run_helper(const char *path, long limit, int fd) {
     int fds[2];
@@ -90,7 +90,7 @@ static void run_helper(const char *path, long limit, int fd) {
     close(fds[1]);
     int status;
     pid_t done = 0;
-    while (pid > 0 && (done = waitpid(pid, &status, WNOHANG)) == 0 && hexgpu_timer_now_seconds() - t0 < 5.0) pause_ms(2);
+    while (pid > 0 && (done = waitpid(pid, &status, WNOHANG)) == 0 && hexgpu_timer_now_seconds() - t0 < 20.0) pause_ms(2);
     if (pid > 0 && done == 0) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
