@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/describe.h"
+#include "runtime/backend.h"
 
 int hexgpu_cli_parse_int(const char *text, int lo, int hi, int *out) {
     char *end;
@@ -51,11 +52,8 @@ void hexgpu_cli_engine_options_default(hexgpu_engine_options *options) {
 }
 
 int hexgpu_cli_option_backend(const char *text, hexgpu_backend_kind *out) {
-    if (strcmp(text, "cpu") == 0) *out = HEXGPU_BACKEND_CPU;
-    else if (strcmp(text, "cuda") == 0) *out = HEXGPU_BACKEND_CUDA;
-    else if (strcmp(text, "auto") == 0) *out = HEXGPU_BACKEND_AUTO;
-    else return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--backend must be cpu, cuda or auto, got '%s'", text);
-    return HEXGPU_EXIT_OK;
+    if (hexgpu_backend_kind_parse(text, out)) return HEXGPU_EXIT_OK;
+    return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--backend must be cpu, cuda or auto, got '%s'", text);
 }
 
 int hexgpu_cli_option_precision(const char *text, hexgpu_precision *out) {

@@ -95,6 +95,17 @@ hexgpu_status hexgpu_slot_outputs_check(const hexgpu_slot_buffers *buf, int batc
     return HEXGPU_OK;
 }
 
+int hexgpu_backend_kind_parse(const char *name, hexgpu_backend_kind *out) {
+    static const char *const names[HEXGPU_BACKEND_KIND_COUNT] = {
+        [HEXGPU_BACKEND_AUTO] = "auto", [HEXGPU_BACKEND_CPU] = "cpu", [HEXGPU_BACKEND_CUDA] = "cuda"};
+    for (int k = 0; k < HEXGPU_BACKEND_KIND_COUNT; k++)
+        if (name && strcmp(name, names[k]) == 0) {
+            *out = (hexgpu_backend_kind)k;
+            return 1;
+        }
+    return 0;
+}
+
 hexgpu_backend_kind hexgpu_backend_kind_of(const hexgpu_backend_ops *ops) {
     char why[8];
     if (ops == &hexgpu_backend_cpu) return HEXGPU_BACKEND_CPU;

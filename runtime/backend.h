@@ -136,6 +136,10 @@ const hexgpu_backend_ops *hexgpu_backend_cuda_module(char *why, size_t why_len);
 hexgpu_status hexgpu_backend_select(hexgpu_backend_kind kind, int device, const hexgpu_backend_ops **ops,
                                     char *chosen, size_t chosen_len, hexgpu_error *err);
 
+/* "auto", "cpu" or "cuda" (what --backend and Python's backend= take) into *out: 1, or 0
+ * for any other text (*out unchanged). */
+int hexgpu_backend_kind_parse(const char *name, hexgpu_backend_kind *out);
+
 /* The kind that selects ops (HEXGPU_BACKEND_CPU or _CUDA; AUTO for a table that
  * hexgpu_backend_select never returns, such as the synthetic one): to open an engine on
  * exactly the backend a raw session ran. */
