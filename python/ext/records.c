@@ -18,10 +18,11 @@ PyObject *hexgpu_py_parse_records(PyObject *module, PyObject *args) {
     (void)module;
     PyObject *lines_obj;
     if (!PyArg_ParseTuple(args, "O:parse_records", &lines_obj)) return NULL;
-    PyObject *lines = PySequence_Fast(lines_obj, "parse_records: lines must be a sequence of str");
+    /* A tuple copy holds every line while it is read, whatever happens to the caller's list. */
+    PyObject *lines = PySequence_Tuple(lines_obj);
     if (!lines) return NULL;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(lines);
-    PyObject **items = PySequence_Fast_ITEMS(lines);
+    Py_ssize_t count = PyTuple_GET_SIZE(lines);
+    PyObject **items = &PyTuple_GET_ITEM(lines, 0);
     PyObject *headers = PyList_New(0), *games = PyList_New(0), *result = NULL;
     hexgpu_board *board = PyMem_Malloc(sizeof *board);
     /* Worst case: every line a game of n*n moves; grown as needed instead. */
