@@ -223,8 +223,7 @@ static PyObject *engine_evaluate(PyObject *obj, PyObject *args, PyObject *kwargs
     if (want_cached) cached = PyArray_ZEROS(1, dims, NPY_BOOL, 0);
     if (!policy || !value || (want_logits && !logits) || (want_cached && !cached)) goto done;
     if (hexgpu_py_evaluate(engine, positions, (size_t)count, PyArray_DATA((PyArrayObject *)value),
-                           PyArray_DATA((PyArrayObject *)policy),
-                           logits ? PyArray_DATA((PyArrayObject *)logits) : NULL,
+                           PyArray_DATA((PyArrayObject *)policy), logits ? PyArray_DATA((PyArrayObject *)logits) : NULL,
                            cached ? PyArray_DATA((PyArrayObject *)cached) : NULL) != 0)
         goto done;
     if (want_logits && want_cached) result = PyTuple_Pack(4, policy, value, logits, cached);

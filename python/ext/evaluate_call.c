@@ -47,9 +47,11 @@ int hexgpu_py_evaluate(hexgpu_engine *engine, const hexgpu_position *positions, 
             if (len > window - outstanding) len = window - outstanding;
             for (size_t i = 0; i < len; i++) {
                 size_t k = next + i;
-                requests[i] = (hexgpu_request){.position = positions[k], .value = value ? value + k : NULL,
+                requests[i] = (hexgpu_request){.position = positions[k],
+                                               .value = value ? value + k : NULL,
                                                .policy = policy ? policy + k * cells : NULL,
-                                               .logits = logits ? logits + k * cells : NULL, .tag = k};
+                                               .logits = logits ? logits + k * cells : NULL,
+                                               .tag = k};
             }
             hexgpu_status st = hexgpu_engine_submit(engine, queue, requests, len, &err);
             if (st != HEXGPU_OK) {
@@ -63,8 +65,8 @@ int hexgpu_py_evaluate(hexgpu_engine *engine, const hexgpu_position *positions, 
         size_t got = 0;
         hexgpu_status st = hexgpu_queue_wait(queue, done, CHUNK, (int)(CHECK_NS / 1000000), &got);
         if (st == HEXGPU_OK && got == 0) { /* the queue owes nothing: cannot happen */
-            failure = hexgpu_error_set(&err, HEXGPU_ERR_INTERNAL, "evaluate: %zu requests were never answered",
-                                       outstanding);
+            failure =
+                hexgpu_error_set(&err, HEXGPU_ERR_INTERNAL, "evaluate: %zu requests were never answered", outstanding);
             break;
         }
         for (size_t i = 0; i < got; i++) {

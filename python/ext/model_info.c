@@ -35,21 +35,18 @@ PyObject *hexgpu_py_model_info(PyObject *module, PyObject *args) {
     }
     hexgpu_tensor_map_free(&map);
     Py_END_ALLOW_THREADS
-    PyObject *result = NULL;
-    if (st != HEXGPU_OK) {
-        hexgpu_py_raise(&err, path);
-    } else {
-        /* arch is the file's own text: not trusted to be UTF-8 */
-        PyObject *arch = PyUnicode_DecodeUTF8(info.arch, (Py_ssize_t)strlen(info.arch), "replace");
-        if (arch)
-            result = Py_BuildValue(
-            "{s:i,s:(iiiii),s:i,s:i,s:i,s:i,s:L,s:L,s:n,s:s,s:O,s:N}", "board_size", net.board_size, "widths",
-            net.widths[0], net.widths[1], net.widths[2], net.widths[3], net.widths[4], "stages", HEXGPU_NET_STAGES,
-            "blocks", HEXGPU_NET_BLOCKS, "value_channels", net.value_channels, "value_hidden", net.value_hidden,
-            "parameter_count", (long long)net.parameter_count, "macs", (long long)hexgpu_network_macs(&net),
-            "tensors", (Py_ssize_t)tensors, "format", hexgpu_model_format_name(info.format), "trainer_checkpoint",
-            info.trainer_checkpoint ? Py_True : Py_False, "arch", arch);
-    }
+    PyObject *result = NULL, *arch = NULL;
+    if (st != HEXGPU_OK) hexgpu_py_raise(&err, path);
+    /* arch is the file's own text: not trusted to be UTF-8 */
+    else if ((arch = PyUnicode_DecodeUTF8(info.arch, (Py_ssize_t)strlen(info.arch), "replace")))
+        result = Py_BuildValue("{s:i,s:(iiiii),s:i,s:i,s:i,s:i,s:L,s:L,s:n,s:s,s:O,s:O}", "board_size", net.board_size,
+                               "widths", net.widths[0], net.widths[1], net.widths[2], net.widths[3], net.widths[4],
+                               "stages", HEXGPU_NET_STAGES, "blocks", HEXGPU_NET_BLOCKS, "value_channels",
+                               net.value_channels, "value_hidden", net.value_hidden, "parameter_count",
+                               (long long)net.parameter_count, "macs", (long long)hexgpu_network_macs(&net), "tensors",
+                               (Py_ssize_t)tensors, "format", hexgpu_model_format_name(info.format),
+                               "trainer_checkpoint", info.trainer_checkpoint ? Py_True : Py_False, "arch", arch);
+    Py_XDECREF(arch);
     hexgpu_network_free(&net);
     Py_DECREF(path_bytes);
     return result;

@@ -158,12 +158,11 @@ PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs)
     PyObject *output_dir_bytes = NULL, *model_bytes = NULL; /* paths as bytes (os.fsencode) */
     int streaming = 0, training = 1;
     double early_stop = c->mcts.early_stop;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLiK|$iiidpddsO&pO&pidpdd:selfplay", keywords, &engine_obj,
-                                     &games, &c->mcts.simulations, &seed, &c->workers, &c->games_in_flight,
-                                     &c->leaves_per_game, &c_puct, &c->mcts.gumbel, &t0, &t1, &opening,
-                                     fs_path_or_none, &output_dir_bytes, &streaming, fs_path_or_none, &model_bytes,
-                                     &training, &c->fast_simulations, &c->full_probability, &c->mcts.tree_reuse,
-                                     &early_stop, &c->bad_move_frequency) ||
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLiK|$iiidpddsO&pO&pidpdd:selfplay", keywords, &engine_obj, &games,
+                                     &c->mcts.simulations, &seed, &c->workers, &c->games_in_flight, &c->leaves_per_game,
+                                     &c_puct, &c->mcts.gumbel, &t0, &t1, &opening, fs_path_or_none, &output_dir_bytes,
+                                     &streaming, fs_path_or_none, &model_bytes, &training, &c->fast_simulations,
+                                     &c->full_probability, &c->mcts.tree_reuse, &early_stop, &c->bad_move_frequency) ||
         parse_opening(opening, &c->opening) != 0) {
         Py_XDECREF(output_dir_bytes);
         Py_XDECREF(model_bytes);

@@ -204,7 +204,8 @@ def read_records(path: PathLike, targets: Optional[PathLike] = None) -> Records:
     record.
     """
     path = os.fsdecode(path)
-    with open(path, encoding="utf-8") as f:
+    # surrogateescape: a header may name a path that is not UTF-8 (records lines are ASCII)
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
         records = Records.from_lines(f.read().splitlines())
     sidecar = os.fsdecode(targets) if targets is not None else _training_sidecar(path)
     if sidecar is not None:
