@@ -92,9 +92,7 @@ class SimpleModelInference:
         self.engine = self._open_engine()
         self.board_size = self.engine.board_size
         self.device = self.engine.backend if device is None else device
-        self.cache: Optional[InferenceCache] = (
-            InferenceCache(lambda: self.engine.stats(), self.cache_size, self._reopen_engine)
-            if self.enable_caching else None)
+        self.cache: Optional[InferenceCache] = InferenceCache(self, self.cache_size) if self.enable_caching else None
         self._model: Optional[ModelInfo] = None
         self.reset_stats()
 

@@ -4,7 +4,8 @@ shape of the reference system's LRUCache: max_size, hits, misses, get_stats(), a
 clear() that also zeroes the counters."""
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+import weakref
+from typing import Any, Dict
 
 
 class InferenceCache:
@@ -16,15 +17,21 @@ class InferenceCache:
     the model file is read again).
     """
 
-    def __init__(self, engine_stats: Callable[[], Dict[str, Any]], max_size: int,
-                 clear: Callable[[], None]) -> None:
-        self._engine_stats = engine_stats
-        self._clear = clear
+    def __init__(self, owner: Any, max_size: int) -> None:
+        # A weak reference: the owner holds this object, and a cycle would keep the
+        # owner's engine (its threads and memory) alive until the garbage collector ran.
+        self._owner = weakref.ref(owner)
         self.max_size = max_size
+
+    def _inference(self) -> Any:
+        owner = self._owner()
+        if owner is None:
+            raise RuntimeError("the SimpleModelInference of this cache is gone")
+        return owner
 
     def get_stats(self) -> Dict[str, Any]:
         """{hits, misses, hit_rate, size, max_size}, as the reference's LRUCache.get_stats."""
-        cache = self._engine_stats()["cache"]
+        cache = self._inference().engine.stats()["cache"]
         total = cache["hits"] + cache["misses"]
         return {"hits": cache["hits"], "misses": cache["misses"],
                 "hit_rate": cache["hits"] / total if total > 0 else 0.0, "size": cache["size"],
@@ -47,7 +54,7 @@ class InferenceCache:
 
     def clear(self) -> None:
         """Empties the cache and zeroes hits and misses."""
-        self._clear()
+        self._inference()._reopen_engine()
 
     def __repr__(self) -> str:
         s = self.get_stats()

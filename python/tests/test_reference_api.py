@@ -1,11 +1,13 @@
 """SimpleModelInference against the reference system's own rules (hex_ai/value_utils.py,
 simple_model_inference.py, board_display.py): the expected values below are worked out
 by hand from that code, not from ours."""
+import gc
 import io
 import json
 import math
 import struct
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -187,6 +189,17 @@ def test_cache_object():
     assert model.stats["cache_misses"] == 2  # evaluated again
     model.clear_cache()
     assert len(cache) == 0
+    # No reference cycle: dropping the object closes its engine at once, not at the next
+    # garbage collection.
+    gc.disable()
+    try:
+        engine = weakref.ref(model.engine)
+        del model
+        assert engine() is None
+        with pytest.raises(RuntimeError, match="gone"):
+            cache.get_stats()
+    finally:
+        gc.enable()
 
 
 def test_cache_clear_while_other_threads_infer():
