@@ -36,16 +36,23 @@ static PyObject *engine_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
  * options' device list; -1 with a Python error set when it is not such a sequence. */
 static int devices_from_python(PyObject *devices, hexgpu_engine_options *options) {
     if (!devices || devices == Py_None) return 0;
-    PyObject *seq = PySequence_Fast(devices, "Engine: devices must be a sequence of device ordinals");
-    if (!seq) return -1;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    /* A tuple copy: reading an entry may run its __index__, which may change the list. */
+    PyObject *seq = PySequence_Check(devices) ? PySequence_Tuple(devices) : NULL;
+    if (!seq) {
+        if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError, "Engine: devices must be a sequence of device ordinals");
+        }
+        return -1;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(seq);
     int rc = 0;
     if (n < 1 || n > HEXGPU_MAX_DEVICES) {
         PyErr_Format(PyExc_ValueError, "Engine: devices lists 1 to %d devices, not %zd", HEXGPU_MAX_DEVICES, n);
         rc = -1;
     }
     for (Py_ssize_t i = 0; rc == 0 && i < n; i++) {
-        long ordinal = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
+        long ordinal = PyLong_AsLong(PyTuple_GET_ITEM(seq, i));
         if (ordinal == -1 && PyErr_Occurred()) rc = -1;
         else if (ordinal == HEXGPU_DEVICES_ALL && n == 1) options->device_count = HEXGPU_DEVICES_ALL;
         else if (ordinal < 0 || ordinal > 4096) {
@@ -192,46 +199,54 @@ static PyObject *engine_exit(PyObject *obj, PyObject *args) {
     Py_RETURN_FALSE;
 }
 
-/* evaluate(boards, logits=False) -> (policy [B, n*n], value [B]) float32, plus logits
- * [B, n*n] when logits is true. */
+/* evaluate(boards, logits=False, cached=False) -> (policy [B, n*n], value [B]) float32,
+ * then logits [B, n*n] when logits is true, then bool [B] (answered from the cache) when
+ * cached is true. Ctrl-C stops it within about the time of the requests in flight
+ * (hexgpu_py_evaluate). */
 static PyObject *engine_evaluate(PyObject *obj, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"boards", "logits", NULL};
+    static char *keywords[] = {"boards", "logits", "cached", NULL};
     PyObject *boards;
-    int want_logits = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|p:evaluate", keywords, &boards, &want_logits)) return NULL;
+    int want_logits = 0, want_cached = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|pp:evaluate", keywords, &boards, &want_logits, &want_cached))
+        return NULL;
     hexgpu_engine *engine;
     if (hexgpu_py_engine_acquire(obj, &engine) != 0) return NULL;
     int n = hexgpu_engine_board_size(engine);
     hexgpu_position *positions = NULL;
     Py_ssize_t count = 0;
-    PyObject *policy = NULL, *value = NULL, *logits = NULL, *result = NULL;
+    PyObject *policy = NULL, *value = NULL, *logits = NULL, *cached = NULL, *result = NULL;
     if (hexgpu_py_positions(boards, n, &positions, &count) != 0) goto done;
     npy_intp dims[2] = {count, (npy_intp)n * n};
     policy = PyArray_SimpleNew(2, dims, NPY_FLOAT32);
     value = PyArray_SimpleNew(1, dims, NPY_FLOAT32);
     if (want_logits) logits = PyArray_SimpleNew(2, dims, NPY_FLOAT32);
-    if (!policy || !value || (want_logits && !logits)) goto done;
-    if (count > 0) {
-        hexgpu_error err = {0};
-        hexgpu_status st;
-        float *p = PyArray_DATA((PyArrayObject *)policy), *v = PyArray_DATA((PyArrayObject *)value);
-        float *l = logits ? PyArray_DATA((PyArrayObject *)logits) : NULL;
-        Py_BEGIN_ALLOW_THREADS
-        st = hexgpu_engine_evaluate(engine, positions, (size_t)count, v, p, l, &err);
-        Py_END_ALLOW_THREADS
-        if (st != HEXGPU_OK) {
-            hexgpu_py_raise(&err, NULL);
-            goto done;
-        }
-    }
-    result = logits ? PyTuple_Pack(3, policy, value, logits) : PyTuple_Pack(2, policy, value);
+    if (want_cached) cached = PyArray_ZEROS(1, dims, NPY_BOOL, 0);
+    if (!policy || !value || (want_logits && !logits) || (want_cached && !cached)) goto done;
+    if (hexgpu_py_evaluate(engine, positions, (size_t)count, PyArray_DATA((PyArrayObject *)value),
+                           PyArray_DATA((PyArrayObject *)policy), logits ? PyArray_DATA((PyArrayObject *)logits) : NULL,
+                           cached ? PyArray_DATA((PyArrayObject *)cached) : NULL) != 0)
+        goto done;
+    if (want_logits && want_cached) result = PyTuple_Pack(4, policy, value, logits, cached);
+    else if (want_logits) result = PyTuple_Pack(3, policy, value, logits);
+    else if (want_cached) result = PyTuple_Pack(3, policy, value, cached);
+    else result = PyTuple_Pack(2, policy, value);
 done:
     hexgpu_py_engine_release(obj);
     PyMem_Free(positions);
     Py_XDECREF(policy);
     Py_XDECREF(value);
     Py_XDECREF(logits);
+    Py_XDECREF(cached);
     return result;
+}
+
+PyObject *hexgpu_py_engine_stats_text(hexgpu_engine *engine) {
+    hexgpu_engine_stats stats;
+    hexgpu_engine_stats_read(engine, &stats);
+    char buf[8192];
+    size_t len = hexgpu_engine_stats_json(&stats, buf, sizeof buf);
+    if (len >= sizeof buf) return PyErr_Format(PyExc_RuntimeError, "engine statistics exceed %zu bytes", sizeof buf);
+    return PyUnicode_FromStringAndSize(buf, (Py_ssize_t)len);
 }
 
 /* stats_json() -> str: hexgpu_engine_stats_json of the statistics since open. */
@@ -239,13 +254,9 @@ static PyObject *engine_stats_json(PyObject *obj, PyObject *unused) {
     (void)unused;
     hexgpu_engine *engine;
     if (hexgpu_py_engine_acquire(obj, &engine) != 0) return NULL;
-    hexgpu_engine_stats stats;
-    hexgpu_engine_stats_read(engine, &stats);
+    PyObject *text = hexgpu_py_engine_stats_text(engine);
     hexgpu_py_engine_release(obj);
-    char buf[8192];
-    size_t len = hexgpu_engine_stats_json(&stats, buf, sizeof buf);
-    if (len >= sizeof buf) return PyErr_Format(PyExc_RuntimeError, "engine statistics exceed %zu bytes", sizeof buf);
-    return PyUnicode_FromStringAndSize(buf, (Py_ssize_t)len);
+    return text;
 }
 
 /* The attributes: each reads the open engine (RuntimeError once closed). */
@@ -289,7 +300,8 @@ static PyObject *engine_closed(PyObject *obj, void *unused) {
 
 static PyMethodDef engine_methods[] = {
     {"evaluate", (PyCFunction)(void (*)(void))engine_evaluate, METH_VARARGS | METH_KEYWORDS,
-     "evaluate(boards, logits=False) -> (policy [B, n*n], value [B]) float32 arrays (and logits [B, n*n])."},
+     "evaluate(boards, logits=False, cached=False) -> (policy [B, n*n], value [B]) float32 arrays (then logits "
+     "[B, n*n], then bool [B]: answered from the cache)."},
     {"stats_json", engine_stats_json, METH_NOARGS, "stats_json() -> str: the engine's statistics as JSON."},
     {"close", engine_close, METH_NOARGS, "close(): waits for calls in progress, then frees the engine. Idempotent."},
     {"__enter__", engine_enter, METH_NOARGS, NULL},

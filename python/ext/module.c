@@ -5,9 +5,30 @@
 #include "pyhexgpu.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "hex/trmph.h"
+
+/* The library's message as a str. It may quote a path that is not UTF-8 (a bytes path,
+ * a surrogateescape str): such bytes are kept visible as \xNN escapes rather than failing
+ * the decode, which would replace the error with a UnicodeDecodeError. */
+static PyObject *message_text(const char *message) {
+    return PyUnicode_DecodeUTF8(message, (Py_ssize_t)strlen(message), "backslashreplace");
+}
+
+/* Raises type(message), or type(errno_value, message) when errno_value is not 0 (as the
+ * os module's errors: e.errno is set, str(e) starts "[Errno N]"). */
+static void raise_message(PyObject *type, int errno_value, const char *message) {
+    PyObject *text = message_text(message);
+    if (!text) return;
+    PyObject *error = errno_value ? PyObject_CallFunction(type, "iO", errno_value, text)
+                                  : PyObject_CallFunctionObjArgs(type, text, NULL);
+    Py_DECREF(text);
+    if (!error) return;
+    PyErr_SetObject(type, error);
+    Py_DECREF(error);
+}
 
 PyObject *hexgpu_py_raise(const hexgpu_error *err, const char *path) {
     PyObject *type = PyExc_RuntimeError;
@@ -19,7 +40,8 @@ PyObject *hexgpu_py_raise(const hexgpu_error *err, const char *path) {
     int folder = path && (err->status == HEXGPU_ERR_IO || err->status == HEXGPU_ERR_INVALID_ARGUMENT) &&
                  stat(path, &st) == 0 && S_ISDIR(st.st_mode);
     if (missing || folder) {
-        PyErr_SetString(missing ? PyExc_FileNotFoundError : PyExc_IsADirectoryError, err->message);
+        if (missing) raise_message(PyExc_FileNotFoundError, ENOENT, err->message);
+        else raise_message(PyExc_IsADirectoryError, EISDIR, err->message);
         return NULL;
     }
     switch (err->status) {
@@ -38,7 +60,7 @@ PyObject *hexgpu_py_raise(const hexgpu_error *err, const char *path) {
     default:
         break;
     }
-    PyErr_SetString(type, err->message[0] ? err->message : hexgpu_status_str(err->status));
+    raise_message(type, 0, err->message[0] ? err->message : hexgpu_status_str(err->status));
     return NULL;
 }
 
@@ -85,6 +107,8 @@ static PyMethodDef module_methods[] = {
      "parse_records(lines) -> (headers, trmph, sizes, winners, offsets, moves); see hexgpu.read_records."},
     {"record_positions", (PyCFunction)(void (*)(void))hexgpu_py_record_positions, METH_VARARGS | METH_KEYWORDS,
      "record_positions(sizes, offsets, moves, winners, uint8=False) -> (planes, move, value, game)."},
+    {"model_info", hexgpu_py_model_info, METH_VARARGS,
+     "model_info(path) -> dict: the network a model file holds (board size, widths, parameters, format)."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_hexgpu",

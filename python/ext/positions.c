@@ -168,18 +168,20 @@ static int from_item(PyObject *item, int n, Py_ssize_t index, hexgpu_position *p
     return rc;
 }
 
+/* The items are read from a tuple copy that holds a reference to each: converting an
+ * item may run the caller's code (an __array__ method) that changes or empties the
+ * list, which must not free the items still to be read. */
 static int from_sequence(PyObject *obj, int n, hexgpu_position **out, Py_ssize_t *count) {
-    PyObject *seq = PySequence_Fast(obj, "boards must be a sequence");
+    PyObject *seq = PySequence_Tuple(obj);
     if (!seq) return -1;
-    Py_ssize_t b = PySequence_Fast_GET_SIZE(seq);
+    Py_ssize_t b = PyTuple_GET_SIZE(seq);
     hexgpu_position *pos = b ? PyMem_Malloc((size_t)b * sizeof *pos) : NULL;
     if (b && !pos) {
         Py_DECREF(seq);
         return PyErr_NoMemory(), -1;
     }
-    PyObject **items = PySequence_Fast_ITEMS(seq);
     for (Py_ssize_t i = 0; i < b; i++)
-        if (from_item(items[i], n, i, &pos[i]) != 0) {
+        if (from_item(PyTuple_GET_ITEM(seq, i), n, i, &pos[i]) != 0) {
             PyMem_Free(pos);
             Py_DECREF(seq);
             return -1;

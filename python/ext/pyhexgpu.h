@@ -34,6 +34,16 @@ PyObject *hexgpu_py_raise(const hexgpu_error *err, const char *path);
  * Returns 0, or -1 with a Python exception (ValueError naming the board index). */
 int hexgpu_py_positions(PyObject *obj, int board_size, hexgpu_position **positions, Py_ssize_t *count);
 
+/* Evaluates count positions as hexgpu_engine_evaluate does (each output optional), with
+ * the GIL released and a bounded number of requests in flight; Python's signal handlers
+ * run about every 50 ms, and when one raises (Ctrl-C: KeyboardInterrupt) nothing more is
+ * submitted, the requests in flight are awaited and -1 is returned with that exception
+ * set. cached[i] (optional, zeroed by the caller) becomes 1 when position i was answered
+ * from the cache. 0, or -1 with a Python exception (the engine's error or the handler's).
+ * Holds the GIL on entry and on return. */
+int hexgpu_py_evaluate(hexgpu_engine *engine, const hexgpu_position *positions, size_t count, float *value,
+                       float *policy, float *logits, unsigned char *cached);
+
 /* The Engine type (engine_object.c): Python owns one hexgpu_engine. */
 extern PyTypeObject hexgpu_py_engine_type;
 /* The engine of an Engine object, marked busy so that close waits for the caller: 0 and
@@ -41,8 +51,12 @@ extern PyTypeObject hexgpu_py_engine_type;
  * paired with hexgpu_py_engine_release. Holds the GIL. */
 int hexgpu_py_engine_acquire(PyObject *self, hexgpu_engine **engine);
 void hexgpu_py_engine_release(PyObject *self);
+/* The engine's statistics since open as a JSON str (hexgpu_engine_stats_json), or NULL
+ * with an exception. The caller holds the engine (acquired) and the GIL. */
+PyObject *hexgpu_py_engine_stats_text(hexgpu_engine *engine);
 
-/* Module functions in selfplay_call.c and records.c. */
+/* Module functions in selfplay_call.c, records.c and model_info.c. */
 PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *hexgpu_py_parse_records(PyObject *module, PyObject *args);
 PyObject *hexgpu_py_record_positions(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *hexgpu_py_model_info(PyObject *module, PyObject *args);

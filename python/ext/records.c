@@ -18,11 +18,12 @@ PyObject *hexgpu_py_parse_records(PyObject *module, PyObject *args) {
     (void)module;
     PyObject *lines_obj;
     if (!PyArg_ParseTuple(args, "O:parse_records", &lines_obj)) return NULL;
-    PyObject *lines = PySequence_Fast(lines_obj, "parse_records: lines must be a sequence of str");
+    /* A tuple copy holds every line while it is read, whatever happens to the caller's list. */
+    PyObject *lines = PySequence_Tuple(lines_obj);
     if (!lines) return NULL;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(lines);
-    PyObject **items = PySequence_Fast_ITEMS(lines);
-    PyObject *headers = PyList_New(0), *games = PyList_New(0), *result = NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(lines);
+    PyObject **items = &PyTuple_GET_ITEM(lines, 0);
+    PyObject *headers = PyList_New(0), *games = PyList_New(0), *result = NULL, *escaped = NULL;
     hexgpu_board *board = PyMem_Malloc(sizeof *board);
     /* Worst case: every line a game of n*n moves; grown as needed instead. */
     size_t cap_games = 64, cap_moves = 4096, n_games = 0, n_moves = 0;
@@ -37,6 +38,14 @@ PyObject *hexgpu_py_parse_records(PyObject *module, PyObject *args) {
     for (Py_ssize_t i = 0; i < count; i++) {
         Py_ssize_t len;
         const char *line = PyUnicode_Check(items[i]) ? PyUnicode_AsUTF8AndSize(items[i], &len) : NULL;
+        /* A line read with surrogateescape (a header naming a path that is not UTF-8, or
+         * a file that is not text): its own bytes again, which the checks below judge. */
+        Py_CLEAR(escaped);
+        if (!line && PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+            PyErr_Clear();
+            if ((escaped = PyUnicode_AsEncodedString(items[i], "utf-8", "surrogateescape")))
+                line = PyBytes_AS_STRING(escaped), len = PyBytes_GET_SIZE(escaped);
+        }
         if (!line) {
             if (!PyErr_Occurred()) PyErr_Format(PyExc_TypeError, "line %zd is not a str", i + 1);
             goto done;
@@ -109,6 +118,7 @@ PyObject *hexgpu_py_parse_records(PyObject *module, PyObject *args) {
     Py_XDECREF(a_offsets);
     Py_XDECREF(a_moves);
 done:
+    Py_XDECREF(escaped);
     Py_DECREF(lines);
     Py_XDECREF(headers);
     Py_XDECREF(games);

@@ -123,10 +123,23 @@ static int parse_opening(const char *name, hexgpu_opening *out) {
     return -1;
 }
 
+/* A path argument that may be None (*out NULL), else bytes as os.fsencode makes them:
+ * str (surrogateescape included), bytes or os.PathLike. */
+static int fs_path_or_none(PyObject *obj, void *out) {
+    if (obj == Py_None) {
+        *(PyObject **)out = NULL;
+        return 1;
+    }
+    return PyUnicode_FSConverter(obj, out);
+}
+
 /* selfplay(engine, games, simulations, seed, *, workers, games_in_flight, leaves_per_game,
  * c_puct, gumbel, temperature, temperature_end, opening, output_dir, streaming, model,
  * training_data, fast_sims, full_prob, tree_reuse, early_stop, bad_move_frequency, random_move_frequency)
- * -> (games, path or None, stats dict). Options left out keep the library's defaults. */
+ * -> (games, path or None, stats dict; its engine_json is the engine's statistics at the
+ * end of the run). output_dir and model are paths (str, bytes or os.PathLike; output_dir
+ * may be None). Options left out keep the library's defaults. The engine is held until
+ * the call returns: a close() from another thread waits for the run, as for evaluate. */
 PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs) {
     (void)module;
     static char *keywords[] = {"engine", "games", "simulations", "seed", "workers", "games_in_flight",
@@ -142,28 +155,35 @@ PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs)
     long long games = c->games;
     unsigned long long seed = c->seed;
     double c_puct = c->mcts.c_puct, t0 = c->mcts.temperature, t1 = c->mcts.temperature_end;
-    const char *opening = "pie_rule", *output_dir = NULL, *model = "";
+    const char *opening = "pie_rule";
+    PyObject *output_dir_bytes = NULL, *model_bytes = NULL; /* paths as bytes (os.fsencode) */
     int streaming = 0, training = 1;
     double early_stop = c->mcts.early_stop;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLiK|$iiidpddszpspidpddd:selfplay", keywords, &engine_obj, &games,
-                                     &c->mcts.simulations, &seed, &c->workers, &c->games_in_flight,
-                                     &c->leaves_per_game, &c_puct, &c->mcts.gumbel, &t0, &t1, &opening, &output_dir,
-                                     &streaming, &model, &training, &c->fast_simulations, &c->full_probability,
-                                     &c->mcts.tree_reuse, &early_stop, &c->bad_move_frequency,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLiK|$iiidpddsO&pO&pidpddd:selfplay", keywords, &engine_obj, &games,
+                                     &c->mcts.simulations, &seed, &c->workers, &c->games_in_flight, &c->leaves_per_game,
+                                     &c_puct, &c->mcts.gumbel, &t0, &t1, &opening, fs_path_or_none, &output_dir_bytes,
+                                     &streaming, fs_path_or_none, &model_bytes, &training, &c->fast_simulations,
+                                     &c->full_probability, &c->mcts.tree_reuse, &early_stop, &c->bad_move_frequency,
                                      &c->random_move_frequency) ||
         parse_opening(opening, &c->opening) != 0) {
+        Py_XDECREF(output_dir_bytes);
+        Py_XDECREF(model_bytes);
         free(r);
         return NULL;
     }
+    const char *output_dir = output_dir_bytes ? PyBytes_AS_STRING(output_dir_bytes) : NULL;
+    const char *model = model_bytes ? PyBytes_AS_STRING(model_bytes) : "";
     c->games = games, c->seed = seed, c->interrupt = &r->interrupt;
     c->mcts.c_puct = (float)c_puct, c->mcts.temperature = (float)t0, c->mcts.temperature_end = (float)t1;
     c->mcts.early_stop = (float)early_stop;
     c->training_data = training && output_dir != NULL;
     if (hexgpu_py_engine_acquire(engine_obj, &r->engine) != 0) {
+        Py_XDECREF(output_dir_bytes);
+        Py_XDECREF(model_bytes);
         free(r);
         return NULL;
     }
-    PyObject *result = NULL, *path = NULL;
+    PyObject *result = NULL, *path = NULL, *engine_stats = NULL;
     r->output = (hexgpu_selfplay_output){.dir = output_dir, .model = model, .streaming = streaming};
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->cond, NULL);
@@ -181,14 +201,21 @@ PyObject *hexgpu_py_selfplay(PyObject *module, PyObject *args, PyObject *kwargs)
         path = Py_None;
     }
     if (!path) goto done;
+    /* Read while the engine is still held: a close() from another thread has been
+     * waiting for this call, and the engine is gone once it is released. */
+    if (!(engine_stats = hexgpu_py_engine_stats_text(r->engine))) goto done;
     PyObject *list = games_list(r);
     if (!list) goto done;
-    result = Py_BuildValue("(NO{s:L,s:L,s:L,s:L,s:L,s:d,s:O})", list, path, "games", (long long)r->stats.games,
+    result = Py_BuildValue("(NO{s:L,s:L,s:L,s:L,s:L,s:d,s:O,s:O})", list, path, "games", (long long)r->stats.games,
                            "moves", (long long)r->stats.moves, "simulations", (long long)r->stats.simulations,
                            "leaf_requests", (long long)r->stats.leaf_requests, "cached", (long long)r->stats.cached,
-                           "seconds", r->stats.seconds, "interrupted", r->stats.interrupted ? Py_True : Py_False);
+                           "seconds", r->stats.seconds, "interrupted", r->stats.interrupted ? Py_True : Py_False,
+                           "engine_json", engine_stats);
 done:
     hexgpu_py_engine_release(engine_obj);
+    Py_XDECREF(engine_stats);
+    Py_XDECREF(output_dir_bytes);
+    Py_XDECREF(model_bytes);
     for (size_t i = 0; i < r->count; i++) free(r->games[i].record);
     free(r->games);
     free(r);

@@ -8,8 +8,10 @@ See docs/python.md.
 from ._hexgpu import __version__, cell_name, planes
 from .engine import Engine
 from .inference import SimpleModelInference
+from .inference_cache import InferenceCache
+from .model_info import ModelInfo
 from .selfplay import Game, Records, SelfplayResult, read_records, read_training_targets, selfplay
 
 
-__all__ = ["Engine", "Game", "Records", "SelfplayResult", "SimpleModelInference", "cell_name", "planes",
-           "read_records", "read_training_targets", "selfplay", "__version__"]
+__all__ = ["Engine", "Game", "InferenceCache", "ModelInfo", "Records", "SelfplayResult", "SimpleModelInference",
+           "cell_name", "planes", "read_records", "read_training_targets", "selfplay", "__version__"]

@@ -99,7 +99,7 @@ class Engine(_hexgpu.Engine):
             devices=devices,
         )
 
-    def evaluate(self, boards: Any, logits: bool = False):
+    def evaluate(self, boards: Any, logits: bool = False, cached: bool = False):
         """Evaluates a batch of positions.
 
         boards: planes [B, 2|3, n, n] (bool, uint8 or float; plane 0 Blue stones, plane 1
@@ -110,9 +110,22 @@ class Engine(_hexgpu.Engine):
         Returns (policy float32 [B, n*n], value float32 [B]): policy is the softmax over
         the empty cells (occupied cells exactly 0), value the tanh output from Red's point
         of view (P(Red wins) = (v+1)/2). With logits=True also the raw, unmasked policy
-        logits float32 [B, n*n] as a third element.
+        logits float32 [B, n*n]; with cached=True, last, bool [B]: True where the board
+        was answered from the result cache.
+
+        The GIL is released while the engine works. Ctrl-C (any signal handler that
+        raises) stops a batch of any size within about the time of the few engine batches
+        in flight: no more boards are started, those running are awaited, and the
+        handler's exception (KeyboardInterrupt) is raised.
         """
-        return super().evaluate(boards, logits=logits)
+        return super().evaluate(boards, logits=logits, cached=cached)
+
+    def model_info(self) -> dict:
+        """What the model file holds: board_size, widths (C0..C4), stages, blocks,
+        value_channels, value_hidden, parameter_count (as PyTorch counts the unfolded
+        model), macs (one board's multiply-adds), tensors, format, trainer_checkpoint, arch.
+        Reads the file again (the engine keeps only the folded network): ask once."""
+        return _hexgpu.model_info(self.model_path)
 
     def stats(self) -> dict:
         """The engine's statistics since open (hexgpu_engine_stats) as a dict."""

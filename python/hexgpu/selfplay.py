@@ -53,8 +53,13 @@ def selfplay(model: Union[PathLike, Engine], num_games: int = 1000, mcts_sims: i
     cache_size 60000 entries (ignored when model is an Engine: its own cache is used),
     batch_size the engine's largest batch (default 1024 GPU, 64 CPU), device as for Engine.
 
+    model as an open Engine: the run holds it until it returns, so a close() from another
+    thread waits for the run to end (as it waits for evaluate calls), and the result,
+    with the engine's statistics at the end of the run, is returned in full.
+
     seed: a game's moves depend only on (seed, its index), so equal seeds give equal games
-    (default: from the clock). output_dir: also writes
+    (default: from the clock). output_dir (str, bytes or os.PathLike, any bytes the file
+    system takes; the returned path is a str, os.fsdecode'd): also writes
     <output_dir>/selfplay_<YYYYmmdd_HHMMSS>.trmph as the command does (streaming_save: each
     game flushed as it finishes). Ctrl-C stops the run; the finished games are in the file.
     With output_dir and training_data (the default) the training targets go beside it
@@ -75,7 +80,7 @@ def selfplay(model: Union[PathLike, Engine], num_games: int = 1000, mcts_sims: i
         ("workers", num_workers), ("games_in_flight", games_in_flight), ("leaves_per_game", leaves_per_game),
         ("c_puct", c_puct), ("temperature", temperature), ("temperature_end", temperature_end)) if value is not None}
     if output_dir is not None:
-        options["output_dir"] = os.fspath(output_dir)
+        options["output_dir"] = output_dir
     try:
         games, path, stats = _hexgpu.selfplay(
             engine, int(num_games), int(mcts_sims), int(seed), gumbel=not disable_gumbel, opening=opening_strategy,
@@ -83,7 +88,7 @@ def selfplay(model: Union[PathLike, Engine], num_games: int = 1000, mcts_sims: i
             fast_sims=int(fast_sims), full_prob=float(full_prob), tree_reuse=bool(tree_reuse),
             early_stop=float(early_stop), bad_move_frequency=float(bad_move_frequency),
             random_move_frequency=float(random_move_frequency), **options)
-        stats["engine"] = engine.stats()
+        stats["engine"] = json.loads(stats.pop("engine_json"))  # read before the engine was let go
     finally:
         if own:
             engine.close()
@@ -149,6 +154,11 @@ class Records:
 _TRAINING_FORMAT = "hexgpu-training"
 
 
+# A sidecar is a few hundred bytes; anything much larger is not one, and is refused
+# before it is parsed (as deep nesting would exhaust the parser's recursion).
+_SIDECAR_MAX_BYTES = 1 << 20
+
+
 def _training_sidecar(path: str) -> Optional[str]:
     """<path with its extension replaced by .train.json>, when that file exists."""
     head, tail = os.path.split(path)
@@ -162,13 +172,16 @@ def read_training_targets(sidecar: PathLike) -> Dict[str, np.ndarray]:
     (game, ply, move, to_move, result, full_search, policy_target, root_value, blue, red,
     visits, improved: see docs/selfplay.md), one row per searched position. A torn last
     record (a run killed mid-write) is left out. ValueError for a sidecar or data file that
-    does not match the format."""
-    sidecar = os.fspath(sidecar)
-    with open(sidecar, encoding="utf-8") as f:
-        try:
-            meta = json.load(f)
-        except ValueError as e:
-            raise ValueError(f"{sidecar}: not JSON: {e}") from e
+    does not match the format (JSON nested too deeply or over 1 MiB included)."""
+    sidecar = os.fsdecode(sidecar)
+    with open(sidecar, "rb") as f:
+        text = f.read(_SIDECAR_MAX_BYTES + 1)
+    if len(text) > _SIDECAR_MAX_BYTES:
+        raise ValueError(f"{sidecar}: not a {_TRAINING_FORMAT} sidecar: larger than {_SIDECAR_MAX_BYTES} bytes")
+    try:
+        meta = json.loads(text.decode("utf-8"))
+    except (ValueError, RecursionError) as e:  # RecursionError: nested too deeply
+        raise ValueError(f"{sidecar}: not JSON: {type(e).__name__}: {e}") from None
     try:
         if meta.get("format") != _TRAINING_FORMAT or meta.get("byte_order", "little") != "little":
             raise ValueError(f"format {meta.get('format')!r}, byte order {meta.get('byte_order')!r}")
@@ -194,10 +207,11 @@ def read_records(path: PathLike, targets: Optional[PathLike] = None) -> Records:
     None. Raises FileNotFoundError, or ValueError naming the line and column of a bad
     record.
     """
-    path = os.fspath(path)
-    with open(path, encoding="utf-8") as f:
+    path = os.fsdecode(path)
+    # surrogateescape: a header may name a path that is not UTF-8 (records lines are ASCII)
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
         records = Records.from_lines(f.read().splitlines())
-    sidecar = os.fspath(targets) if targets is not None else _training_sidecar(path)
+    sidecar = os.fsdecode(targets) if targets is not None else _training_sidecar(path)
     if sidecar is not None:
         records.targets = read_training_targets(sidecar)
     return records
