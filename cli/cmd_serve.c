@@ -36,6 +36,7 @@ static void usage(FILE *out) {
             "  --max-positions N       positions per inference request (256)\n"
             "  --max-connections N     connections at once (128)\n"
             "  --max-models N          models loaded at once (4)\n"
+            "  --timeout S             a connection idle this long is closed (15)\n"
             "Exit codes: 0 after SIGINT/SIGTERM, 2 bad flags or no usable model, 1 other failures.\n");
 }
 
@@ -80,6 +81,7 @@ static int parse_args(int argc, char **argv, hexgpu_serve_config *c, char *token
         else if (strcmp(o, "--max-connections") == 0)
             rc = hexgpu_cli_option_int(o, v, 1, 4096, &c->max_connections);
         else if (strcmp(o, "--max-models") == 0) rc = hexgpu_cli_option_int(o, v, 1, 64, &c->max_models);
+        else if (strcmp(o, "--timeout") == 0) rc = hexgpu_cli_option_int(o, v, 1, 3600, &c->connection_timeout_s);
         else rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "unknown option '%s' (try 'hexgpu serve --help')", o);
     }
     if (rc == HEXGPU_EXIT_OK && !c->models_dir) rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--models DIR is required");

@@ -72,8 +72,9 @@ const char *hexgpu_model_registry_second_name(hexgpu_model_registry *r, char *ou
  * one the confined walk reached, and no message names the server's folders. */
 static hexgpu_status open_engine(hexgpu_model_registry *r, const char *name, hexgpu_engine **engine,
                                  hexgpu_error *err) {
-    int fd = hexgpu_confined_open(r->dir_fd, name, O_RDONLY, err);
-    if (fd < 0) return err ? err->status : HEXGPU_ERR_IO;
+    hexgpu_error why = {0};
+    int fd = hexgpu_confined_open(r->dir_fd, name, O_RDONLY, &why);
+    if (fd < 0) return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "unknown model: %s", why.message);
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     hexgpu_status st = hexgpu_engine_open(path, &r->options, engine, err);
