@@ -198,12 +198,14 @@ void hexgpu_api_evaluate(hexgpu_server *s, const hexgpu_http_request *req, hexgp
     hexgpu_model_registry_release(s->models, &ref);
 }
 
-/* The game of "trmph" for a model; replies on failure. */
+/* The game of "trmph" for a model (absent: the model's empty board); replies on failure. */
 static int read_game(const hexgpu_http_request *req, hexgpu_http_response *res, const hexgpu_model_ref *ref,
                      hexgpu_board *board) {
     hexgpu_error err = {0};
     const char *trmph = NULL;
-    if (hexgpu_field_string(req->json, "trmph", 1, NULL, &trmph, &err) != HEXGPU_OK ||
+    char empty[16];
+    snprintf(empty, sizeof empty, "#%d,", ref->board_size);
+    if (hexgpu_field_string(req->json, "trmph", 0, empty, &trmph, &err) != HEXGPU_OK ||
         hexgpu_game_parse(trmph, board, &err) != HEXGPU_OK || hexgpu_game_size_mismatch(board, ref->board_size, &err)) {
         hexgpu_http_reply_error(res, 400, "%s", err.message);
         return 0;
