@@ -103,6 +103,7 @@
     }
     const s = game.search, body = $('search-table').tBodies[0];
     body.replaceChildren();
+    $('search-summary').textContent = '';
     if (s) {
       $('search-summary').textContent = `${s.model}: ${s.algorithm}, ${s.simulations} simulations in ${s.seconds.toFixed(2)} s, ` +
         `${s.nodes} nodes, depth ${s.max_depth}; ${s.to_move} ${(100 * s.win_prob[s.to_move]).toFixed(1)}%; PV ${s.pv.slice(0, 8).join(' ')}`;
@@ -157,7 +158,7 @@
   };
 
   function maybeEngine() {
-    if (game.winner || game.busy || game.error) return;
+    if (game.winner || game.busy || game.error || game.redo.length) return;
     const p = game.players[toMove()], other = game.players[toMove() === 'blue' ? 'red' : 'blue'];
     if (p.kind !== 'engine') return;
     if (other.kind === 'human' || $('continuous').checked) engineMove();
@@ -208,10 +209,12 @@
     game.search = null;
     game.changed(true);
   };
+  // Forward again over what undo took back, up to the human's next turn.
   game.redoOne = function () {
-    const a = game.redo.pop();
-    if (!a || game.busy) return;
-    apply(a);
+    if (!game.redo.length || game.busy) return;
+    apply(game.redo.pop());
+    const human = (c) => game.players[c].kind === 'human';
+    while (game.redo.length && !human(toMove()) && (human('blue') || human('red'))) apply(game.redo.pop());
     game.changed(true);
   };
   game.swap = function () {
