@@ -32,7 +32,7 @@ static void usage(FILE *out) {
             "  --backend cpu|cuda|auto, --device D, --precision fp16|fp32|auto, --threads N (CPU threads)\n"
             "  --cache N               each engine's result cache in positions (100000)\n"
             "  --max-sims N            simulations per engine move at most (20000)\n"
-            "  --max-searches N        engine searches at once (4); --search-queue N more wait (32), then 503\n"
+            "  --max-searches N        engine searches at once (16); --search-queue N more wait (64), then 503\n"
             "  --max-positions N       positions per inference request (256)\n"
             "  --max-connections N     connections at once (128)\n"
             "  --max-models N          models loaded at once (4)\n"

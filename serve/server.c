@@ -24,8 +24,8 @@ void hexgpu_serve_config_default(hexgpu_serve_config *c) {
     hexgpu_engine_options_default(&c->engine);
     c->engine.cache_entries = 100000; /* searches of one game revisit positions */
     c->max_connections = 128;
-    c->max_searches = 4;
-    c->search_queue = 32;
+    c->max_searches = 16;
+    c->search_queue = 64;
     c->search_wait_ms = 30000;
     c->max_simulations = 20000;
     c->max_positions = 256;

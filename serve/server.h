@@ -21,8 +21,8 @@ typedef struct hexgpu_serve_config {
     const char *token;         /* NULL or "": none. Required for a host that is not loopback */
     hexgpu_engine_options engine;
     int max_connections;       /* 128 */
-    int max_searches;          /* engine searches at once: 4 */
-    int search_queue;          /* searches waiting for one of those, then 503: 32 */
+    int max_searches;          /* engine searches at once: 16 (their leaves batch together) */
+    int search_queue;          /* searches waiting for one of those, then 503: 64 */
     int search_wait_ms;        /* longest wait in that line: 30000 */
     int max_simulations;       /* per engine move: 20000 */
     int max_positions;         /* per inference request: 256 */
