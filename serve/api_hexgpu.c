@@ -34,13 +34,9 @@ void hexgpu_api_info(hexgpu_server *s, const hexgpu_http_request *req, hexgpu_ht
 
 void hexgpu_api_model_list(hexgpu_server *s, const hexgpu_http_request *req, hexgpu_http_response *res) {
     (void)req;
-    hexgpu_error err = {0};
     hexgpu_confined_entry *list = NULL;
-    int n = hexgpu_model_registry_list(s->models, &list, &err);
-    if (n < 0) {
-        hexgpu_http_reply_error(res, 500, "%s", err.message);
-        return;
-    }
+    int n = hexgpu_serve_model_files(s, res, &list);
+    if (n < 0) return;
     const char *first = hexgpu_model_registry_default_name(s->models);
     hexgpu_json_writer w;
     hexgpu_json_writer_init(&w);

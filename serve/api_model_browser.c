@@ -64,8 +64,7 @@ static void write_item(hexgpu_server *s, hexgpu_json_writer *w, const hexgpu_con
     hexgpu_json_object_end(w);
 }
 
-/* The listing, or a 500 reply (returns -1). */
-static int listing(hexgpu_server *s, hexgpu_http_response *res, hexgpu_confined_entry **list) {
+int hexgpu_serve_model_files(hexgpu_server *s, hexgpu_http_response *res, hexgpu_confined_entry **list) {
     hexgpu_error err = {0};
     int n = hexgpu_model_registry_list(s->models, list, &err);
     if (n < 0) hexgpu_http_reply_error(res, 500, "%s", err.message);
@@ -74,25 +73,34 @@ static int listing(hexgpu_server *s, hexgpu_http_response *res, hexgpu_confined_
 
 typedef int (*item_filter)(const hexgpu_confined_entry *e, const void *arg);
 
+/* {"<key>": [ ... ]} around the items a route writes; items_end frees list and replies. */
+static void items_begin(hexgpu_json_writer *w, const char *key) {
+    hexgpu_json_writer_init(w);
+    hexgpu_json_object_begin(w);
+    hexgpu_json_key(w, key);
+    hexgpu_json_array_begin(w);
+}
+
+static void items_end(hexgpu_json_writer *w, hexgpu_confined_entry *list, hexgpu_http_response *res, int count) {
+    hexgpu_json_array_end(w);
+    if (count >= 0) hexgpu_json_kint(w, "count", count);
+    hexgpu_json_object_end(w);
+    free(list);
+    hexgpu_http_reply_json(res, 200, w);
+}
+
 /* {"<key>": [items passing keep]} (plus "count" when with_count). */
 static void reply_items(hexgpu_server *s, hexgpu_http_response *res, const char *key, item_filter keep,
                         const void *arg, int with_count) {
     hexgpu_confined_entry *list = NULL;
-    int n = listing(s, res, &list);
+    int n = hexgpu_serve_model_files(s, res, &list);
     if (n < 0) return;
     hexgpu_json_writer w;
-    hexgpu_json_writer_init(&w);
-    hexgpu_json_object_begin(&w);
-    hexgpu_json_key(&w, key);
-    hexgpu_json_array_begin(&w);
+    items_begin(&w, key);
     int shown = 0;
     for (int i = 0; i < n; i++)
         if (!keep || keep(&list[i], arg)) write_item(s, &w, &list[i]), shown++;
-    hexgpu_json_array_end(&w);
-    if (with_count) hexgpu_json_kint(&w, "count", shown);
-    hexgpu_json_object_end(&w);
-    free(list);
-    hexgpu_http_reply_json(res, 200, &w);
+    items_end(&w, list, res, with_count ? shown : -1);
 }
 
 static int in_directory(const hexgpu_confined_entry *e, const void *arg) {
@@ -122,26 +130,20 @@ void hexgpu_api_browser_recent(hexgpu_server *s, const hexgpu_http_request *req,
     char names[10][HEXGPU_NAME_MAX + 1];
     int count = hexgpu_model_registry_recent(s->models, names, 10);
     hexgpu_confined_entry *list = NULL;
-    int n = listing(s, res, &list);
+    int n = hexgpu_serve_model_files(s, res, &list);
     if (n < 0) return;
     hexgpu_json_writer w;
-    hexgpu_json_writer_init(&w);
-    hexgpu_json_object_begin(&w);
-    hexgpu_json_key(&w, "recent_models");
-    hexgpu_json_array_begin(&w);
-    for (int k = 0; k < count; k++)
+    items_begin(&w, "recent_models");
+    for (int k = 0; k < count; k++) /* newest first */
         for (int i = 0; i < n; i++)
             if (strcmp(list[i].name, names[k]) == 0) write_item(s, &w, &list[i]);
-    hexgpu_json_array_end(&w);
-    hexgpu_json_object_end(&w);
-    free(list);
-    hexgpu_http_reply_json(res, 200, &w);
+    items_end(&w, list, res, -1);
 }
 
 void hexgpu_api_browser_directories(hexgpu_server *s, const hexgpu_http_request *req, hexgpu_http_response *res) {
     (void)req;
     hexgpu_confined_entry *list = NULL;
-    int n = listing(s, res, &list);
+    int n = hexgpu_serve_model_files(s, res, &list);
     if (n < 0) return;
     /* Names are sorted, but "a/b" sorts after "a.x", so directories are collected apart. */
     char (*dirs)[HEXGPU_NAME_MAX + 1] = malloc((size_t)(n > 0 ? n : 1) * sizeof *dirs);
@@ -179,15 +181,10 @@ void hexgpu_api_browser_directory(hexgpu_server *s, const hexgpu_http_request *r
 
 void hexgpu_api_browser_search(hexgpu_server *s, const hexgpu_http_request *req, hexgpu_http_response *res) {
     const char *q = hexgpu_http_query(req, "q");
-    if (!q || !q[0]) {
+    if (!q || !q[0]) { /* as the reference: an empty query finds nothing */
         hexgpu_json_writer w;
-        hexgpu_json_writer_init(&w);
-        hexgpu_json_object_begin(&w);
-        hexgpu_json_key(&w, "models");
-        hexgpu_json_array_begin(&w);
-        hexgpu_json_array_end(&w);
-        hexgpu_json_object_end(&w);
-        hexgpu_http_reply_json(res, 200, &w);
+        items_begin(&w, "models");
+        items_end(&w, NULL, res, -1);
         return;
     }
     reply_items(s, res, "models", matches, q, 0);
@@ -206,7 +203,7 @@ void hexgpu_api_browser_validate(hexgpu_server *s, const hexgpu_http_request *re
         return;
     }
     hexgpu_confined_entry *list = NULL;
-    int n = listing(s, res, &list);
+    int n = hexgpu_serve_model_files(s, res, &list);
     if (n < 0) return;
     int found = -1;
     for (int i = 0; i < n && found < 0; i++)

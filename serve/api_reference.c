@@ -54,13 +54,9 @@ static void model_entry(hexgpu_json_writer *w, const char *id, const char *label
  * never the server's paths). */
 void hexgpu_api_models(hexgpu_server *s, const hexgpu_http_request *req, hexgpu_http_response *res) {
     (void)req;
-    hexgpu_error err = {0};
     hexgpu_confined_entry *list = NULL;
-    int n = hexgpu_model_registry_list(s->models, &list, &err);
-    if (n < 0) {
-        hexgpu_http_reply_error(res, 500, "%s", err.message);
-        return;
-    }
+    int n = hexgpu_serve_model_files(s, res, &list);
+    if (n < 0) return;
     hexgpu_json_writer w;
     hexgpu_json_writer_init(&w);
     hexgpu_json_object_begin(&w);
@@ -138,6 +134,14 @@ static int write_analysis(hexgpu_json_writer *w, game_request *g, hexgpu_http_re
     return 1;
 }
 
+/* A game request read from the body, or NULL after replying. */
+static game_request *game_request_new(hexgpu_server *s, const hexgpu_http_request *req, hexgpu_http_response *res) {
+    game_request *g = malloc(sizeof *g);
+    if (!g) hexgpu_http_reply_error(res, 500, "out of memory");
+    else if (!game_request_open(s, req, res, g)) free(g), g = NULL;
+    return g;
+}
+
 static void finish(hexgpu_server *s, game_request *g, hexgpu_json_writer *w, hexgpu_http_response *res, int ok) {
     hexgpu_model_registry_release(s->models, &g->model);
     if (ok) hexgpu_http_reply_json(res, 200, w);
@@ -152,15 +156,8 @@ static void write_trmph(hexgpu_json_writer *w, const char *key, const hexgpu_boa
 }
 
 void hexgpu_api_state(hexgpu_server *s, const hexgpu_http_request *req, hexgpu_http_response *res) {
-    game_request *g = malloc(sizeof *g);
-    if (!g) {
-        hexgpu_http_reply_error(res, 500, "out of memory");
-        return;
-    }
-    if (!game_request_open(s, req, res, g)) {
-        free(g);
-        return;
-    }
+    game_request *g = game_request_new(s, req, res);
+    if (!g) return;
     hexgpu_json_writer w;
     hexgpu_json_writer_init(&w);
     hexgpu_json_object_begin(&w);
@@ -178,15 +175,8 @@ void hexgpu_api_apply_move(hexgpu_server *s, const hexgpu_http_request *req, hex
         hexgpu_http_reply_error(res, 400, "Invalid move: %s", err.message);
         return;
     }
-    game_request *g = malloc(sizeof *g);
-    if (!g) {
-        hexgpu_http_reply_error(res, 500, "out of memory");
-        return;
-    }
-    if (!game_request_open(s, req, res, g)) {
-        free(g);
-        return;
-    }
+    game_request *g = game_request_new(s, req, res);
+    if (!g) return;
     int cell = hexgpu_cell_parse(move, strlen(move), g->board.size);
     const char *why = cell < 0 ? "not a cell of this board" : hexgpu_board_winner(&g->board) != HEXGPU_NONE
                                                                   ? "the game is already over"
@@ -226,15 +216,8 @@ void hexgpu_api_apply_sequence(hexgpu_server *s, const hexgpu_http_request *req,
         hexgpu_http_reply_error(res, 400, "No TRMPH sequence provided");
         return;
     }
-    game_request *g = malloc(sizeof *g);
-    if (!g) {
-        hexgpu_http_reply_error(res, 500, "out of memory");
-        return;
-    }
-    if (!game_request_open(s, req, res, g)) {
-        free(g);
-        return;
-    }
+    game_request *g = game_request_new(s, req, res);
+    if (!g) return;
     /* Every move is checked before the board changes: all or nothing. */
     int moves[HEXGPU_MAX_CELLS], count = 0, applied = 0, skipped = 0;
     const char *bad = NULL;

@@ -42,7 +42,9 @@ void hexgpu_api_apply_sequence(hexgpu_server *s, const hexgpu_http_request *req,
 void hexgpu_api_mcts_move(hexgpu_server *s, const hexgpu_http_request *req, hexgpu_http_response *res);
 /* api_save_game.c */
 void hexgpu_api_save_game(hexgpu_server *s, const hexgpu_http_request *req, hexgpu_http_response *res);
-/* api_model_browser.c */
+/* api_model_browser.c; hexgpu_serve_model_files: the model files now, or -1 after a
+ * 500 reply (free *list). */
+int hexgpu_serve_model_files(hexgpu_server *s, hexgpu_http_response *res, hexgpu_confined_entry **list);
 void hexgpu_api_browser_recent(hexgpu_server *s, const hexgpu_http_request *req, hexgpu_http_response *res);
 void hexgpu_api_browser_directories(hexgpu_server *s, const hexgpu_http_request *req, hexgpu_http_response *res);
 void hexgpu_api_browser_directory(hexgpu_server *s, const hexgpu_http_request *req, hexgpu_http_response *res);
