@@ -28,7 +28,7 @@ typedef struct hexgpu_engine_move_result {
     float q[HEXGPU_MAX_CELLS];     /* mean value for the side to move, -1..1 */
     float prior[HEXGPU_MAX_CELLS]; /* after any root noise */
     int total_visits, nodes, max_depth;
-    int evaluations;               /* leaves sent to the engine (cache hits included) */
+    int evaluations;               /* the root's evaluation plus the simulations backed up */
     float root_value;              /* the search's value for the side to move (the network's with immediate) */
     float best_child_value;        /* the highest child mean, side to move */
     double temperature;            /* T(k) of this position */

@@ -40,7 +40,7 @@ static int own_asset(const char *name, hexgpu_http_response *res) {
     return 0;
 }
 
-/* DIR/name into the reply; 0 (with a reply) when it cannot be served. */
+/* DIR/name into the reply, or a 404 (a name with no known type, missing, a link, too big). */
 static void page_file(hexgpu_server *s, const char *name, hexgpu_http_response *res) {
     hexgpu_error err = {0};
     const char *type = content_type(name);

@@ -304,7 +304,8 @@ class Ours(unittest.TestCase):
             f.write('{"games": 1}\n{"games": 2}\n{"games": 3')  # the last line is still being written
         st, _, b = S.get("/api/hexgpu/records")
         self.assertIn("run.trmph", [x["name"] for x in b["files"]])
-        self.assertEqual([x["name"] for x in b["progress"]], ["run.trmph.progress.jsonl"])
+        self.assertIn("run.trmph.progress.jsonl", [x["name"] for x in b["progress"]])
+        self.assertNotIn("run.trmph.progress.jsonl", [x["name"] for x in b["files"]])
         st, _, b = S.get("/api/hexgpu/records/games?file=run.trmph&offset=1&limit=5")
         self.assertEqual(st, 200, b)
         self.assertEqual((b["total"], b["skipped_lines"], len(b["games"])), (2, 2, 1))
@@ -320,6 +321,24 @@ class Ours(unittest.TestCase):
             self.assertEqual(st, 400, path)
         st, _, b = S.get("/api/hexgpu/records/games?file=missing.trmph")
         self.assertEqual(st, 404)
+
+
+    def test_a_selfplay_run_is_listed_with_its_progress(self):
+        run = os.path.join(S.records, "run2")
+        subprocess.run([HEXGPU, "selfplay", "--model_path", os.path.join(FIXTURES, "tiny13", "model.safetensors"),
+                        "--backend", "cpu", "--num_games", "2", "--mcts_sims", "4", "--seed", "5",
+                        "--progress_interval", "0", "--output_dir", run], check=True, capture_output=True)
+        st, _, b = S.get("/api/hexgpu/records")
+        progress = [x["name"] for x in b["progress"] if x["name"].startswith("run2/")]
+        records = [x["name"] for x in b["files"] if x["name"].startswith("run2/")]
+        self.assertEqual(len(progress), 1)
+        self.assertEqual(progress[0], records[0] + ".progress.jsonl")
+        st, _, b = S.get("/api/hexgpu/progress?file=" + progress[0])
+        last = b["lines"][-1]
+        self.assertEqual((last["games"], last["final"], last["wins"]["blue"] + last["wins"]["red"]), (2, True, 2))
+        st, _, g = S.get("/api/hexgpu/records/games?file=" + records[0])
+        self.assertEqual(g["total"], 2)
+        self.assertEqual(last["positions"], sum(x["moves"] for x in g["games"]))
 
 
 class Pages(unittest.TestCase):

@@ -40,18 +40,21 @@ def raw(data, read=True, timeout=10):
         s.sendall(data)
         if not read:
             return b""
-        s.shutdown(socket.SHUT_WR)
+        try:
+            s.shutdown(socket.SHUT_WR)
+        except OSError:  # the server already closed it
+            pass
         out = b""
         while True:
             try:
                 chunk = s.recv(65536)
-            except (ConnectionResetError, socket.timeout):
+            except OSError:  # reset, or the timeout
                 break
             if not chunk:
                 break
             out += chunk
         return out
-    except (BrokenPipeError, ConnectionResetError):
+    except OSError:  # reset or closed by the server while sending
         return b""
     finally:
         s.close()
