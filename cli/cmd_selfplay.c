@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "hexgpu.h"
 #include "base/timer.h"
+#include "records/progress_writer.h"
 #include "base/available_memory.h"
 #include "base/interrupt.h"
 #include "play/selfplay_files.h"
@@ -326,12 +327,15 @@ typedef struct run_state {
     int64_t done;
     int64_t wins[2];
     double t0;
+    hexgpu_engine *engine;
+    hexgpu_progress_writer *progress; /* <records>.progress.jsonl, for `hexgpu serve`'s dashboard */
 } run_state;
 
 static void on_files(void *user, const hexgpu_selfplay_files *files) {
     run_state *r = user;
     fprintf(stderr, "games go to %s as they finish\n", files->records_path);
     if (files->training_path[0]) fprintf(stderr, "training targets go to %s\n", files->training_path);
+    r->progress = hexgpu_progress_writer_open(files->records_path);
     r->t0 = hexgpu_timer_now_seconds();
 }
 
@@ -342,6 +346,7 @@ static hexgpu_status on_game(void *user, const hexgpu_selfplay_game *game, hexgp
     run_state *r = user;
     r->done++;
     r->wins[game->winner == HEXGPU_RED]++;
+    hexgpu_progress_writer_game(r->progress, r->engine, game->moves, game->winner);
     if (r->args->verbose >= 2)
         fprintf(stderr, "game %lld: %d moves, %s wins: %s\n", (long long)game->index, game->moves,
                 game->winner == HEXGPU_RED ? "red" : "blue", game->record);
@@ -357,7 +362,7 @@ static hexgpu_status on_game(void *user, const hexgpu_selfplay_game *game, hexgp
 /* Plays the games into the files and reports: the exit code. A run that fails or is
  * interrupted before its first game leaves no file. */
 static int play(selfplay_args *a, hexgpu_engine *engine) {
-    run_state r = {.args = a, .t0 = hexgpu_timer_now_seconds()};
+    run_state r = {.args = a, .t0 = hexgpu_timer_now_seconds(), .engine = engine};
     hexgpu_selfplay_output output = {.dir = a->output_dir, .model = a->model, .streaming = a->streaming,
                                      .shard_index = a->shard_index, .shard_count = a->shard_count};
     hexgpu_selfplay_files files;
@@ -366,6 +371,9 @@ static int play(selfplay_args *a, hexgpu_engine *engine) {
     a->config.interrupt = &interrupt_flag;
     hexgpu_status st =
         hexgpu_selfplay_run_to_files(engine, &a->config, &output, on_files, on_game, &r, &files, &stats, &err);
+    hexgpu_error progress_err = {0};
+    if (hexgpu_progress_writer_close(r.progress, engine, &progress_err) != HEXGPU_OK)
+        fprintf(stderr, "warning: %s (the games are not affected)\n", progress_err.message);
     if (a->verbose >= 2) {
         hexgpu_engine_stats es;
         char json[8192];

@@ -5,6 +5,7 @@
 # without it the build is CPU-only.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config zlib1g-dev libcriterion-dev clang libclang-rt-14-dev
+  libmicrohttpd-dev # `hexgpu serve`'s HTTP server
   python3-dev python3-venv) # the Python package: headers for the extension, venv + pip for `pip install .`
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -37,7 +37,8 @@ char *selfplay_test_take_file(char *dir, char *name) {
         char path0[512];
         snprintf(path0, sizeof path0, "%s/%s", dir, e->d_name);
         const char *ext = strrchr(e->d_name, '.');
-        if (ext && (strcmp(ext, ".train") == 0 || strcmp(ext, ".json") == 0)) { /* the training targets beside it */
+        /* the training targets beside it, and the progress lines (records/progress_writer.h) */
+        if (ext && (strcmp(ext, ".train") == 0 || strcmp(ext, ".json") == 0 || strcmp(ext, ".jsonl") == 0)) {
             unlink(path0);
             continue;
         }
