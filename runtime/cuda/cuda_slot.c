@@ -158,7 +158,7 @@ static hexgpu_status prepare_bucket_locked(hexgpu_cuda_slot *slot, int b, hexgpu
     hexgpu_status st = hexgpu_cuda_forward_enqueue(slot, b, err);
     if (st == HEXGPU_OK) st = HEXGPU_CUDA_CALL(err, "warm-up run", cudaStreamSynchronize(slot->stream));
     int64_t warm = hexgpu_timer_now_ns();
-    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, "batch bucket %d", ctx->buckets[b]);
+    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, st, "batch bucket %d", ctx->buckets[b]);
     slot->prepared[b] = 1;
     char why[HEXGPU_ERROR_MESSAGE_MAX] = "graphs off (HEXGPU_CUDA_GRAPHS=0)";
     if (ctx->use_graphs) {
