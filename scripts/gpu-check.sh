@@ -13,8 +13,8 @@
 #     ceiling (search against a backend doing no work) beside it;
 #   throughput: the fp32 sweep, the PyTorch baseline (fp16 graph, fp32 eager without
 #     batch 16384), the fallback algorithm forced, the engine and its slot timeline;
-#   Nsight Systems (when 90 s are left), compute-sanitizer memcheck on our kernels (and
-#     on one cuDNN test end to end when 90 s are left).
+#   compute-sanitizer memcheck on our kernels, Nsight Systems (when 90 s are left), then
+#     memcheck on one cuDNN test end to end (when 90 s are left).
 # Standard output ends with a recap (at most 2,000 characters: every step's verdict and
 # the headline figures); the runner brings back the last 12,000 characters of it and at
 # most 8 files, so $OUT (default ./gpu-results) gets four:
@@ -217,7 +217,19 @@ step bench_timeline 20 "${hexgpu[@]}" bench --engine "${model_args[@]}" --backen
   --submitters 4 --slots 3 --seconds 0.5 --repeats 3 --timeline "$out/timeline_4096.json" --json
 figures_from bench_timeline
 
-# 6. Nsight Systems, when at least 90 s are left: one short bench at 4096 with the NVTX
+# 6. Last, so a tight budget cuts these rather than a measurement: memcheck on our
+# kernels always (before the profile), on one cuDNN test end to end when 90 s are left
+# (after it: cuDNN's kernels are slow under the sanitizer). cuDNN probes configurations
+# through API calls that fail by design: API errors are not reported, memory errors are.
+# The bad-arguments test has no memcheck: its failures are host-side argument checks.
+memcheck() {
+  step "$1" 60 compute-sanitizer --tool memcheck --report-api-errors no --target-processes all --error-exitcode 9 \
+    "${ours[@]}" "$bundle/bin/test_gpu" --jobs 1 --filter "$2"
+  grep -E 'ERROR SUMMARY|Synthesis' "$logs/$1.txt" | indent
+}
+memcheck memcheck_kernels 'gpu_kernels/*'
+
+# 7. Nsight Systems, when at least 90 s are left: one short bench at 4096 with the NVTX
 # domain hexgpu, CUDA, cuDNN and cuBLAS traced; the kernel summary goes to the logs (the
 # report too when under 8 MB; never its SQLite export, which alone can pass 16 MB).
 if command -v nsys >/dev/null && [ $((budget - SECONDS)) -ge 90 ]; then
@@ -230,18 +242,6 @@ if command -v nsys >/dev/null && [ $((budget - SECONDS)) -ge 90 ]; then
 else
   leave_out nsys_profile "no nsys, or under 90 s left"
 fi
-
-# 7. Last, so a tight budget cuts these rather than a measurement: memcheck on our
-# kernels always, on one cuDNN test end to end when 90 s are left (cuDNN's kernels are
-# slow under the sanitizer). cuDNN probes configurations through API calls that fail by
-# design: API errors are not reported, memory errors are. The bad-arguments test has no
-# memcheck: its failures are host-side argument checks.
-memcheck() {
-  step "$1" 60 compute-sanitizer --tool memcheck --report-api-errors no --target-processes all --error-exitcode 9 \
-    "${ours[@]}" "$bundle/bin/test_gpu" --jobs 1 --filter "$2"
-  grep -E 'ERROR SUMMARY|Synthesis' "$logs/$1.txt" | indent
-}
-memcheck memcheck_kernels 'gpu_kernels/*'
 if [ $((budget - SECONDS)) -ge 90 ]; then
   memcheck memcheck_cudnn_tiny13 'gpu_fixtures/fp32_matches_pytorch_tiny13'
 else
