@@ -85,6 +85,7 @@ typedef struct run {
     hexgpu_status status;
     hexgpu_error err;
     volatile sig_atomic_t stop;
+    atomic_int finished; /* the run returned (a failure ends it early) */
     _Atomic int64_t window_start, window_end; /* ns; 0 = not yet */
     int64_t window_games, window_moves;       /* written by on_game only (one call at a time) */
 } run;
@@ -101,6 +102,7 @@ static void *run_main(void *arg) {
     run *r = arg;
     pthread_setname_np(pthread_self(), "selfplay");
     r->status = hexgpu_selfplay_run(r->engine, &r->config, on_game, r, &r->stats, &r->err);
+    atomic_store(&r->finished, 1);
     return NULL;
 }
 
@@ -194,9 +196,12 @@ static gpu_figures timeline_figures(hexgpu_engine *engine, int64_t lo, int64_t h
     return g;
 }
 
-static void sleep_s(double s) {
-    struct timespec t = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&t, &t) != 0) {
+/* Sleeps s seconds, or less when the run ended (failed) before. */
+static void sleep_s(double s, const run *r) {
+    int64_t end = hexgpu_timer_now_ns() + (int64_t)(s * 1e9);
+    while (!atomic_load(&r->finished) && hexgpu_timer_now_ns() < end) {
+        struct timespec t = {.tv_sec = 0, .tv_nsec = 20000000};
+        nanosleep(&t, NULL);
     }
 }
 
@@ -235,14 +240,14 @@ int main(int argc, char **argv) {
         hexgpu_engine_close(r.engine);
         return 1;
     }
-    sleep_s(o.warmup);
+    sleep_s(o.warmup, &r);
     hexgpu_engine_stats s0, s1;
     double search0, other0, search1, other1;
     hexgpu_engine_stats_read(r.engine, &s0);
     thread_cpu(&search0, &other0);
     int64_t t0 = hexgpu_timer_now_ns();
     atomic_store(&r.window_start, t0);
-    sleep_s(o.seconds);
+    sleep_s(o.seconds, &r);
     int64_t t1 = hexgpu_timer_now_ns();
     atomic_store(&r.window_end, t1);
     hexgpu_engine_stats_read(r.engine, &s1);
