@@ -48,8 +48,9 @@ hexgpu_status hexgpu_error_set(hexgpu_error *err, hexgpu_status status, const ch
     return status;
 }
 
-hexgpu_status hexgpu_error_prefix(hexgpu_error *err, const char *fmt, ...) {
-    if (!err) return HEXGPU_OK;
+hexgpu_status hexgpu_error_prefix(hexgpu_error *err, hexgpu_status status, const char *fmt, ...) {
+    if (!err) return status; /* nothing to prefix, but the failure stays a failure */
+    if (status != HEXGPU_OK) err->status = status;
     char prefix[HEXGPU_ERROR_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -60,7 +61,7 @@ hexgpu_status hexgpu_error_prefix(hexgpu_error *err, const char *fmt, ...) {
     memcpy(err->message, joined, sizeof err->message - 1); /* truncate to the message size */
     err->message[sizeof err->message - 1] = '\0';
     flatten_newlines(err->message);
-    return err->status;
+    return status;
 }
 
 void hexgpu_error_clear(hexgpu_error *err) {

@@ -15,8 +15,11 @@ hexgpu_status hexgpu_error_set(hexgpu_error *err, hexgpu_status status, const ch
     HEXGPU_PRINTF(3, 4);
 
 /* Prefixes the message already in err with "<prefix>: " (for adding the file name or
- * layer at an outer level). Keeps the status. Returns err->status (HEXGPU_OK if NULL). */
-hexgpu_status hexgpu_error_prefix(hexgpu_error *err, const char *fmt, ...) HEXGPU_PRINTF(2, 3);
+ * layer at an outer level) and returns status, the failure being reported: callers write
+ * `return hexgpu_error_prefix(err, st, "...")`, and a NULL err (a caller who wants no
+ * message) still gets the failure back. err->status becomes status unless status is
+ * HEXGPU_OK (then only the message changes). */
+hexgpu_status hexgpu_error_prefix(hexgpu_error *err, hexgpu_status status, const char *fmt, ...) HEXGPU_PRINTF(3, 4);
 
 /* Resets err to HEXGPU_OK with an empty message. */
 void hexgpu_error_clear(hexgpu_error *err);

@@ -21,7 +21,7 @@ static hexgpu_status parse_entry(const hexgpu_json *obj, hexgpu_golden_entry *e,
     /* The fixtures hold network inputs, not games: some positions go on after a win, which
      * hexgpu_trmph_parse rightly refuses, so only the stones are read. */
     hexgpu_status st = hexgpu_trmph_parse_stones(e->trmph, &e->position, NULL, 0, err);
-    if (st) return hexgpu_error_prefix(err, "trmph '%s'", e->trmph);
+    if (st) return hexgpu_error_prefix(err, st, "trmph '%s'", e->trmph);
     const char *expected = e->position.to_move == HEXGPU_RED ? "red" : "blue";
     if (strcmp(to_move->string, expected) != 0)
         return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "to_move '%s' but the stones say %s", to_move->string, expected);
@@ -66,7 +66,7 @@ hexgpu_status hexgpu_golden_load(const char *path, hexgpu_golden *out, hexgpu_er
         if (!st && out->board_size && e->position.size != out->board_size)
             st = hexgpu_error_set(err, HEXGPU_ERR_PARSE, "board size %d after %d", e->position.size, out->board_size);
         out->board_size = e->position.size;
-        if (st) hexgpu_error_prefix(err, "%s line %zu", path, lineno);
+        if (st) hexgpu_error_prefix(err, st, "%s line %zu", path, lineno);
     }
     free(line);
     fclose(f);

@@ -143,7 +143,7 @@ static int run_bench(const hexgpu_bench_options *o, const hexgpu_network *net, c
         int batch = o->batches[i];
         hexgpu_bench_figure f;
         if ((st = hexgpu_bench_raw_measure(&raw, o, batch, &f, &err))) {
-            hexgpu_error_prefix(&err, "%s: batch of %d on backend %s", model_name, batch, raw.ops->name);
+            hexgpu_error_prefix(&err, st, "%s: batch of %d on backend %s", model_name, batch, raw.ops->name);
             break;
         }
         if (o->json)

@@ -55,7 +55,7 @@ hexgpu_status hexgpu_cli_network_open(const char *path, uint64_t seed, hexgpu_te
         st = hexgpu_model_file_load(path, map, NULL, err);
     if (!st) {
         st = hexgpu_network_build(map, net, err);
-        if (st && path) hexgpu_error_prefix(err, "%s", path); /* the loader's own messages name it already */
+        if (st && path) hexgpu_error_prefix(err, st, "%s", path); /* the loader's own messages name it already */
     }
     if (st) hexgpu_tensor_map_free(map);
     return st;

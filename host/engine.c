@@ -171,7 +171,7 @@ hexgpu_status hexgpu_engine_open_backends(const hexgpu_backend_ops *ops, void *c
         int device = i % count;
         st = alloc_worker(e, &e->workers[i], device, err);
         if (st != HEXGPU_OK)
-            hexgpu_error_prefix(err, "engine: device %d, slot %d of %d", e->options.devices[device], i / count + 1, slots);
+            hexgpu_error_prefix(err, st, "engine: device %d, slot %d of %d", e->options.devices[device], i / count + 1, slots);
     }
     for (int i = 0; st == HEXGPU_OK && i < e->worker_count; i++) {
         if (pthread_create(&e->workers[i].thread, NULL, hexgpu_worker_main, &e->workers[i]) != 0)

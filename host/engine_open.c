@@ -38,7 +38,7 @@ hexgpu_status hexgpu_engine_open(const char *model_path, const hexgpu_engine_opt
     hexgpu_tensor_map_free(&tensors);
     if (st != HEXGPU_OK) {
         free(net);
-        return hexgpu_error_prefix(err, "%s", model_path);
+        return hexgpu_error_prefix(err, st, "%s", model_path);
     }
     /* One context per device, all borrowing the one network. */
     hexgpu_backend_contexts contexts;

@@ -17,7 +17,8 @@
 
 static hexgpu_status check_request(const hexgpu_engine *e, const hexgpu_position *pos, int wants_logits, size_t index,
                                    hexgpu_error *err) {
-    if (hexgpu_position_validate(pos, err) != HEXGPU_OK) return hexgpu_error_prefix(err, "request %zu", index);
+    hexgpu_status st = hexgpu_position_validate(pos, err);
+    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, st, "request %zu", index);
     if (pos->size != e->board_size)
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_POSITION, "request %zu: a %dx%d position for a %dx%d model", index,
                                 pos->size, pos->size, e->board_size, e->board_size);
@@ -229,8 +230,8 @@ static void run_batch(hexgpu_worker *w, size_t n) {
         }
     } else {
         if (berr.status == HEXGPU_OK) hexgpu_error_set(&berr, st, "backend %s failed without a message", ops->name);
-        hexgpu_error_prefix(&berr, "batch of %zu on backend %s", n, ops->name);
-        if (non_finite && e->model_path) hexgpu_error_prefix(&berr, "%s", e->model_path);
+        hexgpu_error_prefix(&berr, st, "batch of %zu on backend %s", n, ops->name);
+        if (non_finite && e->model_path) hexgpu_error_prefix(&berr, st, "%s", e->model_path);
     }
     for (size_t i = 0; i < n; i++) w->done[i] = (hexgpu_completion){.tag = w->batch[i].tag, .status = st, .cached = 0};
     /* Counted before completing, so a caller who got its completion sees it counted. */

@@ -104,9 +104,10 @@ static hexgpu_status synthetic_slot_create(void *ctx, void **out, hexgpu_error *
     synthetic_slot *s = calloc(1, sizeof *s);
     if (!s) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "synthetic backend: out of memory for a slot");
     s->ctx = c;
-    if (hexgpu_slot_buffers_alloc(&s->buf, c->max_batch, c->config.board_size * c->config.board_size, err)) {
+    hexgpu_status st = hexgpu_slot_buffers_alloc(&s->buf, c->max_batch, c->config.board_size * c->config.board_size, err);
+    if (st != HEXGPU_OK) {
         free(s);
-        return hexgpu_error_prefix(err, "synthetic backend");
+        return hexgpu_error_prefix(err, st, "synthetic backend");
     }
     *out = s;
     return HEXGPU_OK;

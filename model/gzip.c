@@ -183,7 +183,7 @@ hexgpu_status hexgpu_gzip_inflate(const uint8_t *bytes, size_t len, uint64_t max
     if (st == HEXGPU_OK && c.spilled) {
         size_t kept = c.tail_len < HEXGPU_ZIP_END_BYTES ? c.tail_len : HEXGPU_ZIP_END_BYTES;
         st = hexgpu_zip_check_end(c.tail + c.tail_len - kept, kept, c.total, err);
-        if (st != HEXGPU_OK) hexgpu_error_prefix(err, "gzip: %llu inflated bytes", (unsigned long long)c.total);
+        if (st != HEXGPU_OK) hexgpu_error_prefix(err, st, "gzip: %llu inflated bytes", (unsigned long long)c.total);
         fill f = {.len = (size_t)c.total};
         if (st == HEXGPU_OK && !(f.buf = malloc(f.len)))
             st = hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "gzip: out of memory for %zu inflated bytes", f.len);

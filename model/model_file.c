@@ -257,7 +257,7 @@ hexgpu_status hexgpu_model_file_load(const char *path, hexgpu_tensor_map *out, h
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         st = open_error(errno, err);
-        hexgpu_error_prefix(err, "%s", path);
+        hexgpu_error_prefix(err, st, "%s", path);
         return st;
     }
     uint8_t *bytes = NULL;
@@ -267,6 +267,6 @@ hexgpu_status hexgpu_model_file_load(const char *path, hexgpu_tensor_map *out, h
     close(fd);
     if (st == HEXGPU_OK) st = decode_and_load(bytes, len, format, bytes, out, info, err);
     else free(bytes);
-    if (st != HEXGPU_OK) hexgpu_error_prefix(err, "%s", path);
+    if (st != HEXGPU_OK) hexgpu_error_prefix(err, st, "%s", path);
     return st;
 }

@@ -79,7 +79,7 @@ static hexgpu_status read_tensor(const char *name, const hexgpu_json *desc, cons
     if (!values) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "safetensors: out of memory for '%.200s'", name);
     hexgpu_convert_to_f32(values, data + begin, (size_t)numel, dt);
     st = hexgpu_tensor_map_add(out, name, (int)shape->count, dims, dt, values, err);
-    return st == HEXGPU_OK ? st : hexgpu_error_prefix(err, "safetensors");
+    return st == HEXGPU_OK ? st : hexgpu_error_prefix(err, st, "safetensors");
 }
 
 /* A tensor's data_offsets: two integers 0 <= begin <= end <= data_len. Its end in *end. */
@@ -137,7 +137,7 @@ static hexgpu_status parse_header(const uint8_t *bytes, uint64_t file_len, hexgp
     st = hexgpu_json_parse_limited((const char *)bytes + 8, (size_t)header_len, &limits, root, err);
     if (st != HEXGPU_OK) { /* malformed JSON here is a malformed model file */
         if (st == HEXGPU_ERR_PARSE) st = HEXGPU_ERR_MODEL_FORMAT;
-        hexgpu_error_prefix(err, "safetensors header (offset 8)");
+        hexgpu_error_prefix(err, st, "safetensors header (offset 8)");
         if (err) err->status = st;
         return st;
     }

@@ -85,7 +85,7 @@ static hexgpu_status load_tensor(reader *r, const char *name, const hexgpu_pickl
                                 name, s->global_name);
     int64_t numel;
     hexgpu_status st = hexgpu_shape_numel(name, t->ndim, t->shape, &numel, err);
-    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, "pt");
+    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, st, "pt");
     char rest[64];
     snprintf(rest, sizeof rest, "data/%.50s", s->string);
     char *entry = entry_name(r, rest);
@@ -125,13 +125,13 @@ static hexgpu_status load_tensor(reader *r, const char *name, const hexgpu_pickl
             expect *= t->shape[d];
         }
     }
-    if ((st = hexgpu_output_budget_take(&r->budget, name, numel, err)) != HEXGPU_OK) return hexgpu_error_prefix(err, "pt");
+    if ((st = hexgpu_output_budget_take(&r->budget, name, numel, err)) != HEXGPU_OK) return hexgpu_error_prefix(err, st, "pt");
     float *values = malloc(numel ? (size_t)numel * sizeof(float) : 1);
     if (!values) return hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "pt: out of memory for '%.200s'", name);
     if (contiguous) hexgpu_convert_to_f32(values, data + (size_t)t->offset * es, (size_t)numel, s->dtype);
     else gather(values, data, t, numel);
     st = hexgpu_tensor_map_add(out, name, t->ndim, t->shape, s->dtype, values, err);
-    return st == HEXGPU_OK ? st : hexgpu_error_prefix(err, "pt");
+    return st == HEXGPU_OK ? st : hexgpu_error_prefix(err, st, "pt");
 }
 
 static hexgpu_status load_state_dict(reader *r, const hexgpu_pickle_value *dict, hexgpu_tensor_map *out,
@@ -176,7 +176,7 @@ hexgpu_status hexgpu_torch_zip_load(const uint8_t *bytes, size_t len, hexgpu_ten
     if ((st = check_byteorder(&r, err)) != HEXGPU_OK) goto done;
     if ((st = hexgpu_zip_entry_data(&zip, pkl, &pkl_data, &pkl_size, err)) != HEXGPU_OK) goto done;
     if ((st = hexgpu_pickle_load(pkl_data, pkl_size, &pickle, &root, err)) != HEXGPU_OK) {
-        hexgpu_error_prefix(err, "pt: %.*sdata.pkl", (int)(r.prefix_len > 100 ? 100 : r.prefix_len), r.prefix);
+        hexgpu_error_prefix(err, st, "pt: %.*sdata.pkl", (int)(r.prefix_len > 100 ? 100 : r.prefix_len), r.prefix);
         goto done;
     }
     if (root->type != HEXGPU_PICKLE_DICT) {

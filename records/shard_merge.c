@@ -106,7 +106,7 @@ static hexgpu_status check_records(shard_file *f, hexgpu_error *err) {
             hexgpu_board board;
             hexgpu_color winner;
             if ((st = hexgpu_trmph_parse_record(record, &board, &winner, err)) != HEXGPU_OK)
-                return hexgpu_error_prefix(err, "%s: line %d", f->path, line_no);
+                return hexgpu_error_prefix(err, st, "%s: line %d", f->path, line_no);
             if (f->games == 0) f->size = board.size;
             if (board.size != f->size)
                 return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "%s: line %d: a %dx%d game among %dx%d ones",
@@ -142,7 +142,7 @@ static hexgpu_status check_training(shard_file *f, int size, hexgpu_error *err) 
     hexgpu_json meta = {0};
     if (st == HEXGPU_OK) st = hexgpu_json_parse(side, side_len, &meta, err);
     free(side);
-    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, "%s", f->sidecar);
+    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, st, "%s", f->sidecar);
     const hexgpu_json *bytes = hexgpu_json_get(&meta, "record_bytes"), *board = hexgpu_json_get(&meta, "board_size"),
                       *version = hexgpu_json_get(&meta, "version");
     size_t record = hexgpu_training_record_bytes(size);

@@ -27,7 +27,9 @@ hexgpu_status hexgpu_backend_select(hexgpu_backend_kind kind, int device, const 
     const hexgpu_backend_ops *cuda = hexgpu_backend_cuda_module(why, sizeof why);
     if (cuda && cuda->available(device, why, sizeof why)) {
         *ops = cuda;
-        if (chosen) snprintf(chosen, chosen_len, "backend cuda (device %d)", device);
+        const char *libraries = hexgpu_backend_cuda_module_libraries();
+        if (chosen)
+            snprintf(chosen, chosen_len, "backend cuda (device %d%s%s)", device, libraries[0] ? "; " : "", libraries);
         return HEXGPU_OK;
     }
     if (kind == HEXGPU_BACKEND_CUDA)

@@ -114,10 +114,14 @@ typedef const hexgpu_backend_ops *(*hexgpu_backend_entry_fn)(int abi_version);
 #define HEXGPU_CUDA_MODULE_ENTRY "hexgpu_cuda_backend_entry"
 
 /* Opens the module file at path (dlopen, RTLD_NOW | RTLD_LOCAL), finds entry in it and
- * checks that the table it returns has HEXGPU_BACKEND_ABI_VERSION. The table, or NULL
- * with the reason in why (the loader's own words: "<path>: libcudnn.so.9: cannot open
- * shared object file: ..."; "... has backend ABI 3, this hexgpu needs 4"); a module that
- * failed is closed again. A loaded module is never closed. Thread safe. */
+ * checks that the table it returns has HEXGPU_BACKEND_ABI_VERSION. A library the module
+ * needs that the loader does not find (cuDNN, cuBLAS) is looked for in the CUDA toolkit's
+ * and NVIDIA's pip wheels' folders (backend_module_impl.h) and loaded from the first
+ * that has it. The table, or NULL with the reason in why (the loader's own words:
+ * "<path>: libcudnn.so.9: cannot open shared object file: ... (nor in the CUDA toolkit's
+ * or NVIDIA's pip wheels' folders: 3 searched)"; "... has backend ABI 3, this hexgpu
+ * needs 4"); a module that failed is closed again. A loaded module is never closed.
+ * Thread safe. */
 const hexgpu_backend_ops *hexgpu_backend_module_open(const char *path, const char *entry, char *why, size_t why_len);
 
 /* The CUDA backend's table, its module found and opened at the first call of the process
@@ -128,6 +132,11 @@ const hexgpu_backend_ops *hexgpu_backend_module_open(const char *path, const cha
  * the loader's path. A build configured without CUDA looks only at $HEXGPU_CUDA_MODULE.
  * NULL with the one-line reason in why when no usable module was found. Thread safe. */
 const hexgpu_backend_ops *hexgpu_backend_cuda_module(char *why, size_t why_len);
+
+/* Where the CUDA module's cuDNN and cuBLAS (and any library found by the search above)
+ * came from, as "libcudnn.so.9 from /usr/local/cuda/lib64, ..."; "" when the module is
+ * not loaded or uses none. Loads the module as hexgpu_backend_cuda_module does. */
+const char *hexgpu_backend_cuda_module_libraries(void);
 
 /* Picks the backend for kind. AUTO: CUDA when its module loads and a device is
  * available, else CPU, and says which (and why) in `chosen` for the caller to print.

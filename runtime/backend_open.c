@@ -37,12 +37,12 @@ hexgpu_status hexgpu_backend_contexts_create(hexgpu_backend_kind kind, const int
         one.device = out->devices[i];
         one.max_batch = out->max_batch;
         st = out->ops->create(net, &one, &out->ctxs[i], err);
-        if (st != HEXGPU_OK && out->count > 1) hexgpu_error_prefix(err, "device %d", out->devices[i]);
+        if (st != HEXGPU_OK && out->count > 1) hexgpu_error_prefix(err, st, "device %d", out->devices[i]);
     }
     out->create_ms = (double)(hexgpu_timer_now_ns() - start) * 1e-6;
     if (st != HEXGPU_OK) {
         hexgpu_backend_contexts_destroy(out);
-        return hexgpu_error_prefix(err, "backend %s", out->ops->name);
+        return hexgpu_error_prefix(err, st, "backend %s", out->ops->name);
     }
     return HEXGPU_OK;
 }
@@ -63,7 +63,7 @@ hexgpu_status hexgpu_backend_session_open(hexgpu_backend_kind kind, const hexgpu
     st = out->ops->slot_create(out->ctx, &out->slot, err);
     if (st != HEXGPU_OK) {
         hexgpu_backend_session_close(out);
-        return hexgpu_error_prefix(err, "backend %s", out->contexts.ops->name);
+        return hexgpu_error_prefix(err, st, "backend %s", out->contexts.ops->name);
     }
     hexgpu_backend_device_name(out->ops, config->device, config->threads, out->device, sizeof out->device);
     return HEXGPU_OK;

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds, on the build machine, what scripts/gpu-check.sh needs on a GPU machine that has
 # the NVIDIA driver, cuDNN 9 and cuBLAS but none of our build dependencies:
-#   BUNDLE/bin/{hexgpu,test_gpu,libhexgpu_cuda.so}
-#                    the CUDA module next to the command, where it looks for it first
-#                    (test_gpu links the module's objects itself)
+#   BUNDLE/bin/{hexgpu,test_gpu,libhexgpu_cuda.so,bench_first_answer,bench_selfplay_engine}
+#                    the CUDA module next to the command (and the two benchmarks), where
+#                    they look for it first (test_gpu links the module's objects itself)
 #   BUNDLE/lib       the shared libraries they need that such a machine lacks (Criterion
 #                    and its dependencies, ...); the C/C++ runtime, the CUDA
 #                    driver, cuDNN and cuBLAS are the GPU machine's own (the CUDA runtime
@@ -19,13 +19,14 @@ bundle=${1:-$build/gpu-bundle}
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHEXGPU_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null
 fi
-cmake --build "$build" -j"$(nproc)" --target test_gpu hexgpu hexgpu_cuda
+cmake --build "$build" -j"$(nproc)" --target test_gpu hexgpu hexgpu_cuda bench_first_answer bench_selfplay_engine
 rm -rf "$bundle"
 mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/fixtures"
 
 # Provided by the GPU machine (see the header); everything else ldd names is copied.
 provided='^(linux-vdso|ld-linux|libc\.so|libm\.so|libdl\.so|librt\.so|libpthread\.so|libresolv\.so|libutil\.so|libanl\.so|libnss_[a-z]*\.so|libstdc\+\+\.so|libgcc_s\.so|libcuda\.so|libcudnn[a-z_]*\.so|libcublas(Lt)?\.so|libnvrtc|libnvJitLink)'
-for binary in "$build/hexgpu" "$build/libhexgpu_cuda.so" "$build/tests/test_gpu"; do
+for binary in "$build/hexgpu" "$build/libhexgpu_cuda.so" "$build/tests/test_gpu" "$build/bench_first_answer" \
+  "$build/bench_selfplay_engine"; do
   cp "$binary" "$bundle/bin/"
   ldd "$binary" | awk '/=> \// {print $1, $3}' | while read -r name path; do
     [[ $name =~ $provided ]] || cp -L -n "$path" "$bundle/lib/"

@@ -281,7 +281,7 @@ hexgpu_status hexgpu_onnx_write(const char *path, const hexgpu_network *net, hex
     uint8_t *bytes;
     size_t len;
     hexgpu_status st = hexgpu_onnx_serialize(net, &bytes, &len, err);
-    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, "%s", path);
+    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, st, "%s", path);
     st = hexgpu_file_write_atomic(path, bytes, len, err);
     free(bytes);
     return st;

@@ -105,7 +105,7 @@ static hexgpu_status cpu_slot_create(void *ctx, void **slot, hexgpu_error *err) 
     hexgpu_status st = hexgpu_slot_buffers_alloc(&s->buf, c->max_batch, c->net.board_size * c->net.board_size, err);
     if (st) {
         free(s);
-        return hexgpu_error_prefix(err, "cpu backend");
+        return hexgpu_error_prefix(err, st, "cpu backend");
     }
     st = hexgpu_cpu_workspace_create(&c->net, c->max_batch, c->threads, &s->ws, err);
     if (st) {

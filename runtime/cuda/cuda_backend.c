@@ -1,5 +1,5 @@
-/* The CUDA backend's entry points: context create/destroy (weights uploaded once, plans
- * per batch bucket), the ops table that runtime/backend.c dispatches to, and the entry
+/* The CUDA backend's entry points: context create/destroy (weights uploaded once; plans
+ * per batch bucket come at each bucket's first use, cuda_slot.c), the ops table that runtime/backend.c dispatches to, and the entry
  * point through which the core finds that table in libhexgpu_cuda.so. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "base/timer.h"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
+#include "runtime/cuda/cuda_plan_book.h"
 #include "base/status.h"
 
 static void cuda_destroy(void *ctx_ptr) {
@@ -19,16 +20,6 @@ static void cuda_destroy(void *ctx_ptr) {
     hexgpu_cuda_plan_destroy(ctx);
     hexgpu_cuda_weights_free(ctx);
     free(ctx);
-}
-
-/* Buckets 1, 2, 4, ... below max_batch, then max_batch itself: a batch runs in the
- * smallest bucket that holds it, so at most half of a bucket is padding, and the largest
- * bucket needs no more memory than max_batch. */
-static void make_buckets(hexgpu_cuda_context *ctx) {
-    ctx->bucket_count = 0;
-    for (int b = 1; b < ctx->max_batch && ctx->bucket_count < HEXGPU_CUDA_MAX_BUCKETS - 1; b *= 2)
-        ctx->buckets[ctx->bucket_count++] = b;
-    ctx->buckets[ctx->bucket_count++] = ctx->max_batch;
 }
 
 static hexgpu_status cuda_create(const hexgpu_network *net, const hexgpu_backend_config *config, void **out,
@@ -65,7 +56,7 @@ static hexgpu_status cuda_create(const hexgpu_network *net, const hexgpu_backend
     const char *graphs = getenv("HEXGPU_CUDA_GRAPHS");
     ctx->use_graphs = !(graphs && strcmp(graphs, "0") == 0);
     ctx->log = config->log;
-    make_buckets(ctx);
+    ctx->bucket_count = hexgpu_cuda_buckets_make(ctx->max_batch, ctx->buckets, HEXGPU_CUDA_MAX_BUCKETS);
     if (pthread_mutex_init(&ctx->life_lock, NULL) != 0) {
         free(ctx);
         return hexgpu_error_set(err, HEXGPU_ERR_INTERNAL, "cuda backend: pthread_mutex_init failed");
@@ -81,8 +72,10 @@ static hexgpu_status cuda_create(const hexgpu_network *net, const hexgpu_backend
         return st;
     }
     hexgpu_log(&ctx->log, HEXGPU_LOG_INFO,
-               "hexgpu cuda: context for device %d, %s, max batch %d, %d buckets: created in %.1f ms", ctx->device, fp16 ? "fp16" : "fp32", ctx->max_batch, ctx->bucket_count,
-                (double)(hexgpu_timer_now_ns() - start) * 1e-6);
+               "hexgpu cuda: context for device %d, %s, max batch %d, %d buckets (each planned at its first use): "
+               "created in %.1f ms",
+               ctx->device, fp16 ? "fp16" : "fp32", ctx->max_batch, ctx->bucket_count,
+               (double)(hexgpu_timer_now_ns() - start) * 1e-6);
     *out = ctx;
     return HEXGPU_OK;
 }

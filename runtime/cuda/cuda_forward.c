@@ -15,7 +15,7 @@ static cudnnStatus_t fused_conv(hexgpu_cuda_slot *slot, const hexgpu_cuda_conv *
     int residual = c->kind == HEXGPU_CUDA_CONV_RELU_RESIDUAL;
     return cudnnConvolutionBiasActivationForward(slot->cudnn, &one, c->x_desc[b], x, c->filter_desc, c->weight,
                                                  c->conv_desc[b], algo, slot->d_workspace,
-                                                 slot->ctx->workspace_bytes, residual ? &one : &zero,
+                                                 slot->workspace_bytes, residual ? &one : &zero,
                                                  c->y_desc[b], residual ? z : y, c->bias_desc, c->bias,
                                                  slot->ctx->relu, c->y_desc[b], y);
 }
@@ -42,12 +42,12 @@ static hexgpu_status run_conv(hexgpu_cuda_slot *slot, const hexgpu_cuda_conv *c,
         return HEXGPU_CUDNN_CALL(err, c->name,
                                  cudnnConvolutionForward(slot->cudnn, &one, c->x_desc[b], x, c->filter_desc,
                                                          c->weight, c->conv_desc[b], c->algo[b], slot->d_workspace,
-                                                         ctx->workspace_bytes, &zero, c->y_desc[b], y));
+                                                         slot->workspace_bytes, &zero, c->y_desc[b], y));
     /* The algorithms are ranked for the plain convolution; the fused call may refuse one
      * (a host-side check: nothing was enqueued), with CUDNN_STATUS_NOT_SUPPORTED or one of
      * cuDNN 9's sub-codes (NOT_SUPPORTED_SHAPE, ..._LAYOUT, ...: the same category).
      * IMPLICIT_PRECOMP_GEMM supports every fused configuration and its workspace is part
-     * of workspace_bytes (cuda_plan.c). A refusal is remembered per (conv, bucket). */
+     * of the bucket's workspace (cuda_plan.c). A refusal is remembered per (conv, bucket). */
     const cudnnConvolutionFwdAlgo_t precomp = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
     cudnnConvolutionFwdAlgo_t algo = c->algo[b];
     if (atomic_load(&slot->ctx->fused_refused[c - ctx->convs][b])) algo = precomp;

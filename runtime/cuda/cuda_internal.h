@@ -46,6 +46,11 @@ typedef struct hexgpu_cuda_conv {
 
 #define HEXGPU_CUDA_MAX_BUCKETS 32
 
+/* Per-algorithm cuDNN workspace ceiling: what a bucket's chosen algorithms need is what
+ * slots allocate, so this only rules out the most memory-hungry algorithms (FFT at big
+ * batches); it also caps the doubling of a slot's workspace (cuda_plan_book.h). */
+#define HEXGPU_CUDA_WORKSPACE_LIMIT ((size_t)256 << 20)
+
 typedef struct hexgpu_cuda_context {
     int device;
     hexgpu_precision precision;       /* FP16 or FP32, resolved */
@@ -57,7 +62,8 @@ typedef struct hexgpu_cuda_context {
     int bucket_count;
     int buckets[HEXGPU_CUDA_MAX_BUCKETS]; /* 1, 2, 4, ..., then max_batch */
     size_t act_elems;                 /* largest activation per board, elements */
-    size_t workspace_bytes;           /* largest any chosen algorithm needs */
+    int only_precomp;                 /* HEXGPU_CUDNN_ALGO=precomp: IMPLICIT_PRECOMP_GEMM everywhere */
+    int deterministic;                /* HEXGPU_CUDNN_DETERMINISTIC=1: deterministic algorithms only */
     int has_shortcut[HEXGPU_NET_BLOCKS];
     hexgpu_cuda_conv convs[HEXGPU_CUDA_CONV_COUNT];
     cudnnActivationDescriptor_t relu;
@@ -73,11 +79,16 @@ typedef struct hexgpu_cuda_context {
     int64_t anchor_ns;
     /* Graph capture and slot life: cublasDestroy and cudaFree synchronise the device,
      * which would break another thread's capture in progress, so slot create/destroy
-     * and each capture (begin..instantiate) hold this lock. */
+     * and each bucket's first use (plan, workspace, warm-up run, capture) hold this lock. */
     pthread_mutex_t life_lock;
     int life_lock_made;
     hexgpu_logger log;                /* the config's: fallbacks and refusals (warning), plan and
                                          first-use times (info) */
+    /* Plans per bucket, made at the bucket's first use (cuda_plan.c) under life_lock and
+     * read-only from then on: every slot prepares a bucket (taking the lock) before it
+     * runs it, so the lock orders the plan's writes before any read. */
+    int planned[HEXGPU_CUDA_MAX_BUCKETS];
+    size_t bucket_workspace[HEXGPU_CUDA_MAX_BUCKETS]; /* cuDNN workspace bucket b needs (fallback included) */
     int64_t plan_ns[HEXGPU_CUDA_MAX_BUCKETS]; /* time spent planning each bucket, all convs */
     /* Per (conv, bucket): 1 once the fused call refused the planned algorithm and ran
      * IMPLICIT_PRECOMP_GEMM; set (and logged) by the first slot that saw it. */
@@ -108,9 +119,11 @@ typedef struct hexgpu_cuda_slot {
     float *d_pooled;                  /* [max_batch][C4] */
     float *d_logits, *d_policy;       /* [max_batch][cells] */
     float *d_value;                   /* [max_batch] */
-    void *d_workspace;                /* cuDNN, workspace_bytes */
+    void *d_workspace;                /* cuDNN, workspace_bytes; grown under life_lock as buckets need */
+    size_t workspace_bytes;
     void *d_cublas_workspace;         /* cuBLAS, set once so graph capture never allocates */
     int prepared[HEXGPU_CUDA_MAX_BUCKETS]; /* warm-up run done, graph captured or refused */
+    int refused[HEXGPU_CUDA_MAX_BUCKETS];  /* the capture was refused (counted in graphs_refused) */
     cudaGraphExec_t graphs[HEXGPU_CUDA_MAX_BUCKETS]; /* NULL: run the layers directly */
     /* Timing events (default flags) recorded on the stream outside any capture: before and
      * after the input copy, before and after the forward, after the output copies. */
@@ -120,9 +133,14 @@ typedef struct hexgpu_cuda_slot {
     int want_logits;
 } hexgpu_cuda_slot;
 
-/* cuda_plan.c: per-conv descriptors and, for every bucket, the algorithm and its
- * workspace. Needs convs[] shapes filled in. */
+/* cuda_plan.c. _create: what every bucket shares (filter and bias descriptors, the ReLU,
+ * per-bucket tables; no cuDNN handle, no heuristics); needs convs[] shapes filled in.
+ * _bucket: bucket b's descriptors, algorithms and workspace (bucket_workspace[b]), once
+ * (planned[b]), logged at INFO with its time; called with life_lock held, handle being
+ * the calling slot's. conv_used: whether conv index i exists in this network. */
 hexgpu_status hexgpu_cuda_plan_create(hexgpu_cuda_context *ctx, hexgpu_error *err);
+hexgpu_status hexgpu_cuda_plan_bucket(hexgpu_cuda_context *ctx, cudnnHandle_t handle, int b, hexgpu_error *err);
+int hexgpu_cuda_conv_used(const hexgpu_cuda_context *ctx, int i);
 void hexgpu_cuda_plan_destroy(hexgpu_cuda_context *ctx);
 
 /* cuda_weights.c: fills convs[] shapes and uploads every weight (padding, layout, folded

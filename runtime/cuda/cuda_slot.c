@@ -1,6 +1,7 @@
 /* Slots of the CUDA backend: one stream, events, cuDNN and cuBLAS handle, pinned host
- * buffers and device buffers per slot, all sized for max_batch at creation; a CUDA graph
- * per batch bucket captured at the bucket's first use and replayed after that. */
+ * buffers and device buffers per slot, all sized for max_batch at creation; at a bucket's
+ * first use its plan (once per context), the cuDNN workspace it needs, a warm-up run and
+ * a CUDA graph captured and replayed after that. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,17 +10,12 @@
 #include "base/trace.h"
 #include "runtime/cuda/cuda_check.h"
 #include "runtime/cuda/cuda_internal.h"
+#include "runtime/cuda/cuda_plan_book.h"
 #include "base/status.h"
 
 /* cuBLAS needs a workspace it never allocates itself during graph capture; 32 MiB is
  * what it uses by default on Hopper. */
 #define CUBLAS_WORKSPACE_BYTES ((size_t)32 << 20)
-
-static int bucket_for(const hexgpu_cuda_context *ctx, int batch) {
-    for (int b = 0; b < ctx->bucket_count; b++)
-        if (ctx->buckets[b] >= batch) return b;
-    return ctx->bucket_count - 1; /* not reached: batch <= max_batch, the last bucket */
-}
 
 static void slot_free_locked(hexgpu_cuda_slot *slot);
 
@@ -61,13 +57,14 @@ static hexgpu_status slot_create_locked(hexgpu_cuda_context *ctx, void **out, he
     HEXGPU_TRY(hexgpu_cuda_device_alloc((void **)&slot->d_logits, mb * cells * sizeof(float), "device logits", err));
     HEXGPU_TRY(hexgpu_cuda_device_alloc((void **)&slot->d_policy, mb * cells * sizeof(float), "device policy", err));
     HEXGPU_TRY(hexgpu_cuda_device_alloc((void **)&slot->d_value, mb * sizeof(float), "device value", err));
-    HEXGPU_TRY(hexgpu_cuda_device_alloc(&slot->d_workspace, ctx->workspace_bytes, "cuDNN workspace", err));
+    /* The cuDNN workspace comes with the first bucket that needs one (workspace_fit). */
     /* Rows past a batch run as padding up to the bucket size: zero bytes are empty boards. */
     HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create",
                                 cudaMemsetAsync(slot->d_input, 0, mb * sizeof(hexgpu_position), slot->stream)));
     /* The fused convolutions without a residual pass y itself as z with alpha2 = 0;
      * 0 * NaN is NaN should cuDNN read z anyway, so the buffers never hold garbage bits
-     * (later they only ever hold finite activations). */
+     * (later they hold what the network computed: NaN only from a model whose batches
+     * fail the finite-output check already). */
     for (int i = 0; i < 4; i++)
         HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot create",
                                     cudaMemsetAsync(slot->d_act[i], 0, mb * ctx->act_elems * ctx->elem_size,
@@ -151,14 +148,55 @@ static int capture_bucket(hexgpu_cuda_slot *slot, int b, char *why, size_t why_l
     return slot->graphs[b] != NULL;
 }
 
+/* Makes the slot's cuDNN workspace big enough for bucket b (life_lock held). Growing it
+ * is a new allocation (hexgpu_cuda_workspace_grow: at least doubling, so a slot grows a
+ * few times at most): the graphs captured so far point into the old one, so they are
+ * dropped and every bucket of the slot is prepared again at its next use (its plan stays;
+ * warm-up and capture again, a few ms). The counters lose what was dropped, so they keep
+ * counting the (slot, bucket) pairs as they stand. */
+static hexgpu_status workspace_fit(hexgpu_cuda_slot *slot, int b, hexgpu_error *err) {
+    hexgpu_cuda_context *ctx = slot->ctx;
+    size_t have = slot->workspace_bytes;
+    size_t want = hexgpu_cuda_workspace_grow(have, ctx->bucket_workspace[b], HEXGPU_CUDA_WORKSPACE_LIMIT);
+    if (want <= have) return HEXGPU_OK;
+    hexgpu_status st = HEXGPU_CUDA_CALL(err, "workspace", cudaStreamSynchronize(slot->stream));
+    if (st != HEXGPU_OK) return st;
+    int dropped = 0;
+    for (int k = 0; k < ctx->bucket_count; k++) {
+        if (slot->graphs[k]) {
+            cudaGraphExecDestroy(slot->graphs[k]);
+            slot->graphs[k] = NULL;
+            atomic_fetch_sub(&ctx->graphs_captured, 1);
+        }
+        if (slot->refused[k]) atomic_fetch_sub(&ctx->graphs_refused, 1);
+        dropped += slot->prepared[k];
+        slot->prepared[k] = slot->refused[k] = 0;
+    }
+    cudaFree(slot->d_workspace);
+    slot->d_workspace = NULL;
+    slot->workspace_bytes = 0;
+    st = hexgpu_cuda_device_alloc(&slot->d_workspace, want, "cuDNN workspace", err);
+    if (st != HEXGPU_OK) return st;
+    slot->workspace_bytes = want;
+    hexgpu_log(&ctx->log, HEXGPU_LOG_INFO,
+               "hexgpu cuda: slot %d, batch bucket %d: cuDNN workspace %.1f -> %.1f MiB (%d bucket(s) prepared "
+               "again at their next use)",
+               slot->index, ctx->buckets[b], (double)have / 1048576.0, (double)want / 1048576.0, dropped);
+    return HEXGPU_OK;
+}
+
 /* Called with ctx->life_lock held (see prepare_bucket). */
 static hexgpu_status prepare_bucket_locked(hexgpu_cuda_slot *slot, int b, hexgpu_error *err) {
     hexgpu_cuda_context *ctx = slot->ctx;
     int64_t start = hexgpu_timer_now_ns();
-    hexgpu_status st = hexgpu_cuda_forward_enqueue(slot, b, err);
+    int plan_here = !ctx->planned[b];
+    hexgpu_status st = hexgpu_cuda_plan_bucket(ctx, slot->cudnn, b, err);
+    if (st == HEXGPU_OK) st = workspace_fit(slot, b, err);
+    int64_t planned = hexgpu_timer_now_ns();
+    if (st == HEXGPU_OK) st = hexgpu_cuda_forward_enqueue(slot, b, err);
     if (st == HEXGPU_OK) st = HEXGPU_CUDA_CALL(err, "warm-up run", cudaStreamSynchronize(slot->stream));
     int64_t warm = hexgpu_timer_now_ns();
-    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, "batch bucket %d", ctx->buckets[b]);
+    if (st != HEXGPU_OK) return hexgpu_error_prefix(err, st, "batch bucket %d", ctx->buckets[b]);
     slot->prepared[b] = 1;
     char why[HEXGPU_ERROR_MESSAGE_MAX] = "graphs off (HEXGPU_CUDA_GRAPHS=0)";
     if (ctx->use_graphs) {
@@ -166,6 +204,7 @@ static hexgpu_status prepare_bucket_locked(hexgpu_cuda_slot *slot, int b, hexgpu
             atomic_fetch_add(&ctx->graphs_captured, 1);
         } else {
             atomic_fetch_add(&ctx->graphs_refused, 1);
+            slot->refused[b] = 1;
             hexgpu_log(&ctx->log, HEXGPU_LOG_WARNING,
                        "hexgpu cuda: slot %d, batch bucket %d: graph capture refused (%s); running the layers directly",
                        slot->index, ctx->buckets[b], why);
@@ -173,24 +212,30 @@ static hexgpu_status prepare_bucket_locked(hexgpu_cuda_slot *slot, int b, hexgpu
     }
     if (hexgpu_log_enabled(&ctx->log, HEXGPU_LOG_INFO)) {
         int64_t end = hexgpu_timer_now_ns();
+        char plan[64];
+        if (plan_here) snprintf(plan, sizeof plan, "plan and workspace %.1f ms", (double)(planned - start) * 1e-6);
+        else snprintf(plan, sizeof plan, "planned before, workspace %.1f ms", (double)(planned - start) * 1e-6);
         hexgpu_log(&ctx->log, HEXGPU_LOG_INFO,
-                   "hexgpu cuda: slot %d, batch bucket %d: first use %.1f ms (warm-up run %.1f ms, capture %.1f "
-                   "ms, %s)", slot->index, ctx->buckets[b], (double)(end - start) * 1e-6,
-                (double)(warm - start) * 1e-6, (double)(end - warm) * 1e-6,
-                slot->graphs[b] ? "graph" : "direct");
+                   "hexgpu cuda: slot %d, batch bucket %d: first use %.1f ms (%s, warm-up run %.1f ms, capture %.1f "
+                   "ms, %s)",
+                   slot->index, ctx->buckets[b], (double)(end - start) * 1e-6, plan, (double)(warm - planned) * 1e-6,
+                   (double)(end - warm) * 1e-6, slot->graphs[b] ? "graph" : "direct");
     }
     return HEXGPU_OK;
 }
 
-/* First use of a bucket: one direct run (loads cuDNN's kernels, proves every call works
- * outside a graph, where errors are easiest to read), then the capture. A capture that
+/* First use of a bucket: its plan when no slot made it yet, the workspace it needs, one
+ * direct run (loads cuDNN's kernels, proves every call works outside a graph, where
+ * errors are easiest to read), then the capture. A capture that
  * cuDNN or cuBLAS refuses leaves the bucket running directly: slower, same answers; the
  * reason is said once (per slot and bucket) in the log and counted. The whole first use
  * holds the context's life lock: no other slot is created or destroyed meanwhile (both
- * synchronise the device), and no other first use loads kernels during the capture. */
+ * synchronise the device, as a workspace regrowth does), no other first use loads
+ * kernels during the capture, and a bucket is planned once, by whichever slot comes
+ * first. */
 static hexgpu_status prepare_bucket(hexgpu_cuda_slot *slot, int b, hexgpu_error *err) {
     hexgpu_cuda_context *ctx = slot->ctx;
-    hexgpu_trace_push("cuda first use of a bucket (warm-up run, graph capture)");
+    hexgpu_trace_push("cuda first use of a bucket (plan, warm-up run, graph capture)");
     pthread_mutex_lock(&ctx->life_lock);
     hexgpu_status st = prepare_bucket_locked(slot, b, err);
     pthread_mutex_unlock(&ctx->life_lock);
@@ -235,7 +280,7 @@ static hexgpu_status slot_launch(hexgpu_cuda_slot *slot, int batch, int want_log
     hexgpu_status st = check_inputs(slot, batch, err);
     if (st != HEXGPU_OK) return st;
     size_t cells = (size_t)ctx->cells, rows = (size_t)batch;
-    int b = bucket_for(ctx, batch);
+    int b = hexgpu_cuda_bucket_for(ctx->buckets, ctx->bucket_count, batch);
 
     slot->timed = 0;
     HEXGPU_TRY(HEXGPU_CUDA_CALL(err, "slot launch", cudaSetDevice(ctx->device)));

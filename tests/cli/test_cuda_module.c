@@ -122,8 +122,10 @@ Test(cli_cuda_module, the_module_next_to_the_command_is_found) {
     hexgpu_cli_result r = eval_with_module(NULL, "auto");
     cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
 #ifdef HEXGPU_HAVE_CUDA
-    if (gpu) {
-        cr_assert(strstr(r.err, "hexgpu: backend cuda (device 0)"), "stderr: %s", r.err);
+    if (gpu) { /* the real module names where its cuDNN and cuBLAS came from */
+        cr_assert(strstr(r.err, "hexgpu: backend cuda (device 0; ") && strstr(r.err, "libcudnn.so.") &&
+                      strstr(r.err, "libcublas.so."),
+                  "stderr: %s", r.err);
     } else {
         cr_assert(strstr(r.err, "hexgpu: backend cpu (no usable GPU: "), "stderr: %s", r.err);
         cr_assert(!strstr(r.err, "cannot load the CUDA backend"), "the module was not found: %s", r.err);

@@ -81,10 +81,12 @@ static void every_batch_size(hexgpu_precision precision, double logits_tol, doub
 Test(gpu_batches, every_batch_size_fp32) { every_batch_size(HEXGPU_PRECISION_FP32, 1e-4, 1e-5); }
 Test(gpu_batches, every_batch_size_fp16) { every_batch_size(HEXGPU_PRECISION_FP16, 2e-3, 2e-3); }
 
-/* Graph replay and a direct run execute the same algorithms on the same buffers: the
- * answers must be identical to the bit. Also reports whether capture worked at all. */
+/* Graph replay and a direct run execute the same algorithms on the same buffers: with
+ * deterministic algorithms (HEXGPU_CUDNN_DETERMINISTIC=1, read at create) the answers
+ * must be identical to the bit. Also reports whether capture worked at all. */
 Test(gpu_batches, graphs_replay_the_direct_run_exactly) {
     HEXGPU_GPU_REQUIRE();
+    setenv("HEXGPU_CUDNN_DETERMINISTIC", "1", 1); /* this test's process only */
     session s;
     open_session(&s, HEXGPU_PRECISION_FP16, 256);
     size_t cells = (size_t)s.cells;
@@ -93,6 +95,7 @@ Test(gpu_batches, graphs_replay_the_direct_run_exactly) {
     run(&s, pos, 200); /* prepares bucket 256: warm-up, capture */
     run(&s, pos, 200); /* graph replay when captured */
     hexgpu_cuda_slot *slot = s.slot;
+    cr_assert(slot->ctx->deterministic);
     int bucket = slot->ctx->bucket_count - 1;
     cr_assert_eq(slot->ctx->buckets[bucket], 256);
     cr_assert(slot->prepared[bucket]);

@@ -1,5 +1,6 @@
 /* Slots of one CUDA context launched concurrently from different threads (each slot its
- * own stream and cuDNN/cuBLAS handles) give exactly the answers of one slot alone. */
+ * own stream, cuDNN/cuBLAS handles and workspace) give exactly the answers of one slot
+ * alone: the context's algorithms are deterministic ones here (HEXGPU_CUDNN_DETERMINISTIC). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,9 @@ Test(gpu_slots, concurrent_slots_agree_with_one_slot) {
     HEXGPU_GPU_ASSERT_OK(hexgpu_gpu_test_fixture_network("tiny13", &net, &err), err);
     hexgpu_backend_config config = {.device = 0, .precision = HEXGPU_PRECISION_FP16, .max_batch = 128};
     void *ctx = NULL, *slot = NULL;
+    setenv("HEXGPU_CUDNN_DETERMINISTIC", "1", 1); /* read at create; this test's process only */
     HEXGPU_GPU_ASSERT_OK(hexgpu_backend_cuda.create(&net, &config, &ctx, &err), err);
+    cr_assert(((hexgpu_cuda_context *)ctx)->deterministic);
     int cells = net.board_size * net.board_size;
     hexgpu_position pos[THREADS][BATCH];
     float *want_policy = calloc((size_t)THREADS * BATCH * (size_t)cells, sizeof(float));
