@@ -67,9 +67,3 @@ void merge_test_train_path(const char *records, const char *ext, char *out, size
     cr_assert(len > 6 && strcmp(records + len - 6, ".trmph") == 0, "%s", records);
     snprintf(out, cap, "%.*s%s", (int)(len - 6), records, ext);
 }
-
-void merge_test_remove(const char *dir) {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
-}

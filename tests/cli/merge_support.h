@@ -22,6 +22,3 @@ void merge_test_names(const char *dir, char *out, size_t cap);
 
 /* The path of a record file's training data (`.train`) or sidecar (`.train.json`). */
 void merge_test_train_path(const char *records, const char *ext, char *out, size_t cap);
-
-/* dir and all in it removed. */
-void merge_test_remove(const char *dir);

@@ -30,12 +30,6 @@ static hexgpu_cli_result run_match(const char *dir, const char *const *extra, co
     return r;
 }
 
-static void remove_tree(const char *dir) {
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
-}
-
 Test(cli_match, output_folder_made_first_and_result_kept, .timeout = 120) {
     char dir[] = "/tmp/hexgpu_match_XXXXXX", nested[128], file[128];
     cr_assert(mkdtemp(dir));
@@ -68,7 +62,7 @@ Test(cli_match, output_folder_made_first_and_result_kept, .timeout = 120) {
               "%s", r.err);
     cr_assert_eq(hexgpu_test_folder_entries(nested), 0);
     hexgpu_cli_result_free(&r);
-    remove_tree(dir);
+    hexgpu_test_folder_remove(dir);
 }
 
 /* 1 when process pid is gone or a zombie (killed, waiting for init to reap it). */
@@ -133,7 +127,7 @@ static void signal_silent_opponent(int sig, const char *flag, const char *want) 
     if (!ended) kill(grandchild, SIGKILL);
     cr_assert(ended, "the opponent's own child (pid %d) outlived the match", (int)grandchild);
     hexgpu_cli_result_free(&r);
-    remove_tree(dir);
+    hexgpu_test_folder_remove(dir);
 }
 
 Test(cli_match, sigint_ends_a_match_with_a_silent_opponent, .timeout = 120) {

@@ -13,6 +13,7 @@
 #include "cli/selfplay_support.h"
 #include "records/training_writer.h"
 #include "support/bytes.h"
+#include "support/folders.h"
 
 /* The record lines of a file (header dropped), malloc'd. */
 static char *record_lines(const char *path) {
@@ -105,9 +106,7 @@ Test(records_merge, shards_merge_into_the_unsharded_run, .timeout = 120) {
     cr_assert(strstr(r.err, "is not whole"), "%s", r.err);
     cr_assert_neq(access(bad_out, F_OK), 0);
     hexgpu_cli_result_free(&r);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    hexgpu_test_folder_remove(dir);
 }
 
 /* --shard-from-env reads a Slurm job array task (id - min of count); bad shards are
@@ -137,7 +136,5 @@ Test(records_merge, shard_from_slurm_environment, .timeout = 120) {
         hexgpu_cli_result_free(&r);
     }
     unsetenv("SLURM_ARRAY_TASK_ID"), unsetenv("SLURM_ARRAY_TASK_MIN"), unsetenv("SLURM_ARRAY_TASK_COUNT");
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    hexgpu_test_folder_remove(dir);
 }

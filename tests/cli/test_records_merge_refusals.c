@@ -15,6 +15,7 @@
 #include "cli/merge_support.h"
 #include "cli/selfplay_support.h"
 #include "support/bytes.h"
+#include "support/folders.h"
 
 static void write_file(const char *path, const void *data, size_t len) {
     FILE *f = fopen(path, "wb");
@@ -77,7 +78,7 @@ Test(records_merge_refusals, outputs_that_exist_or_are_inputs, .timeout = 120) {
     unsigned char *kept = hexgpu_test_read_file(input_train, &len);
     cr_assert(len == rows_len && memcmp(kept, rows, len) == 0, "an input's targets changed");
     free(kept), free(rows);
-    merge_test_remove(dir);
+    hexgpu_test_folder_remove(dir);
 }
 
 Test(records_merge_refusals, outputs_appear_whole_or_not_at_all, .timeout = 120) {
@@ -127,7 +128,7 @@ Test(records_merge_refusals, outputs_appear_whole_or_not_at_all, .timeout = 120)
     for (int i = 0; i < 3; i++) strcat(want, added[i]);
     strcat(want, tail);
     cr_assert_str_eq(after, want, "the outputs and nothing else");
-    merge_test_remove(dir);
+    hexgpu_test_folder_remove(dir);
 }
 
 /* Runs the merge of shard with shard i's targets replaced by bytes; expects code and want. */
@@ -183,7 +184,7 @@ Test(records_merge_refusals, training_rows_checked_against_records, .timeout = 1
     merge_test_train_path(other, ".train", other_train, sizeof other_train);
     size_t other_len;
     unsigned char *other_rows = hexgpu_test_read_file(other_train, &other_len);
-    merge_test_remove(other_dir);
+    hexgpu_test_folder_remove(other_dir);
     rows_refused(shard, dir, 2, other_rows, other_len, 2, "not the game of any record line");
     /* A shard without its targets: refused (exit 1) unless --no-training. */
     rows_refused(shard, dir, 1, NULL, 0, 1, "--no-training merges the records alone");
@@ -210,7 +211,7 @@ Test(records_merge_refusals, training_rows_checked_against_records, .timeout = 1
     cr_assert(strstr(full, "# Training data: this file's name with .train"), "%s", full);
     cr_assert_str_eq(strstr(records, "# C_PUCT"), strstr(full, "# C_PUCT"), "the same records");
     free(full), free(records);
-    merge_test_remove(dir);
+    hexgpu_test_folder_remove(dir);
 }
 
 Test(records_merge_refusals, inputs_that_are_not_regular_files, .timeout = 120) {
@@ -237,7 +238,7 @@ Test(records_merge_refusals, inputs_that_are_not_regular_files, .timeout = 120) 
     char after[8192];
     merge_test_names(dir, after, sizeof after);
     cr_assert_str_eq(after, before);
-    merge_test_remove(dir);
+    hexgpu_test_folder_remove(dir);
 }
 
 /* A copy of shard file from with its Shard line's value replaced by value, at to; returns
@@ -306,5 +307,5 @@ Test(records_merge_refusals, crafted_shard_headers_and_games_twice, .timeout = 1
             "hold the same game", dir, before);
     refused((const char *[]){"--output", out, shard[0], shard[1], shard[2], NULL}, 2, "not the game of any record line",
             dir, before);
-    merge_test_remove(dir);
+    hexgpu_test_folder_remove(dir);
 }
