@@ -115,6 +115,11 @@ hexgpu_status hexgpu_htp_client_send(hexgpu_htp_client *c, const char *command, 
     size_t done = 0;
     while (done < n + 1) {
         ssize_t w = write(c->in, text + done, n + 1 - done);
+        if (w < 0 && errno == EINTR && hexgpu_interrupt_is_set(c->interrupt)) {
+            free(text);
+            return hexgpu_error_set(err, HEXGPU_ERR_CLOSED, "interrupted while sending opponent '%s' '%s'", c->name,
+                                    command);
+        }
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
             free(text);

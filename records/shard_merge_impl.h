@@ -80,6 +80,7 @@ hexgpu_status hexgpu_shard_check_training(shard_file *f, int size, struct hexgpu
  * a temporary folder beside OUT and published together. */
 typedef struct shard_output {
     char path[3][4200];  /* records, .train, .train.json */
+    char dir[4200];      /* the folder they go to */
     char temp[3][4400];  /* their names in the temporary folder */
     char folder[4300];   /* the temporary folder, "" until made */
     int published[3];

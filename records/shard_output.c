@@ -45,8 +45,16 @@ hexgpu_status hexgpu_shard_output_prepare(shard_output *o, const char *output, c
     if (n < 0 || (size_t)n >= sizeof o->path[0] - 64 ||
         !hexgpu_training_paths(output, o->path[1], sizeof o->path[1], o->path[2], sizeof o->path[2]))
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "--output: the path is too long");
+    const char *name = base_name(output); /* the folder: up to the last slash ("/" for "/x"; "." for "x") */
+    snprintf(o->dir, sizeof o->dir, "%.*s",
+             name == output       ? 1
+             : name - output == 1 ? 1
+                                  : (int)(name - output - 1),
+             name == output ? "." : output);
+    struct stat st;
+    if (stat(o->dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "--output %s: %s is not a folder", output, o->dir);
     for (int k = 0; k < 3; k++) {
-        struct stat st;
         if (lstat(o->path[k], &st) != 0) continue; /* absent (or its folder is: creating the temporary says so) */
         struct stat target = st;
         if (S_ISLNK(st.st_mode) && stat(o->path[k], &target) != 0) target = st; /* a dangling link */
@@ -125,13 +133,9 @@ hexgpu_status hexgpu_shard_output_publish(shard_output *o, int with_training, he
             if (o->published[k]) unlink(o->path[k]), o->published[k] = 0;
         return st;
     }
-    char folder[4200];
-    const char *name = base_name(o->path[0]);
-    snprintf(folder, sizeof folder, "%.*s", name == o->path[0] ? 1 : (int)(name - o->path[0]),
-             name == o->path[0] ? "." : o->path[0]);
     hexgpu_shard_output_abandon(o); /* the temporary folder, empty now */
-    if (sync_path(folder) != 0 && errno != EACCES)
-        return hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot sync the folder %s: %s", folder, strerror(errno));
+    if (sync_path(o->dir) != 0 && errno != EACCES)
+        return hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot sync the folder %s: %s", o->dir, strerror(errno));
     return HEXGPU_OK;
 }
 

@@ -59,6 +59,9 @@ Test(records_merge_refusals, outputs_that_exist_or_are_inputs, .timeout = 120) {
         free(kept);
         unlink(existing[k]);
     }
+    merge_test_names(dir, before, sizeof before);
+    refused((const char *[]){"--output", "/nonexistent/folder/out.trmph", shard[0], shard[1], shard[2], NULL}, 2,
+            "/nonexistent/folder is not a folder", dir, before);
     cr_assert_eq(symlink("/nonexistent/target", train), 0);
     merge_test_names(dir, before, sizeof before);
     refused((const char *[]){"--output", out, shard[0], shard[1], shard[2], NULL}, 2, "exists already", dir, before);
