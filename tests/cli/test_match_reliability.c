@@ -137,3 +137,32 @@ Test(cli_match, sigint_ends_a_match_with_a_silent_opponent, .timeout = 120) {
 Test(cli_match, sigterm_ends_a_match_with_a_silent_opponent, .timeout = 120) {
     signal_silent_opponent(SIGTERM, "--json", "\"games\":0,");
 }
+
+/* Against a real opponent (`hexgpu htp`), stopped after its first game: the games finished
+ * so far are counted, printed and written. */
+Test(cli_match, sigint_keeps_the_games_finished_so_far, .timeout = 120) {
+    char dir[] = "/tmp/hexgpu_match_XXXXXX", opponent[1024];
+    cr_assert(mkdtemp(dir));
+    const char *model = hexgpu_test_fixture_path("tiny11/model.safetensors");
+    snprintf(opponent, sizeof opponent, "%s htp --model %s --backend cpu --sims 1", HEXGPU_CLI_PATH, model);
+    const char *argv[] = {"match", "--model", model, "--backend",    "cpu", "--opponent", opponent, "--sims",
+                          "1",     "--games", "40",  "--output_dir", dir,   "--verbose",  NULL};
+    hexgpu_cli_child child;
+    hexgpu_cli_options bounded = {.alarm_seconds = 60};
+    cr_assert_eq(hexgpu_cli_spawn(argv, &bounded, &child), 0);
+    cr_assert(hexgpu_cli_child_read(&child, "game 0: ", 60000), "no game finished: %s", child.output);
+    cr_assert_eq(kill(child.pid, SIGINT), 0);
+    hexgpu_cli_result r;
+    hexgpu_cli_child_finish(&child, &r);
+    cr_assert_eq(r.exit_code, 1, "%s", r.err);
+    long long games = -1;
+    const char *at = strstr(r.err, "error: interrupted after ");
+    cr_assert(at && sscanf(at, "error: interrupted after %lld of 40 games", &games) == 1, "%s", r.err);
+    cr_assert(games >= 1 && games < 40, "%s", r.err);
+    char want[64];
+    snprintf(want, sizeof want, "games %lld: A won", games);
+    cr_assert(strstr(r.err, want), "the result of the games so far: %s", r.err);
+    cr_assert_eq(hexgpu_test_folder_entries(dir), 1, "the record file");
+    hexgpu_cli_result_free(&r);
+    hexgpu_test_folder_remove(dir);
+}
