@@ -1,9 +1,13 @@
 /* Reading golden.jsonl files (through the engine's JSON parser). */
 #include "check/golden.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/json.h"
 #include "base/status.h"
@@ -39,10 +43,38 @@ static hexgpu_status parse_entry(const hexgpu_json *obj, hexgpu_golden_entry *e,
     return HEXGPU_OK;
 }
 
+/* Opens path for reading if it is a regular file of at most MAX_GOLDEN_BYTES: a path that
+ * is missing, unreadable, a folder, a FIFO (opened without waiting for a writer) or a
+ * device is the user's to fix (HEXGPU_ERR_INVALID_ARGUMENT); NULL with err filled. */
+#define MAX_GOLDEN_BYTES ((off_t)1 << 30)
+static FILE *open_golden(const char *path, hexgpu_error *err) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int code = errno;
+        if (fd >= 0) close(fd);
+        hexgpu_error_set(err, code == EIO ? HEXGPU_ERR_IO : HEXGPU_ERR_INVALID_ARGUMENT, "%s: %s", path, strerror(code));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > MAX_GOLDEN_BYTES) {
+        close(fd);
+        hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "%s: %s", path,
+                         S_ISREG(st.st_mode) ? "larger than 1 GiB: not a golden file" : "not a regular file");
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        hexgpu_error_set(err, HEXGPU_ERR_OUT_OF_MEMORY, "%s: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
 hexgpu_status hexgpu_golden_load(const char *path, hexgpu_golden *out, hexgpu_error *err) {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) return hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: cannot open", path);
+    FILE *f = open_golden(path, err);
+    if (!f) return err->status;
     char *line = NULL;
     size_t cap = 0, lineno = 0;
     ssize_t len;
@@ -69,6 +101,7 @@ hexgpu_status hexgpu_golden_load(const char *path, hexgpu_golden *out, hexgpu_er
         if (st) hexgpu_error_prefix(err, st, "%s line %zu", path, lineno);
     }
     free(line);
+    if (!st && ferror(f)) st = hexgpu_error_set(err, HEXGPU_ERR_IO, "%s: a read failed after line %zu", path, lineno);
     fclose(f);
     if (!st && out->count == 0) st = hexgpu_error_set(err, HEXGPU_ERR_PARSE, "%s: no positions", path);
     if (st) hexgpu_golden_free(out);

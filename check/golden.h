@@ -20,6 +20,8 @@ typedef struct hexgpu_golden {
     int board_size; /* every entry has it (checked) */
 } hexgpu_golden;
 
-/* Reads every line of path; messages name the line. On failure *out is empty. */
+/* Reads every line of path; messages name the line. On failure *out is empty. A path that
+ * is missing, unreadable, not a regular file (refused without blocking on a FIFO) or over
+ * 1 GiB is HEXGPU_ERR_INVALID_ARGUMENT, a malformed line HEXGPU_ERR_PARSE. */
 hexgpu_status hexgpu_golden_load(const char *path, hexgpu_golden *out, hexgpu_error *err);
 void hexgpu_golden_free(hexgpu_golden *golden);

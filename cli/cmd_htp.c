@@ -31,8 +31,11 @@ static void usage(FILE *out) {
             "  --resign P              resign when the search's win probability is below P (0 = never, default)\n"
             "  --backend cpu|cuda|auto, --device N|N,M|all, --precision fp16|fp32|auto, --batch_size N,\n"
             "  --cache_size N          engine options, as for selfplay (cache 60000)\n"
-            "Malformed input gets a '?' reply; the engine goes on. Exit codes: 0 after quit or end of\n"
-            "input, 1 an unreadable model file or no device, 2 bad usage or a bad model file.\n");
+            "Malformed input gets a '?' reply quoting at most %d bytes of it; the engine goes on. A line\n"
+            "holds at most %d bytes (a longer one is read, dropped and answered '? line too long'),\n"
+            "an id at most %d digits. Exit codes: 0 after quit or end of input, 1 an unreadable\n"
+            "model file or no device, 2 bad usage or a bad model file.\n",
+            HEXGPU_HTP_QUOTE, HEXGPU_HTP_MAX_LINE, HEXGPU_HTP_MAX_ID);
 }
 
 typedef struct htp_args {
@@ -78,6 +81,22 @@ static int parse_args(int argc, char **argv, htp_args *a) {
     return rc;
 }
 
+/* Reads a line into line (cap bytes: what fits is kept, NUL-terminated, without its
+ * newline; NUL bytes, which GTP drops as control characters, are dropped here); the rest
+ * of a longer line is read and discarded, so memory stays bounded whatever the input.
+ * *length: the line's length in bytes. 0 at the end of input with nothing read. */
+static int read_line(FILE *in, char *line, size_t cap, size_t *length) {
+    size_t kept = 0, total = 0;
+    int c;
+    while ((c = getc_unlocked(in)) != EOF && c != '\n') {
+        total++;
+        if (c != '\0' && kept + 1 < cap) line[kept++] = (char)c;
+    }
+    line[kept] = '\0';
+    *length = total;
+    return c != EOF || total > 0;
+}
+
 int hexgpu_cmd_htp(int argc, char **argv) {
     if (hexgpu_cli_wants_help(argc, argv)) {
         usage(stdout);
@@ -94,15 +113,14 @@ int hexgpu_cmd_htp(int argc, char **argv) {
         hexgpu_engine_close(engine);
         return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
     }
-    char *line = NULL;
-    size_t cap = 0;
+    static char line[HEXGPU_HTP_MAX_LINE + 1];
     int quit = 0;
-    while (!quit && getline(&line, &cap, stdin) >= 0) {
-        const char *reply = hexgpu_htp_execute(session, line, &quit);
+    for (size_t length; !quit && read_line(stdin, line, sizeof line, &length);) {
+        const char *reply = length > HEXGPU_HTP_MAX_LINE ? hexgpu_htp_reject_line(session, line, length)
+                                                         : hexgpu_htp_execute(session, line, &quit);
         if (!reply) continue;
         if (fputs(reply, stdout) < 0 || fflush(stdout) != 0) break; /* the reader is gone */
     }
-    free(line);
     hexgpu_htp_destroy(session);
     hexgpu_engine_close(engine);
     return HEXGPU_EXIT_OK;

@@ -49,7 +49,9 @@ static void usage(FILE *out) {
             "  --reply-timeout S       the longest an --opponent may take per reply (600)\n"
             "  --backend cpu|cuda|auto, --device N|N,M|all, --precision fp16|fp32|auto, --batch_size N,\n"
             "  --cache_size N          engine options, as for selfplay (cache 60000)\n"
-            "SIGINT/SIGTERM stop the match; the games finished so far are counted and written (exit 1).\n"
+            "SIGINT/SIGTERM stop the match within a second, even while an --opponent is thinking (it is\n"
+            "killed, with its own children); the games finished so far are counted, printed and written\n"
+            "(exit 1). The result is printed even when the record file cannot be written (then exit 1).\n"
             "Exit codes: 0 ok (whatever the verdict), 1 I/O, device, opponent failure or interrupted,\n"
             "2 bad usage or a bad model file.\n");
 }
@@ -201,7 +203,8 @@ int hexgpu_cmd_match(int argc, char **argv) {
     if (rc != HEXGPU_EXIT_OK) return rc;
     hexgpu_engine *engines[2] = {NULL, NULL};
     hexgpu_match_report report = {.config = &a.config};
-    rc = open_players(&a, engines, &report);
+    rc = hexgpu_match_make_folder(a.output_dir); /* before any game: a bad folder costs no match */
+    if (rc == HEXGPU_EXIT_OK) rc = open_players(&a, engines, &report);
     if (rc == HEXGPU_EXIT_OK && !a.games_given) {
         int cells[HEXGPU_MAX_CELLS];
         a.config.games = 2 * hexgpu_selfplay_pie_openings(a.config.board_size, cells);
@@ -226,22 +229,28 @@ int hexgpu_cmd_match(int argc, char **argv) {
             snprintf(report.players[p] + len, sizeof report.players[p] - len, " (%s)", result.names[p]);
     }
     report.result = &result;
-    char path[4096];
-    if (rc == HEXGPU_EXIT_OK && result.games > 0) {
-        rc = hexgpu_match_write_records(&report, a.output_dir, path, sizeof path);
-        if (rc == HEXGPU_EXIT_OK) report.records = path;
-    }
-    if (rc == HEXGPU_EXIT_OK && st != HEXGPU_OK)
-        rc = hexgpu_cli_fail(hexgpu_cli_exit_code(st) ? hexgpu_cli_exit_code(st) : HEXGPU_EXIT_FAILURE, "%s%s%s",
-                             err.message, report.records ? "; the games so far are in " : "",
-                             report.records ? report.records : "");
-    else if (rc == HEXGPU_EXIT_OK) {
+    char path[4096], why[4300] = "";
+    if (rc == HEXGPU_EXIT_OK && result.games > 0 &&
+        hexgpu_match_write_records(&report, a.output_dir, path, sizeof path, why, sizeof why))
+        report.records = path;
+    /* The result first, whatever went wrong after some games: a finished match is never
+     * lost because its record file could not be written; then the error, one line. */
+    if (rc == HEXGPU_EXIT_OK && (st == HEXGPU_OK || result.games > 0)) {
         hexgpu_match_print(&report, a.json);
-        if (result.interrupted) {
-            fflush(stdout);
-            rc = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "interrupted after %lld of %lld games", (long long)result.games,
-                                 (long long)a.config.games);
-        }
+        fflush(stdout);
+    }
+    char stop[128] = "";
+    if (result.interrupted)
+        snprintf(stop, sizeof stop, "interrupted after %lld of %lld games", (long long)result.games,
+                 (long long)a.config.games);
+    const char *first = st != HEXGPU_OK ? err.message : stop[0] ? stop : why;
+    char detail[4400] = "";
+    if (first != why && why[0]) snprintf(detail, sizeof detail, "; %s", why);
+    else if (first != why && st != HEXGPU_OK && report.records)
+        snprintf(detail, sizeof detail, "; the games so far are in %s", report.records);
+    if (rc == HEXGPU_EXIT_OK && first[0]) {
+        int code = st != HEXGPU_OK && hexgpu_cli_exit_code(st) ? hexgpu_cli_exit_code(st) : HEXGPU_EXIT_FAILURE;
+        rc = hexgpu_cli_fail(code, "%s%s", first, detail);
     }
     hexgpu_match_result_free(&result);
     return rc;

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,12 +34,38 @@ static FILE *create(const char *dir, char *path, size_t cap) {
     return NULL;
 }
 
-int hexgpu_match_write_records(const hexgpu_match_report *report, const char *dir, char *path, size_t cap) {
+int hexgpu_match_make_folder(const char *dir) {
+    char path[4096];
+    size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof path)
+        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--output_dir: '%.200s' is not a folder name", dir);
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) { /* each parent, then dir itself */
+        if (path[i] != '/' && path[i] != '\0') continue;
+        char keep = path[i];
+        path[i] = '\0';
+        struct stat st;
+        if (stat(path, &st) != 0 && mkdir(path, 0777) != 0 && errno != EEXIST)
+            return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "--output_dir: cannot create the folder %s: %s", path,
+                                   strerror(errno));
+        path[i] = keep;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "--output_dir: %s is not a folder", dir);
+    return HEXGPU_EXIT_OK;
+}
+
+int hexgpu_match_write_records(const hexgpu_match_report *report, const char *dir, char *path, size_t cap, char *why,
+                               size_t why_cap) {
     const hexgpu_match_result *r = report->result;
     const hexgpu_match_config *c = report->config;
     errno = 0;
     FILE *f = create(dir, path, cap);
-    if (!f) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "cannot create %s: %s", path, strerror(errno ? errno : EIO));
+    if (!f) {
+        snprintf(why, why_cap, "cannot create %s: %s", path, strerror(errno ? errno : EIO));
+        return 0;
+    }
     char date[64];
     time_t now = time(NULL);
     struct tm tm;
@@ -58,9 +85,13 @@ int hexgpu_match_write_records(const hexgpu_match_report *report, const char *di
                     g->record);
         else fprintf(f, "%s\n", g->record);
     }
-    if (fclose(f) != 0)
-        return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "cannot write %s: %s", path, strerror(errno ? errno : EIO));
-    return HEXGPU_EXIT_OK;
+    int failed = ferror(f);
+    if (fclose(f) != 0 || failed) {
+        snprintf(why, why_cap, "cannot write %s: %s", path, strerror(errno ? errno : EIO));
+        unlink(path); /* no file that looks like a whole match and is not */
+        return 0;
+    }
+    return 1;
 }
 
 /* An Elo figure for text ("+inf") and JSON (null). */

@@ -63,6 +63,14 @@ int hexgpu_htp_fail(hexgpu_htp *h, const char *fmt, ...) {
     return -1;
 }
 
+const char *hexgpu_htp_quote(hexgpu_htp *h, const char *text) {
+    if (strnlen(text, HEXGPU_HTP_QUOTE + 1) <= HEXGPU_HTP_QUOTE) return text;
+    char *copy = h->quotes[h->next_quote];
+    h->next_quote ^= 1;
+    snprintf(copy, sizeof h->quotes[0], "%.*s...", HEXGPU_HTP_QUOTE, text);
+    return copy;
+}
+
 /* ------------------------------------------------------------------ the game */
 
 int hexgpu_htp_map_cell(const hexgpu_htp *h, int cell) {
@@ -88,6 +96,12 @@ int hexgpu_htp_parse_color(const char *text) {
     if (is_word(text, "b") || is_word(text, "black")) return HTP_BLACK;
     if (is_word(text, "w") || is_word(text, "white")) return HTP_WHITE;
     return -1;
+}
+
+int hexgpu_htp_color_argument(hexgpu_htp *h, const char *text) {
+    int color = hexgpu_htp_parse_color(text);
+    if (color < 0) return hexgpu_htp_fail(h, "'%s' is not a colour (black, white, b or w)", hexgpu_htp_quote(h, text));
+    return color;
 }
 
 int hexgpu_htp_to_move(const hexgpu_htp *h) { return (int)hexgpu_board_to_move(&h->board) ^ h->swapped; }
@@ -154,7 +168,7 @@ static int cmd_boardsize(hexgpu_htp *h, int argc, char **argv) {
         char *end;
         long v = strtol(argv[i], &end, 10);
         if (end == argv[i] || *end || v < 1 || v > 1000)
-            return hexgpu_htp_fail(h, "boardsize: '%s' is not a size", argv[i]);
+            return hexgpu_htp_fail(h, "boardsize: '%s' is not a size", hexgpu_htp_quote(h, argv[i]));
         size[i - 1] = (int)v;
     }
     if (argc == 2) size[1] = size[0];
@@ -173,15 +187,15 @@ static int cmd_clear_board(hexgpu_htp *h, int argc, char **argv) {
 
 static int cmd_play(hexgpu_htp *h, int argc, char **argv) {
     if (argc != 3) return hexgpu_htp_fail(h, "play takes a colour and a move, e.g. 'play black a1'");
-    int color = hexgpu_htp_parse_color(argv[1]);
-    if (color < 0) return hexgpu_htp_fail(h, "'%s' is not a colour (black, white, b or w)", argv[1]);
-    const char *move = argv[2], *who = hexgpu_htp_color_name(color);
-    if (is_word(move, "resign")) return 0; /* as benzene: a resignation changes nothing on the board */
+    int color = hexgpu_htp_color_argument(h, argv[1]);
+    if (color < 0) return -1;
+    const char *move = hexgpu_htp_quote(h, argv[2]), *who = hexgpu_htp_color_name(color);
+    if (is_word(argv[2], "resign")) return 0; /* as benzene: a resignation changes nothing on the board */
     if (hexgpu_htp_winner(h) >= 0) return hexgpu_htp_fail(h, "illegal move: %s %s (the game is over)", who, move);
     if (color != hexgpu_htp_to_move(h))
         return hexgpu_htp_fail(h, "illegal move: %s %s (%s is to move)", who, move,
                                hexgpu_htp_color_name(hexgpu_htp_to_move(h)));
-    if (is_word(move, "swap-pieces")) {
+    if (is_word(argv[2], "swap-pieces")) {
         if (!hexgpu_htp_swap_legal(h))
             return hexgpu_htp_fail(h, "illegal move: %s swap-pieces (%s)", who,
                                    !h->allow_swap ? "swap is off: param_game allow_swap 1"
@@ -189,7 +203,7 @@ static int cmd_play(hexgpu_htp *h, int argc, char **argv) {
         h->swapped = 1; /* the board stays; the colours and cells are read the other way round */
         return 0;
     }
-    int cell = hexgpu_htp_parse_cell(move, h->size);
+    int cell = hexgpu_htp_parse_cell(argv[2], h->size);
     if (cell >= 0) cell = hexgpu_htp_map_cell(h, cell);
     if (cell < 0)
         return hexgpu_htp_fail(h, "illegal move: %s %s (not a cell of the %dx%d board)", who, move, h->size, h->size);
@@ -251,10 +265,11 @@ static int cmd_param_game(hexgpu_htp *h, int argc, char **argv) {
         return 0;
     }
     if (argc != 3) return hexgpu_htp_fail(h, "param_game takes no argument or a name and a value");
-    if (strcmp(argv[1], "allow_swap") != 0) return hexgpu_htp_fail(h, "unknown parameter: %s", argv[1]);
+    if (strcmp(argv[1], "allow_swap") != 0)
+        return hexgpu_htp_fail(h, "unknown parameter: %s", hexgpu_htp_quote(h, argv[1]));
     if (strcmp(argv[2], "1") == 0 || is_word(argv[2], "true")) h->allow_swap = 1;
     else if (strcmp(argv[2], "0") == 0 || is_word(argv[2], "false")) h->allow_swap = 0;
-    else return hexgpu_htp_fail(h, "allow_swap must be 0 or 1, got '%s'", argv[2]);
+    else return hexgpu_htp_fail(h, "allow_swap must be 0 or 1, got '%s'", hexgpu_htp_quote(h, argv[2]));
     return 0;
 }
 
@@ -377,7 +392,49 @@ static int split(char *text, char **words, int max) {
     return n;
 }
 
+/* The reply "=id text" or "?id reason" (ok 0: '='), then the blank line, from the text
+ * built in h->body. The text never holds a blank line itself (it would end the reply
+ * early for the reader). */
+static const char *reply(hexgpu_htp *h, int ok, const char *id) {
+    size_t len = h->body_len, size = len + HEXGPU_HTP_MAX_ID + 8;
+    char *out = malloc(size);
+    if (!out) return "? out of memory\n\n";
+    int head = snprintf(out, HEXGPU_HTP_MAX_ID + 8, "%c%s ", ok == 0 ? '=' : '?', id);
+    memcpy(out + head, h->body, len);
+    len += (size_t)head;
+    while (len > 0 && out[len - 1] == '\n') len--;
+    for (size_t i = 1; i < len; i++)
+        if (out[i] == '\n' && out[i - 1] == '\n') out[i] = ' ';
+    memcpy(out + len, "\n\n", 3);
+    free(h->body);
+    h->body = out;
+    h->body_cap = size;
+    h->body_len = 0;
+    return out;
+}
+
+/* The id a line starts with (digits, then a space, a tab or the end), when it has at
+ * most HEXGPU_HTP_MAX_ID digits, into id; its digit count (0: none). */
+static size_t leading_id(const char *text, char *id) {
+    size_t n = strspn(text, "0123456789");
+    if (n == 0 || (text[n] && text[n] != ' ' && text[n] != '\t' && text[n] != '\n' && text[n] != '\r')) return 0;
+    if (n <= HEXGPU_HTP_MAX_ID) memcpy(id, text, n), id[n] = '\0';
+    return n;
+}
+
+const char *hexgpu_htp_reject_line(hexgpu_htp *h, const char *prefix, size_t length) {
+    char id[HEXGPU_HTP_MAX_ID + 1] = "";
+    while (*prefix == ' ' || *prefix == '\t') prefix++;
+    if (leading_id(prefix, id) > HEXGPU_HTP_MAX_ID) id[0] = '\0';
+    hexgpu_htp_fail(h, "line too long (%zu bytes, at most %d)", length, HEXGPU_HTP_MAX_LINE);
+    return reply(h, -1, id);
+}
+
 const char *hexgpu_htp_execute(hexgpu_htp *h, const char *line, int *quit) {
+    size_t length = strlen(line);
+    if (length > 0 && line[length - 1] == '\n') length--;
+    if (length > 0 && line[length - 1] == '\r') length--;
+    if (length > HEXGPU_HTP_MAX_LINE) return hexgpu_htp_reject_line(h, line, length);
     char *text = strdup(line);
     char *words[MAX_ARGS + 1];
     if (!text) return "? out of memory\n\n";
@@ -386,16 +443,16 @@ const char *hexgpu_htp_execute(hexgpu_htp *h, const char *line, int *quit) {
         free(text);
         return NULL;
     }
-    char id[32] = "";
-    int first = 0;
-    if (strspn(words[0], "0123456789") == strlen(words[0])) {
-        snprintf(id, sizeof id, "%.20s", words[0]);
-        first = 1;
-    }
+    char id[HEXGPU_HTP_MAX_ID + 1] = "";
+    size_t digits = strspn(words[0], "0123456789") == strlen(words[0]) ? strlen(words[0]) : 0;
+    int first = digits > 0;
+    if (digits > 0 && digits <= HEXGPU_HTP_MAX_ID) memcpy(id, words[0], digits + 1);
     h->body_len = 0;
     h->body[0] = '\0';
     int ok = -1;
-    if (first == n) {
+    if (digits > HEXGPU_HTP_MAX_ID) {
+        hexgpu_htp_fail(h, "id too long (%zu digits, at most %d)", digits, HEXGPU_HTP_MAX_ID);
+    } else if (first == n) {
         hexgpu_htp_fail(h, "missing command after the id");
     } else if (n > MAX_ARGS) {
         hexgpu_htp_fail(h, "too many arguments (at most %d words)", MAX_ARGS - 1);
@@ -406,21 +463,5 @@ const char *hexgpu_htp_execute(hexgpu_htp *h, const char *line, int *quit) {
         if (c && c->run == cmd_quit && quit) *quit = 1;
     }
     free(text);
-    /* The reply: "=id text" or "?id reason", then the blank line. The text never holds a
-     * blank line itself (it would end the reply early for the reader). */
-    size_t len = h->body_len, size = len + 48;
-    char *reply = malloc(size);
-    if (!reply) return "? out of memory\n\n";
-    int head = snprintf(reply, 48, "%c%s ", ok == 0 ? '=' : '?', id);
-    memcpy(reply + head, h->body, len);
-    len += (size_t)head;
-    while (len > 0 && reply[len - 1] == '\n') len--;
-    for (size_t i = 1; i < len; i++)
-        if (reply[i] == '\n' && reply[i - 1] == '\n') reply[i] = ' ';
-    memcpy(reply + len, "\n\n", 3);
-    free(h->body);
-    h->body = reply;
-    h->body_cap = size;
-    h->body_len = 0;
-    return reply;
+    return reply(h, ok, id);
 }

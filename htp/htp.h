@@ -11,6 +11,7 @@
  * network therefore always sees a position of the kind it was trained on. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hexgpu.h"
@@ -35,11 +36,26 @@ hexgpu_status hexgpu_htp_create(hexgpu_engine *engine, const hexgpu_htp_config *
                                 hexgpu_error *err);
 void hexgpu_htp_destroy(hexgpu_htp *session);
 
+/* Limits on input. A line holds at most HEXGPU_HTP_MAX_LINE bytes (its newline not
+ * counted); a command id at most HEXGPU_HTP_MAX_ID digits (echoed whole: "=ID"); a `?`
+ * reply quotes at most HEXGPU_HTP_QUOTE bytes of any word of the input, then "...". */
+#define HEXGPU_HTP_MAX_LINE 65536
+#define HEXGPU_HTP_MAX_ID 64
+#define HEXGPU_HTP_QUOTE 40
+
 /* Executes one line of input (its newline optional). Returns the whole reply, ending in
  * the blank line, valid until the next call; NULL when the line holds no command (empty,
  * only a comment). Malformed input of any kind gets a `?` reply and leaves the session as
- * it was; *quit becomes 1 after `quit`. */
+ * it was (a line over HEXGPU_HTP_MAX_LINE bytes as hexgpu_htp_reject_line, an id over
+ * HEXGPU_HTP_MAX_ID digits "? id too long ..."); *quit becomes 1 after `quit`. */
 const char *hexgpu_htp_execute(hexgpu_htp *session, const char *line, int *quit);
+
+/* The reply to a line of length bytes, more than HEXGPU_HTP_MAX_LINE, of which prefix
+ * holds the first ones (NUL-terminated, at most HEXGPU_HTP_MAX_LINE bytes are looked at):
+ * "?[id] line too long (N bytes, at most M)", the id echoed when the line starts with
+ * one. For a reader that keeps only the prefix of an over-long line and discards the
+ * rest. Valid until the next call. */
+const char *hexgpu_htp_reject_line(hexgpu_htp *session, const char *prefix, size_t length);
 
 /* A protocol cell name ("a1".."s19", any case, no leading zero) on an n x n board as
  * row*n + col; -1 when text is not one. */

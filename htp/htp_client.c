@@ -13,18 +13,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/timer.h"
+#include "base/interrupt.h"
 #include "base/status.h"
+#include "base/timer.h"
+
+#define SLICE_MS 100 /* the longest a wait goes without looking at the interrupt flag */
 
 struct hexgpu_htp_client {
-    pid_t pid;
+    pid_t pid; /* the engine, leader of its own process group */
+    const volatile sig_atomic_t *interrupt;
     int in, out;      /* the child's standard input (we write) and output (we read) */
     char name[160];   /* the command line, for messages */
     char buf[65536];  /* bytes read and not yet consumed */
     size_t len;
 };
 
-hexgpu_status hexgpu_htp_client_start(const char *command, hexgpu_htp_client **client, hexgpu_error *err) {
+hexgpu_status hexgpu_htp_client_start(const char *command, const volatile sig_atomic_t *interrupt,
+                                      hexgpu_htp_client **client, hexgpu_error *err) {
     *client = NULL;
     hexgpu_htp_client *c = calloc(1, sizeof *c);
     size_t length = strlen(command) + 8;
@@ -36,6 +41,7 @@ hexgpu_status hexgpu_htp_client_start(const char *command, hexgpu_htp_client **c
     }
     snprintf(line, length, "exec %s", command);
     snprintf(c->name, sizeof c->name, "%s", command);
+    c->interrupt = interrupt;
     if (pipe(to_child) != 0 || pipe(from_child) != 0) goto fail;
     /* Our ends must not leak into a second engine started later: its copy of the first
      * engine's input would keep that pipe open after we close ours. */
@@ -44,12 +50,14 @@ hexgpu_status hexgpu_htp_client_start(const char *command, hexgpu_htp_client **c
     c->pid = fork();
     if (c->pid < 0) goto fail;
     if (c->pid == 0) { /* only async-signal-safe calls between fork and exec */
+        setpgid(0, 0);
         dup2(to_child[0], 0);
         dup2(from_child[1], 1);
         close(to_child[0]), close(from_child[1]);
         execl("/bin/sh", "sh", "-c", line, (char *)NULL);
         _exit(127);
     }
+    setpgid(c->pid, c->pid); /* as the child does: whichever runs first, the group exists before a kill */
     close(to_child[0]), close(from_child[1]);
     free(line);
     c->in = to_child[1], c->out = from_child[0];
@@ -67,7 +75,7 @@ fail:;
 }
 
 /* Reads one line (without its newline, '\r' dropped) into line; 1 when one came, 0 at the
- * end of the output, -1 on timeout. */
+ * end of the output, -1 on timeout, -2 when the interrupt flag is set. */
 static int read_line(hexgpu_htp_client *c, double deadline, char *line, size_t cap) {
     for (;;) {
         char *nl = memchr(c->buf, '\n', c->len);
@@ -80,16 +88,16 @@ static int read_line(hexgpu_htp_client *c, double deadline, char *line, size_t c
             c->len -= used;
             return 1;
         }
-        int wait_ms = -1;
+        if (hexgpu_interrupt_is_set(c->interrupt)) return -2;
+        int wait_ms = SLICE_MS;
         if (deadline > 0.0) {
             double left = deadline - hexgpu_timer_now_seconds();
             if (left <= 0.0) return -1;
-            wait_ms = (int)(left * 1000.0) + 1;
+            if (left * 1000.0 < SLICE_MS) wait_ms = (int)(left * 1000.0) + 1;
         }
         struct pollfd p = {c->out, POLLIN, 0};
         int r = poll(&p, 1, wait_ms);
-        if (r < 0 && errno == EINTR) continue;
-        if (r == 0) return -1;
+        if (r <= 0) continue; /* a slice gone, or a signal: the flag and the deadline first */
         ssize_t got = read(c->out, c->buf + c->len, sizeof c->buf - c->len);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) return 0;
@@ -107,6 +115,11 @@ hexgpu_status hexgpu_htp_client_send(hexgpu_htp_client *c, const char *command, 
     size_t done = 0;
     while (done < n + 1) {
         ssize_t w = write(c->in, text + done, n + 1 - done);
+        if (w < 0 && errno == EINTR && hexgpu_interrupt_is_set(c->interrupt)) {
+            free(text);
+            return hexgpu_error_set(err, HEXGPU_ERR_CLOSED, "interrupted while sending opponent '%s' '%s'", c->name,
+                                    command);
+        }
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
             free(text);
@@ -125,6 +138,9 @@ hexgpu_status hexgpu_htp_client_send(hexgpu_htp_client *c, const char *command, 
     if (cap > 0) reply[0] = '\0';
     for (;;) {
         int r = read_line(c, deadline, line, sizeof line);
+        if (r == -2)
+            return hexgpu_error_set(err, HEXGPU_ERR_CLOSED, "interrupted while opponent '%s' had '%s' to answer",
+                                    c->name, command);
         if (r < 0)
             return hexgpu_error_set(err, HEXGPU_ERR_TIMEOUT, "opponent '%s' did not answer '%s' within %g s", c->name,
                                     command, timeout_s);
@@ -147,20 +163,25 @@ hexgpu_status hexgpu_htp_client_send(hexgpu_htp_client *c, const char *command, 
 
 void hexgpu_htp_client_stop(hexgpu_htp_client *c) {
     if (!c) return;
-    static const char quit[] = "quit\n";
-    ssize_t w = write(c->in, quit, sizeof quit - 1);
-    (void)w;
+    if (!hexgpu_interrupt_is_set(c->interrupt)) {
+        static const char quit[] = "quit\n";
+        ssize_t w = write(c->in, quit, sizeof quit - 1);
+        (void)w;
+    }
     close(c->in);
-    int status;
-    pid_t done = 0;
-    for (int i = 0; i < 200 && (done = waitpid(c->pid, &status, WNOHANG)) == 0; i++) {
+    /* The engine's end, seen without reaping it: while it is a zombie its pid, and so its
+     * group's id, cannot be taken by another process, so the kill below cannot miss. */
+    siginfo_t info;
+    for (int i = 0; i < 200 && !hexgpu_interrupt_is_set(c->interrupt); i++) {
+        info.si_pid = 0;
+        if (waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == c->pid) break;
         struct timespec pause = {0, 10 * 1000 * 1000};
         nanosleep(&pause, NULL);
     }
-    if (done == 0) {
-        kill(c->pid, SIGKILL);
-        waitpid(c->pid, &status, 0);
-    }
+    kill(-c->pid, SIGKILL); /* the engine if it is still there, and whatever it started */
+    kill(c->pid, SIGKILL);  /* the engine itself, should its group not have been made */
+    int status;
+    while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR) continue;
     close(c->out);
     free(c);
 }

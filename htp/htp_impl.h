@@ -26,7 +26,13 @@ struct hexgpu_htp {
     uint64_t searched_hash;
     char *body;            /* the reply's text being built */
     size_t body_len, body_cap;
+    char quotes[2][HEXGPU_HTP_QUOTE + 4]; /* hexgpu_htp_quote's copies, used in turn */
+    int next_quote;
 };
+
+/* text as a `?` reply may quote it: itself when at most HEXGPU_HTP_QUOTE bytes, else its
+ * first HEXGPU_HTP_QUOTE bytes and "..." (a copy valid for the next two quotes). */
+const char *hexgpu_htp_quote(hexgpu_htp *h, const char *text);
 
 /* Appends to the reply text (printf-style); grows the buffer. */
 void hexgpu_htp_put(hexgpu_htp *h, const char *fmt, ...)
@@ -48,6 +54,8 @@ void hexgpu_htp_cell_name(const hexgpu_htp *h, int cell, char *name);
 /* "black" or "white"; -1 when text names no colour (b, black, w, white, any case). */
 const char *hexgpu_htp_color_name(int color);
 int hexgpu_htp_parse_color(const char *text);
+/* A command's colour argument: the colour, or -1 after hexgpu_htp_fail naming the text. */
+int hexgpu_htp_color_argument(hexgpu_htp *h, const char *text);
 /* The protocol colour to move, and the winner (-1 while the game runs). */
 int hexgpu_htp_to_move(const hexgpu_htp *h);
 int hexgpu_htp_winner(const hexgpu_htp *h);

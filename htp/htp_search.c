@@ -38,10 +38,11 @@ static int search_position(hexgpu_htp *h, double deadline) {
 /* The colour argument of genmove-like commands: it must be the side to move. */
 static int color_to_move(hexgpu_htp *h, int argc, char **argv) {
     if (argc != 2) return hexgpu_htp_fail(h, "%s takes a colour", argv[0]);
-    int color = hexgpu_htp_parse_color(argv[1]);
-    if (color < 0) return hexgpu_htp_fail(h, "'%s' is not a colour (black, white, b or w)", argv[1]);
+    int color = hexgpu_htp_color_argument(h, argv[1]);
+    if (color < 0) return -1;
     if (hexgpu_htp_winner(h) < 0 && color != hexgpu_htp_to_move(h))
-        return hexgpu_htp_fail(h, "%s is to move, not %s", hexgpu_htp_color_name(hexgpu_htp_to_move(h)), argv[1]);
+        return hexgpu_htp_fail(h, "%s is to move, not %s", hexgpu_htp_color_name(hexgpu_htp_to_move(h)),
+                               hexgpu_htp_quote(h, argv[1]));
     return color;
 }
 
@@ -90,16 +91,16 @@ int hexgpu_htp_cmd_time_left(hexgpu_htp *h, int argc, char **argv) {
         return 0;
     }
     if (argc != 3 && argc != 4) return hexgpu_htp_fail(h, "time_left takes a colour, seconds and optionally stones");
-    int color = hexgpu_htp_parse_color(argv[1]);
-    if (color < 0) return hexgpu_htp_fail(h, "'%s' is not a colour (black, white, b or w)", argv[1]);
+    int color = hexgpu_htp_color_argument(h, argv[1]);
+    if (color < 0) return -1;
     char *end;
     double seconds = strtod(argv[2], &end);
     if (end == argv[2] || *end || !(seconds >= 0.0) || seconds > 1e9)
-        return hexgpu_htp_fail(h, "time_left: '%s' is not a number of seconds", argv[2]);
+        return hexgpu_htp_fail(h, "time_left: '%s' is not a number of seconds", hexgpu_htp_quote(h, argv[2]));
     if (argc == 4) {
         long stones = strtol(argv[3], &end, 10);
         if (end == argv[3] || *end || stones < 0)
-            return hexgpu_htp_fail(h, "time_left: '%s' is not a stone count", argv[3]);
+            return hexgpu_htp_fail(h, "time_left: '%s' is not a stone count", hexgpu_htp_quote(h, argv[3]));
     }
     h->time_left[color] = seconds;
     return 0;

@@ -302,7 +302,7 @@ static hexgpu_status start_clients(match *m, hexgpu_error *err) {
     char command[64], name[128], version[128];
     for (int p = 0; p < 2; p++) {
         if (!c->players[p].command) continue;
-        hexgpu_status st = hexgpu_htp_client_start(c->players[p].command, &m->client[p], err);
+        hexgpu_status st = hexgpu_htp_client_start(c->players[p].command, c->interrupt, &m->client[p], err);
         if (st != HEXGPU_OK) return st;
         if ((st = ask(m, p, "name", name, sizeof name, err)) != HEXGPU_OK) return st;
         int ok = 0;
@@ -374,6 +374,12 @@ hexgpu_status hexgpu_match_run(const hexgpu_match_config *config, hexgpu_match_o
     st = allocate(&m, err);
     if (st == HEXGPU_OK) st = start_clients(&m, err);
     if (st == HEXGPU_OK) st = play(&m, err);
+    if (st == HEXGPU_ERR_CLOSED && hexgpu_interrupt_is_set(config->interrupt)) {
+        /* A wait on an external engine cut short by the interrupt: a stop, not a failure;
+         * the games finished so far count. */
+        st = HEXGPU_OK, result->interrupted = 1;
+        hexgpu_error_clear(err);
+    }
     release(&m);
     result->seconds = hexgpu_timer_now_seconds() - t0;
     /* Only the counted games are kept. */

@@ -60,7 +60,9 @@ typedef struct hexgpu_match_result {
 } hexgpu_match_result;
 
 /* Plays the match. result is filled (also on failure, with the games counted so far) and
- * must be freed with hexgpu_match_result_free. Failures: a bad config
+ * must be freed with hexgpu_match_result_free. The interrupt flag stops it within about
+ * 100 ms even while an external engine is silent (which is then killed with its process
+ * group): result->interrupted, HEXGPU_OK. Failures: a bad config
  * (HEXGPU_ERR_INVALID_ARGUMENT), an engine error, an external engine that cannot be
  * started, refuses a command, answers an illegal move or scores a game otherwise than the
  * rules (final_score) (HEXGPU_ERR_IO) or does not answer in time (HEXGPU_ERR_TIMEOUT), or

@@ -13,7 +13,7 @@ hexgpu_status hexgpu_game_parse(const char *text, hexgpu_board *board, hexgpu_er
     if (text[0] != '#')
         return hexgpu_error_set(err, HEXGPU_ERR_PARSE, "Invalid TRMPH: must start with '#<size>,' (e.g. '#13,g7')");
     hexgpu_status st = hexgpu_trmph_parse(text, board, err);
-    if (st != HEXGPU_OK) hexgpu_error_prefix(err, "Invalid TRMPH");
+    if (st != HEXGPU_OK) hexgpu_error_prefix(err, st, "Invalid TRMPH");
     return st;
 }
 

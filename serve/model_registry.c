@@ -79,7 +79,7 @@ static hexgpu_status open_engine(hexgpu_model_registry *r, const char *name, hex
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     hexgpu_status st = hexgpu_engine_open(path, &r->options, engine, err);
     close(fd);
-    if (st != HEXGPU_OK) hexgpu_error_prefix(err, "model '%s'", name);
+    if (st != HEXGPU_OK) hexgpu_error_prefix(err, st, "model '%s'", name);
     return st;
 }
 

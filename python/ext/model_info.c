@@ -31,7 +31,7 @@ PyObject *hexgpu_py_model_info(PyObject *module, PyObject *args) {
     if (st == HEXGPU_OK) {
         tensors = map.count;
         st = hexgpu_network_build(&map, &net, &err);
-        if (st != HEXGPU_OK) hexgpu_error_prefix(&err, "%s", path);
+        if (st != HEXGPU_OK) hexgpu_error_prefix(&err, st, "%s", path);
     }
     hexgpu_tensor_map_free(&map);
     Py_END_ALLOW_THREADS

@@ -3,7 +3,10 @@
  * tested on known errors in tests/check/test_accuracy.c.) */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/json.h"
 #include "support/cuda_probe.h"
@@ -112,6 +115,20 @@ Test(cli_check, usage_model_and_golden_errors) {
     expect_error(not_a_model, 2, "unrecognised model file");
     const char *other_board[] = {"check", "--model", model, "--golden", golden, NULL};
     expect_error(other_board, 2, "holds 11x11 positions, the model plays 13x13");
+    /* A golden file that is missing, a folder or a FIFO is bad input too (2), refused at once. */
+    const char *missing_golden[] = {"check", "--model", model, "--golden", "/nonexistent/golden.jsonl", NULL};
+    expect_error(missing_golden, 2, "--golden: /nonexistent/golden.jsonl: No such file or directory");
+    const char *folder_golden[] = {"check", "--model", model, "--golden", "/tmp", NULL};
+    expect_error(folder_golden, 2, "--golden: /tmp: not a regular file");
+    char fifo[] = "/tmp/hexgpu_golden_XXXXXX";
+    cr_assert_not_null(mkdtemp(fifo));
+    char fifo_path[64];
+    snprintf(fifo_path, sizeof fifo_path, "%s/golden.jsonl", fifo);
+    cr_assert_eq(mkfifo(fifo_path, 0644), 0);
+    const char *fifo_golden[] = {"check", "--model", model, "--golden", fifo_path, NULL};
+    expect_error(fifo_golden, 2, "not a regular file");
+    unlink(fifo_path);
+    rmdir(fifo);
 }
 
 /* Without a usable GPU, --backend cuda is a failure (exit 1) that says why. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hex/trmph.h"
+#include "htp/htp.h"
 #include "support/fixtures.h"
 #include "support/run_cli.h"
 
@@ -46,7 +47,7 @@ static void done(session *s) { hexgpu_cli_result_free(&s->r); }
 /* Reply i is a success ("=id text"): returns the text. id NULL: the id is i+1. */
 static const char *ok(const session *s, int i, const char *id) {
     cr_assert_lt(i, s->count, "reply %d missing (%d replies)", i, s->count);
-    char head[32];
+    char head[80];
     if (id) snprintf(head, sizeof head, "=%s ", id);
     else snprintf(head, sizeof head, "=%d ", i + 1);
     cr_assert(strncmp(s->replies[i], head, strlen(head)) == 0, "reply %d: want '%s...', got '%s'", i, head,
@@ -170,12 +171,56 @@ Test(cli_htp, malformed_input_gets_a_reason_and_the_engine_goes_on, .timeout = 1
     }
     ok(&s, (int)n, "");                                /* play black c3 with a comment */
     cr_assert(is_cell(ok(&s, (int)n + 1, "")));        /* genmove<TAB>white */
-    failed(&s, (int)n + 2, "unknown command");         /* the long word */
+    failed(&s, (int)n + 2, "line too long (200000 bytes"); /* the long word */
     failed(&s, (int)n + 3, "too many arguments");
     failed(&s, (int)n + 4, "unknown command");         /* bytes that are no command */
     cr_assert_str_eq(ok(&s, (int)n + 5, "7"), "hexgpu"); /* still there */
     cr_assert_eq(s.count, (int)n + 6);
     done(&s);
+}
+
+/* Input is bounded: a line over 64 KiB is read, dropped and refused by length (echoing its
+ * id), whatever its size, in bounded memory; a `?` reply quotes 40 bytes of a word at
+ * most; ids are echoed whole up to 64 digits, longer ones refused; the session goes on. */
+Test(cli_htp, long_lines_quotes_and_ids, .timeout = 120) {
+    enum { HUGE = 32 << 20, LONG_MOVE = 60000 };
+    size_t cap = HUGE + LONG_MOVE + HEXGPU_HTP_MAX_LINE + 8192;
+    char *script = malloc(cap), *p = script;
+    p += sprintf(p, "1 name\n2 play black ");
+    memset(p, 'a', LONG_MOVE), p += LONG_MOVE;
+    p += sprintf(p, "\n3 play black ");
+    memset(p, 'b', HUGE), p += HUGE;
+    p += sprintf(p, "\n  4\t");
+    memset(p, 'c', HEXGPU_HTP_MAX_LINE), p += HEXGPU_HTP_MAX_LINE; /* one byte over with "  4\t" */
+    p += sprintf(p, "\n1234567890123456789012345678901234567890123456789012345678901234 name\n");
+    memset(p, '9', 65), p += 65;
+    p += sprintf(p, " name\n5 boardsize ");
+    memset(p, '7', 1000), p += 1000;
+    p += sprintf(p, "\n6 time_left ");
+    memset(p, 'w', 41), p += 41;
+    p += sprintf(p, " 5\n7 name\n");
+    session s;
+    run(&s, (const char *[]){"--sims", "4", NULL}, script);
+    cr_assert_str_eq(ok(&s, 0, "1"), "hexgpu");
+    failed(&s, 1, "illegal move: black aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa... (not a cell of the 13x13 board)");
+    cr_assert_lt(strlen(s.replies[1]), 120, "%.200s", s.replies[1]);
+    cr_assert_str_eq(s.replies[2], "?3 line too long (33554445 bytes, at most 65536)");
+    cr_assert_str_eq(s.replies[3], "?4 line too long (65540 bytes, at most 65536)");
+    cr_assert_str_eq(ok(&s, 4, "1234567890123456789012345678901234567890123456789012345678901234"), "hexgpu");
+    cr_assert_str_eq(s.replies[5], "? id too long (65 digits, at most 64)");
+    failed(&s, 6, "boardsize: '7777777777777777777777777777777777777777...' is not a size");
+    cr_assert_str_eq(s.replies[7],
+                     "?6 'wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww...' is not a colour (black, white, b or w)");
+    cr_assert_str_eq(ok(&s, 8, "7"), "hexgpu");
+    cr_assert_eq(s.count, 9);
+    long long_rss = s.r.max_rss_kb;
+    done(&s);
+    /* The 32 MiB line cost no memory: the peak is that of a session without it, within 8 MiB. */
+    run(&s, (const char *[]){"--sims", "4", NULL}, "1 name\n");
+    cr_assert_lt(long_rss, s.r.max_rss_kb + 8192, "peak %ld KiB with the long line, %ld KiB without", long_rss,
+                 s.r.max_rss_kb);
+    done(&s);
+    free(script);
 }
 
 /* The first stone a2 (row 2, column a) mirrored across the long diagonal is b1. */

@@ -9,22 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/merge_support.h"
 #include "cli/selfplay_support.h"
 #include "records/training_writer.h"
 #include "support/bytes.h"
-
-/* Runs selfplay into dir with extra flags; returns the path of the record file made. */
-static void play(const char *dir, const char *const *extra, char *path) {
-    const char *argv[48];
-    selfplay_test_argv(dir, extra, argv);
-    hexgpu_cli_result r;
-    cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
-    cr_assert_eq(r.exit_code, 0, "stderr %s", r.err);
-    const char *at = strstr(r.err, "games go to ");
-    cr_assert(at, "%s", r.err);
-    sscanf(at, "games go to %511s", path);
-    hexgpu_cli_result_free(&r);
-}
+#include "support/folders.h"
 
 /* The record lines of a file (header dropped), malloc'd. */
 static char *record_lines(const char *path) {
@@ -54,16 +43,6 @@ static unsigned char *sorted_rows(const char *records, size_t *count) {
     return rows;
 }
 
-static hexgpu_cli_result merge(const char *const *args) {
-    const char *argv[16] = {"records", "merge"};
-    int n = 2;
-    for (int i = 0; args[i]; i++) argv[n++] = args[i];
-    argv[n] = NULL;
-    hexgpu_cli_result r;
-    cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
-    return r;
-}
-
 Test(records_merge, shards_merge_into_the_unsharded_run, .timeout = 120) {
     char dir[64], shard[3][512], whole[512], out[600], other[512];
     selfplay_test_mkdir(dir);
@@ -71,12 +50,12 @@ Test(records_merge, shards_merge_into_the_unsharded_run, .timeout = 120) {
     const char *names[] = {"2/3", "0/3", "1/3"};
     for (int i = 0; i < 3; i++) {
         base[7] = names[i];
-        play(dir, base, shard[i]);
+        merge_test_play(dir, base, shard[i]);
     }
     base[6] = NULL;
-    play(dir, base, whole);
+    merge_test_play(dir, base, whole);
     snprintf(out, sizeof out, "%s/merged.trmph", dir);
-    hexgpu_cli_result r = merge((const char *[]){"--output", out, shard[0], shard[1], shard[2], NULL});
+    hexgpu_cli_result r = merge_test_run((const char *[]){"--output", out, shard[0], shard[1], shard[2], NULL}, NULL);
     cr_assert_eq(r.exit_code, 0, "stderr %s", r.err);
     cr_assert(strstr(r.out, "merged 3 of 3 shards") && strstr(r.out, ": 5 games"), "%s", r.out);
     hexgpu_cli_result_free(&r);
@@ -106,7 +85,7 @@ Test(records_merge, shards_merge_into_the_unsharded_run, .timeout = 120) {
         {{"--output", bad_out, shard[1], whole, NULL}, "not a shard"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        r = merge(cases[i].args);
+        r = merge_test_run(cases[i].args, NULL);
         cr_assert_eq(r.exit_code, 2, "case %zu: exit %d, %s", i, r.exit_code, r.err);
         cr_assert(strstr(r.err, cases[i].why), "case %zu: %s", i, r.err);
         cr_assert_neq(access(bad_out, F_OK), 0, "case %zu wrote %s", i, bad_out);
@@ -114,22 +93,20 @@ Test(records_merge, shards_merge_into_the_unsharded_run, .timeout = 120) {
     }
     /* A shard of another run (another seed), and a torn last line. */
     base[5] = "9", base[6] = "--shard", base[7] = "1/3";
-    play(dir, base, other);
-    r = merge((const char *[]){"--output", bad_out, shard[1], other, shard[0], NULL});
+    merge_test_play(dir, base, other);
+    r = merge_test_run((const char *[]){"--output", bad_out, shard[1], other, shard[0], NULL}, NULL);
     cr_assert_eq(r.exit_code, 2, "%s", r.err);
     cr_assert(strstr(r.err, "'Seed' header fields differ"), "%s", r.err);
     hexgpu_cli_result_free(&r);
     FILE *f = fopen(shard[2], "a");
     fputs("#13,a1b2", f); /* no winner, no newline */
     fclose(f);
-    r = merge((const char *[]){"--output", bad_out, shard[0], shard[1], shard[2], NULL});
+    r = merge_test_run((const char *[]){"--output", bad_out, shard[0], shard[1], shard[2], NULL}, NULL);
     cr_assert_eq(r.exit_code, 2, "%s", r.err);
     cr_assert(strstr(r.err, "is not whole"), "%s", r.err);
     cr_assert_neq(access(bad_out, F_OK), 0);
     hexgpu_cli_result_free(&r);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    hexgpu_test_folder_remove(dir);
 }
 
 /* --shard-from-env reads a Slurm job array task (id - min of count); bad shards are
@@ -140,7 +117,7 @@ Test(records_merge, shard_from_slurm_environment, .timeout = 120) {
     setenv("SLURM_ARRAY_TASK_ID", "5", 1);
     setenv("SLURM_ARRAY_TASK_MIN", "4", 1);
     setenv("SLURM_ARRAY_TASK_COUNT", "3", 1);
-    play(dir, (const char *[]){"--num_games", "4", "--mcts_sims", "2", "--seed", "1", "--shard-from-env", NULL}, path);
+    merge_test_play(dir, (const char *[]){"--num_games", "4", "--mcts_sims", "2", "--seed", "1", "--shard-from-env", NULL}, path);
     cr_assert(strstr(path, "_shard-1-of-3.trmph"), "%s", path);
     size_t len;
     char *text = (char *)hexgpu_test_read_file(path, &len);
@@ -159,7 +136,5 @@ Test(records_merge, shard_from_slurm_environment, .timeout = 120) {
         hexgpu_cli_result_free(&r);
     }
     unsetenv("SLURM_ARRAY_TASK_ID"), unsetenv("SLURM_ARRAY_TASK_MIN"), unsetenv("SLURM_ARRAY_TASK_COUNT");
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    hexgpu_test_folder_remove(dir);
 }
