@@ -7,8 +7,7 @@ extern "C" cudaError_t hexgpu_k_global_avg_pool(float *out, const void *in, int 
                                                 int stored_channels, int pixels, hexgpu_k_layout layout,
                                                 cudaStream_t stream) {
     hexgpu_k_shape shape;
-    if (!hexgpu_k_global_avg_pool_shape(batch, channels, stored_channels, pixels, &shape))
-        return cudaErrorInvalidValue;
+    if (!hexgpu_k_global_avg_pool_shape(batch, channels, stored_channels, pixels, &shape)) return cudaErrorInvalidValue;
     global_avg_pool_kernel<<<shape.blocks, shape.threads, shape.shared_bytes, stream>>>(
         out, in, batch, channels, stored_channels, pixels, layout);
     return cudaGetLastError();

@@ -12,7 +12,6 @@ extern "C" cudaError_t hexgpu_k_value_head(float *out, const void *in, int batch
     if (!hexgpu_k_value_head_shape(batch, channels, stored_channels, pixels, hidden, &shape))
         return cudaErrorInvalidValue;
     value_head_kernel<<<shape.blocks, shape.threads, shape.shared_bytes, stream>>>(
-        out, in, batch, channels, stored_channels, pixels, layout, fc1_weight, fc1_bias, hidden, fc2_weight,
-        fc2_bias);
+        out, in, batch, channels, stored_channels, pixels, layout, fc1_weight, fc1_bias, hidden, fc2_weight, fc2_bias);
     return cudaGetLastError();
 }

@@ -31,8 +31,8 @@
 #define VALUE_TOLERANCE 2e-6
 
 typedef struct emu_case emu_case;
-typedef int (*case_run_fn)(const emu_case *c, const hexgpu_emu_kernels *k, hexgpu_emu_schedule order,
-                           uint64_t seed, double *error, char *why, size_t len);
+typedef int (*case_run_fn)(const emu_case *c, const hexgpu_emu_kernels *k, hexgpu_emu_schedule order, uint64_t seed,
+                           double *error, char *why, size_t len);
 
 struct emu_case {
     const char *kernel;
@@ -68,13 +68,10 @@ static int round8(int c) { return (c + 7) / 8 * 8; }
  * empty cell; then random ones. */
 static void make_positions(hexgpu_position *pos, int batch, int n, uint64_t seed) {
     int cells = n * n;
+    const int first[] = {(cells + 1) / 2, 0, cells, cells - 1};
     for (int b = 0; b < batch; b++) {
         uint64_t s = seed + (uint64_t)b;
-        int stones = b == 0 ? (cells + 1) / 2
-                     : b == 1 ? 0
-                     : b == 2 ? cells
-                     : b == 3 ? cells - 1
-                              : (int)(hexgpu_splitmix64_next(&s) % (uint64_t)cells);
+        int stones = b < 4 ? first[b] : (int)(hexgpu_splitmix64_next(&s) % (uint64_t)cells);
         pos[b] = hexgpu_position_random(n, stones, seed + 7919u * (uint64_t)b);
     }
 }
@@ -105,8 +102,8 @@ static void fill_uniform(float *x, size_t count, float lo, float hi, uint64_t *r
     for (size_t i = 0; i < count; i++) x[i] = hexgpu_splitmix64_uniform(rng, lo, hi);
 }
 
-static int run_board_to_input(const emu_case *c, const hexgpu_emu_kernels *k, hexgpu_emu_schedule order,
-                              uint64_t seed, double *error, char *why, size_t len) {
+static int run_board_to_input(const emu_case *c, const hexgpu_emu_kernels *k, hexgpu_emu_schedule order, uint64_t seed,
+                              double *error, char *why, size_t len) {
     int n = c->n, batch = c->batch, cells = n * n, f16 = c->layout == HEXGPU_K_NHWC_F16;
     int stored = f16 ? round8(3) : 3; /* the input convolution's input, as runtime/cuda/cuda_weights.c stores it */
     size_t elems = (size_t)batch * cells * stored;
@@ -142,8 +139,8 @@ static int run_board_to_input(const emu_case *c, const hexgpu_emu_kernels *k, he
     return failed;
 }
 
-static int run_global_avg_pool(const emu_case *c, const hexgpu_emu_kernels *k, hexgpu_emu_schedule order,
-                               uint64_t seed, double *error, char *why, size_t len) {
+static int run_global_avg_pool(const emu_case *c, const hexgpu_emu_kernels *k, hexgpu_emu_schedule order, uint64_t seed,
+                               double *error, char *why, size_t len) {
     int batch = c->batch, channels = c->channels, pixels = c->pixels;
     int stored = c->layout == HEXGPU_K_NHWC_F16 ? round8(channels) : channels;
     uint64_t rng = seed;
@@ -194,13 +191,12 @@ static int check_board_softmax(const hexgpu_position *pos, const float *probs, c
     if (legal == 1 && probs[last_legal] != 1.0f)
         return fail(why, len, "wrong result: board %d's only legal cell has %.9g, want exactly 1", b,
                     probs[last_legal]);
-    if (legal > 0 && fabs(total - 1.0) > 1e-5)
-        return fail(why, len, "wrong result: board %d sums to %.9g", b, total);
+    if (legal > 0 && fabs(total - 1.0) > 1e-5) return fail(why, len, "wrong result: board %d sums to %.9g", b, total);
     return 0;
 }
 
-static int run_policy_softmax(const emu_case *c, const hexgpu_emu_kernels *k, hexgpu_emu_schedule order,
-                              uint64_t seed, double *error, char *why, size_t len) {
+static int run_policy_softmax(const emu_case *c, const hexgpu_emu_kernels *k, hexgpu_emu_schedule order, uint64_t seed,
+                              double *error, char *why, size_t len) {
     int n = c->n, cells = n * n, batch = c->batch;
     size_t count = (size_t)batch * cells;
     uint64_t rng = seed;
@@ -277,7 +273,8 @@ static int run_value_head(const emu_case *c, const hexgpu_emu_kernels *k, hexgpu
     *error = 0.0;
     for (int b = 0; !failed && b < batch; b++) {
         double e = fabs((double)out[b] - want[b]);
-        if (!(e <= VALUE_TOLERANCE)) failed = fail(why, len, "wrong result: board %d: %.9g, want %.9g", b, out[b], want[b]);
+        if (!(e <= VALUE_TOLERANCE))
+            failed = fail(why, len, "wrong result: board %d: %.9g, want %.9g", b, out[b], want[b]);
         *error = fmax(*error, e), largest = fmax(largest, fabs(want[b]));
     }
     if (!failed && largest < 0.05) failed = fail(why, len, "the inputs give values near 0 only: a weak check");
@@ -335,15 +332,14 @@ const char *hexgpu_emu_case_kernel(int index) { return cases[index].kernel; }
 const char *hexgpu_emu_case_name(int index, char *buf, size_t len) {
     const emu_case *c = &cases[index];
     const char *layout = c->layout == F16 ? "nhwc_f16" : "nchw_f32";
-    if (c->run == run_board_to_input)
-        snprintf(buf, len, "%s n=%d batch=%d %s", c->kernel, c->n, c->batch, layout);
+    if (c->run == run_board_to_input) snprintf(buf, len, "%s n=%d batch=%d %s", c->kernel, c->n, c->batch, layout);
     else if (c->run == run_policy_softmax)
         snprintf(buf, len, "%s n=%d batch=%d T=%g", c->kernel, c->n, c->batch, c->temperature);
     else if (c->run == run_global_avg_pool)
         snprintf(buf, len, "%s C=%d pixels=%d batch=%d %s", c->kernel, c->channels, c->pixels, c->batch, layout);
     else
-        snprintf(buf, len, "%s V=%d H=%d pixels=%d batch=%d %s", c->kernel, c->channels, c->hidden, c->pixels,
-                 c->batch, layout);
+        snprintf(buf, len, "%s V=%d H=%d pixels=%d batch=%d %s", c->kernel, c->channels, c->hidden, c->pixels, c->batch,
+                 layout);
     return buf;
 }
 

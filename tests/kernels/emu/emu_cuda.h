@@ -94,7 +94,8 @@ hexgpu_emu_report launch(const hexgpu_k_shape &shape, hexgpu_emu_schedule order,
         std::tuple<Params...> params;
     } c{kernel, std::tuple<Params...>(static_cast<Params>(args)...)};
     return launch_body(
-        shape, order, [](const void *p) { std::apply(static_cast<const call *>(p)->kernel, static_cast<const call *>(p)->params); },
+        shape, order,
+        [](const void *p) { std::apply(static_cast<const call *>(p)->kernel, static_cast<const call *>(p)->params); },
         &c);
 }
 

@@ -26,9 +26,8 @@ static hexgpu_emu_report run_board_to_input(void *out, const hexgpu_position *in
     return hexgpu_emu::launch(shape, order, board_to_input_kernel, out, in, batch, n, layout, stored_channels);
 }
 
-static hexgpu_emu_report run_global_avg_pool(float *out, const void *in, int batch, int channels,
-                                             int stored_channels, int pixels, hexgpu_k_layout layout,
-                                             hexgpu_emu_schedule order) {
+static hexgpu_emu_report run_global_avg_pool(float *out, const void *in, int batch, int channels, int stored_channels,
+                                             int pixels, hexgpu_k_layout layout, hexgpu_emu_schedule order) {
     hexgpu_k_shape shape;
     if (!hexgpu_k_global_avg_pool_shape(batch, channels, stored_channels, pixels, &shape)) return refused();
     return hexgpu_emu::launch(shape, order, global_avg_pool_kernel, out, in, batch, channels, stored_channels, pixels,
@@ -60,5 +59,5 @@ static hexgpu_emu_report run_value_head(float *out, const void *in, int batch, i
 #define HEXGPU_EMU_KERNEL_SET_NAME "kernels/cuda"
 #endif
 
-extern "C" const hexgpu_emu_kernels HEXGPU_EMU_KERNEL_SET = {
-    HEXGPU_EMU_KERNEL_SET_NAME, run_board_to_input, run_global_avg_pool, run_policy_softmax, run_value_head};
+extern "C" const hexgpu_emu_kernels HEXGPU_EMU_KERNEL_SET = {HEXGPU_EMU_KERNEL_SET_NAME, run_board_to_input,
+                                                             run_global_avg_pool, run_policy_softmax, run_value_head};

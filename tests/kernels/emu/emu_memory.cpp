@@ -70,8 +70,8 @@ std::string guard_violations(const void *only) {
         long long first = 0, last = 0;
         if (!guard_changed(b, &first, &last)) continue;
         char line[200];
-        snprintf(line, sizeof line, "%sbytes written outside buffer '%s' (%zu bytes): offsets %lld..%lld", out.empty() ? "" : "; ",
-                 b.name, b.bytes, first, last);
+        snprintf(line, sizeof line, "%sbytes written outside buffer '%s' (%zu bytes): offsets %lld..%lld",
+                 out.empty() ? "" : "; ", b.name, b.bytes, first, last);
         out += line;
         memset(b.base, fill, guard_bytes);
         memset(b.base + guard_bytes + b.bytes, fill, guard_bytes);

@@ -18,10 +18,8 @@ __global__ void warp_ops_kernel(int *out, long long *out64) {
     o[5] = __any_sync(full, t == 40);
     o[6] = __all_sync(full, t < 60);
     __syncwarp();
-    if (lane < 16)
-        o[7] = __shfl_xor_sync(0x0000ffffu, t, 1);
-    else
-        o[7] = __shfl_down_sync(0xffff0000u, t, 2);
+    if (lane < 16) o[7] = __shfl_xor_sync(0x0000ffffu, t, 1);
+    else o[7] = __shfl_down_sync(0xffff0000u, t, 2);
     out64[t] = __shfl_xor_sync(full, (long long)t << 33, 1);
 }
 
@@ -37,20 +35,16 @@ __global__ void misuse_kernel(hexgpu_emu_misuse which, int *out) {
     int t = (int)threadIdx.x, lane = t & 31, n = (int)blockDim.x;
     switch (which) {
     case HEXGPU_EMU_SPLIT_BARRIER:
-        if (t < 16)
-            __syncthreads();
-        else
-            __syncthreads();
+        if (t < 16) __syncthreads();
+        else __syncthreads();
         break;
     case HEXGPU_EMU_EXIT_BEFORE_BARRIER:
         if (t == 5) return;
         __syncthreads();
         break;
     case HEXGPU_EMU_DEADLOCK:
-        if (t == 0)
-            __syncthreads();
-        else if (t < 32)
-            out[t] = __shfl_xor_sync(full, t, 1);
+        if (t == 0) __syncthreads();
+        else if (t < 32) out[t] = __shfl_xor_sync(full, t, 1);
         break;
     case HEXGPU_EMU_LANE_OUTSIDE_MASK:
         if (lane < 2) out[t] = __shfl_xor_sync(0x3u, t, 2);

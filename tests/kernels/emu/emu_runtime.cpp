@@ -129,9 +129,9 @@ struct thread_record {
 };
 
 struct launch_state {
-    bool fibers;           /* one at a time, as fibers of the launching thread */
-    fiber main;            /* the launching thread, when fibers */
-    pthread_mutex_t lock;  /* concurrent: guards what follows */
+    bool fibers;          /* one at a time, as fibers of the launching thread */
+    fiber main;           /* the launching thread, when fibers */
+    pthread_mutex_t lock; /* concurrent: guards what follows */
     pthread_cond_t block_start, block_end;
     hexgpu_emu_schedule order;
     unsigned threads, blocks;
@@ -143,7 +143,7 @@ struct launch_state {
     unsigned ready, done, at_barrier;
     const char *barrier_file;
     int barrier_line;
-    int holder; /* fibers: the thread that runs next */
+    int holder;                                           /* fibers: the thread that runs next */
     char block_start_key, block_end_key, barrier_keys[2]; /* ordering keys (order_release) */
     bool failed;
     std::string message;
@@ -356,10 +356,8 @@ void finish(launch_state &l, thread_record &r) {
             fail(l, format("%s at %s (mask 0x%08x): lane %u of warp %u exited while lane %u waits for it",
                            op_name(t.op), where(t.file, t.line).c_str(), t.mask, lane, base / 32, j));
     }
-    if (l.done < l.threads)
-        schedule(l);
-    else if (!l.fibers)
-        pthread_cond_signal(&l.block_end);
+    if (l.done < l.threads) schedule(l);
+    else if (!l.fibers) pthread_cond_signal(&l.block_end);
 }
 
 void set_builtins(const launch_state &l, thread_record &r) {
@@ -465,10 +463,8 @@ bool run_block(launch_state &l, unsigned block, size_t shared_bytes) {
         l.shared = shared;
         l.holder = l.fibers ? pick(l) : -1;
     }
-    if (l.fibers)
-        run_block_fibers(l);
-    else
-        run_block_threads(l);
+    if (l.fibers) run_block_fibers(l);
+    else run_block_threads(l);
     order_acquire(&l.block_end_key);
     std::string outside = guard_violations(shared);
     hexgpu_emu_free(shared);
@@ -556,8 +552,8 @@ uint64_t arrive_at_warp_op(launch_state &l, thread_record &r, warp_op op, unsign
     auto here = [&] { return format("%s at %s: thread %u", op_name(op), where(file, line).c_str(), r.tid); };
     if (!(mask >> lane & 1)) fail_here(l, here() + format(": its mask 0x%08x leaves out its own lane %u", mask, lane));
     if (mask & ~existing)
-        fail_here(l, here() + format(": mask 0x%08x names lanes the block's last warp does not have (%u threads)",
-                                     mask, l.threads));
+        fail_here(l, here() + format(": mask 0x%08x names lanes the block's last warp does not have (%u threads)", mask,
+                                     l.threads));
     if (width < 1 || width > 32 || (width & (width - 1)))
         fail_here(l, here() + format(": width %d is not a power of 2 up to 32", width));
     for (unsigned j = 0; j < lanes; j++) {
@@ -567,19 +563,19 @@ uint64_t arrive_at_warp_op(launch_state &l, thread_record &r, warp_op op, unsign
             fail_here(l, here() + format(": lane %u of its mask 0x%08x has exited", j, mask));
         /* Two lanes each waiting for the other at different operations: neither can go on.
          * (A lane of my mask at another operation that does not need me may still come.) */
-        bool each_needs_other = t.state == lane_state::waiting && t.kind == wait_kind::warp && (t.mask >> lane & 1) &&
-                                (mask >> j & 1);
+        bool each_needs_other =
+            t.state == lane_state::waiting && t.kind == wait_kind::warp && (t.mask >> lane & 1) && (mask >> j & 1);
         if (each_needs_other && !same_warp_op(t, op, mask, file, line))
-            fail_here(l, here() + format(" (mask 0x%08x): lane %u waits at %s %s (mask 0x%08x)", mask, j,
-                                         op_name(t.op), where(t.file, t.line).c_str(), t.mask));
+            fail_here(l, here() + format(" (mask 0x%08x): lane %u waits at %s %s (mask 0x%08x)", mask, j, op_name(t.op),
+                                         where(t.file, t.line).c_str(), t.mask));
     }
     arrive(l, r, wait_kind::warp, file, line);
     r.op = op, r.mask = mask, r.value = bits, r.arg = arg, r.width = width;
     bool complete = true;
     for (unsigned j = 0; j < 32; j++) {
         const thread_record &t = l.records[base + j];
-        if ((mask >> j & 1) && !(t.state == lane_state::waiting && t.kind == wait_kind::warp &&
-                                 same_warp_op(t, op, mask, file, line)))
+        if ((mask >> j & 1) &&
+            !(t.state == lane_state::waiting && t.kind == wait_kind::warp && same_warp_op(t, op, mask, file, line)))
             complete = false;
     }
     if (complete) complete_warp_op(l, base, mask, op);
@@ -620,8 +616,8 @@ void *dynamic_shared() { return current->shared; }
 hexgpu_emu_report launch_body(const hexgpu_k_shape &shape, hexgpu_emu_schedule order, void (*body)(const void *),
                               const void *context) {
     if (shape.threads < 1 || shape.threads > max_block_threads)
-        return report_of(HEXGPU_EMU_FAILED, format("launch of %u threads per block (1 to %u allowed)", shape.threads,
-                                                   max_block_threads));
+        return report_of(HEXGPU_EMU_FAILED,
+                         format("launch of %u threads per block (1 to %u allowed)", shape.threads, max_block_threads));
     if (shape.blocks < 1) return report_of(HEXGPU_EMU_FAILED, "launch of 0 blocks");
     if (shape.shared_bytes > max_dynamic_shared)
         return report_of(HEXGPU_EMU_FAILED, format("launch with %zu bytes of dynamic shared memory (%zu allowed)",

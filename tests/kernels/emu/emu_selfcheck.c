@@ -11,10 +11,8 @@
 #include "model/tensor_map.h"
 
 static int report(int failed, const char *what, const char *schedule, const char *why) {
-    if (failed)
-        printf("FAIL emulator: %s, %s: %s\n", what, schedule, why);
-    else
-        printf("ok   emulator: %s, %s\n", what, schedule);
+    if (failed) printf("FAIL emulator: %s, %s: %s\n", what, schedule, why);
+    else printf("ok   emulator: %s, %s\n", what, schedule);
     return failed;
 }
 
@@ -46,13 +44,15 @@ static int check_warp_ops(hexgpu_emu_schedule order) {
     for (int t = 0; !why[0] && t < T; t++) {
         for (int s = 0; !why[0] && s < S; s++)
             if (out[t * S + s] != expected_warp_op(t, s))
-                snprintf(why, sizeof why, "thread %d slot %d: %d, want %d", t, s, out[t * S + s], expected_warp_op(t, s));
+                snprintf(why, sizeof why, "thread %d slot %d: %d, want %d", t, s, out[t * S + s],
+                         expected_warp_op(t, s));
         if (!why[0] && out64[t] != (long long)(t ^ 1) << 33)
             snprintf(why, sizeof why, "thread %d: 64-bit shuffle gave %lld", t, out64[t]);
     }
     hexgpu_emu_free(out64);
     hexgpu_emu_free(out);
-    return report(why[0] != 0, "shuffles, votes and __syncwarp give CUDA's values", hexgpu_emu_schedule_name(order), why);
+    return report(why[0] != 0, "shuffles, votes and __syncwarp give CUDA's values", hexgpu_emu_schedule_name(order),
+                  why);
 }
 
 static int check_shared(hexgpu_emu_schedule order) {
@@ -91,8 +91,7 @@ static int check_misuses(hexgpu_emu_schedule order) {
         if (rep.status != HEXGPU_EMU_FAILED || !strstr(rep.message, misuses[i].said))
             snprintf(why, sizeof why, "want a report saying '%s', got status %d: %s", misuses[i].said, rep.status,
                      rep.message);
-        else
-            printf("     (%s)\n", rep.message);
+        else printf("     (%s)\n", rep.message);
         failures += report(why[0] != 0, what, hexgpu_emu_schedule_name(order), why);
     }
     return failures;

@@ -38,8 +38,10 @@ int main(int argc, char **argv) {
         } else if (strcmp(argv[i], "--schedules") == 0 && i + 1 < argc && parse_schedules(argv[i + 1], &schedules)) {
             i++;
         } else {
-            fprintf(stderr, "test_kernels_emu: bad argument '%s'; usage: test_kernels_emu [--mutants] "
-                            "[--schedules lowest-first,highest-first,concurrent]\n", argv[i]);
+            fprintf(stderr,
+                    "test_kernels_emu: bad argument '%s'; usage: test_kernels_emu [--mutants] "
+                    "[--schedules lowest-first,highest-first,concurrent]\n",
+                    argv[i]);
             return 2;
         }
     }
