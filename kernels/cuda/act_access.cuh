@@ -1,10 +1,8 @@
-/* Device helpers shared by the kernels: reading one element of an activation tensor in
- * either layout, and warp/block reductions. Header only, no kernels. */
+/* Device helpers shared by the kernel bodies: reading one element of an activation tensor
+ * in either layout, and warp/block reductions. Header only, no kernels. */
 #pragma once
 
-#include <cuda_fp16.h>
-
-#include "kernels/cuda/kernels.h"
+#include "kernels/cuda/device.cuh"
 
 /* Element (board, channel, pixel) of a tensor with stored_channels channels and `pixels`
  * pixels per board, as float. */

@@ -1,22 +1,18 @@
-/* Launch functions of the CUDA kernels in kernels/ (one kernel per file), callable from
- * C. Each launcher returns cudaGetLastError() after its launch, so a bad launch
- * configuration is reported by the caller's checked call, never lost. */
+/* Launch functions of the CUDA kernels in kernels/cuda (one kernel per file: the body in
+ * <op>_kernel.cuh, its launcher in <op>.cu), callable from C. Each launcher returns
+ * cudaErrorInvalidValue for arguments its kernel's shape function refuses, else
+ * cudaGetLastError() after its launch, so a bad launch configuration is reported by the
+ * caller's checked call, never lost. */
 #pragma once
 
 #include <cuda_runtime_api.h>
 
 #include "hexgpu.h"
+#include "kernels/cuda/kernel_shape.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* How an activation tensor is stored: the fp16 path keeps NHWC with channels padded to a
- * multiple of 8 (tensor cores); the fp32 checking path keeps NCHW with exact channels. */
-typedef enum hexgpu_k_layout {
-    HEXGPU_K_NHWC_F16 = 0, /* __half, [batch][pixels][stored_channels] */
-    HEXGPU_K_NCHW_F32 = 1  /* float, [batch][stored_channels][pixels] */
-} hexgpu_k_layout;
 
 /* Fails with cudaErrorNoKernelImageForDevice (or similar) when this binary carries no code
  * that the current device can run. */

@@ -1,53 +1,14 @@
 /* Policy epilogue after the cuBLAS GEMM: bias add (raw logits kept for callers that want
  * them) and the softmax masked to the empty cells, occupied cells exactly 0. */
-#include <math.h>
-
-#include "kernels/cuda/act_access.cuh"
-
-#define POLICY_THREADS 128
-
-/* One block per board. Each thread owns the cells tid, tid + blockDim, ... in all three
- * passes, so the in-place logits it writes are the ones it reads back. */
-static __global__ void policy_softmax_kernel(float *probs, float *logits, const float *bias,
-                                             const hexgpu_position *positions, int cells, float inv_temperature) {
-    __shared__ float scratch[32];
-    int board = blockIdx.x, tid = threadIdx.x, threads = blockDim.x;
-    const hexgpu_position *pos = &positions[board];
-    float *row = logits + (size_t)board * cells;
-    float *prow = probs + (size_t)board * cells;
-
-    float local_max = -INFINITY;
-    for (int i = tid; i < cells; i += threads) {
-        float l = row[i] + bias[i];
-        row[i] = l;
-        uint64_t bit = 1ull << (i & 63);
-        int empty = !((pos->blue[i >> 6] | pos->red[i >> 6]) & bit);
-        if (empty) local_max = fmaxf(local_max, l * inv_temperature);
-    }
-    float max_all = hexgpu_k_block_reduce(local_max, 1, scratch, tid, threads);
-
-    float local_sum = 0.0f;
-    for (int i = tid; i < cells; i += threads) {
-        uint64_t bit = 1ull << (i & 63);
-        int empty = !((pos->blue[i >> 6] | pos->red[i >> 6]) & bit);
-        if (empty) local_sum += expf(row[i] * inv_temperature - max_all);
-    }
-    float sum = hexgpu_k_block_reduce(local_sum, 0, scratch, tid, threads);
-
-    /* sum >= 1 whenever a cell is empty (the maximum contributes exp(0)). */
-    float inv_sum = sum > 0.0f ? 1.0f / sum : 0.0f;
-    for (int i = tid; i < cells; i += threads) {
-        uint64_t bit = 1ull << (i & 63);
-        int empty = !((pos->blue[i >> 6] | pos->red[i >> 6]) & bit);
-        prow[i] = empty ? expf(row[i] * inv_temperature - max_all) * inv_sum : 0.0f;
-    }
-}
+#include "kernels/cuda/kernels.h"
+#include "kernels/cuda/policy_softmax_kernel.cuh"
 
 extern "C" cudaError_t hexgpu_k_policy_softmax(float *probs, float *logits, const float *bias,
                                                const hexgpu_position *positions, int batch, int cells,
                                                float temperature, cudaStream_t stream) {
-    if (batch < 1 || cells < 1 || cells > HEXGPU_MAX_CELLS || !(temperature > 0.0f)) return cudaErrorInvalidValue;
-    policy_softmax_kernel<<<(unsigned)batch, POLICY_THREADS, 0, stream>>>(probs, logits, bias, positions, cells,
-                                                                          1.0f / temperature);
+    hexgpu_k_shape shape;
+    if (!hexgpu_k_policy_softmax_shape(batch, cells, temperature, &shape)) return cudaErrorInvalidValue;
+    policy_softmax_kernel<<<shape.blocks, shape.threads, shape.shared_bytes, stream>>>(probs, logits, bias, positions,
+                                                                                       cells, 1.0f / temperature);
     return cudaGetLastError();
 }
