@@ -33,7 +33,7 @@ static __global__ void value_head_kernel(float *out, const void *in, int batch, 
         const float *m = mean + b * channels;
         float acc = fc1_bias[h];
         for (int c = 0; c < channels; c++) acc += w[c] * m[c];
-        hid[i] = fmaxf(acc, 0.0f);
+        hid[i] = acc < 0.0f ? 0.0f : acc; /* ReLU that keeps NaN, as torch.relu and the CPU backend do */
     }
     __syncthreads();
 
