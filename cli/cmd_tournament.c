@@ -451,11 +451,12 @@ static int play(tournament_args *a, hexgpu_game_player *players, int anchor) {
         hexgpu_tournament_print(&report, a->json);
         fflush(stdout);
     }
-    if (st != HEXGPU_OK)
-        rc = hexgpu_cli_fail(hexgpu_cli_exit_code(st) ? hexgpu_cli_exit_code(st) : HEXGPU_EXIT_FAILURE,
-                             "%s; %lld games finished before, %s %s", err.message, (long long)result.games,
-                             result.games == 0 ? "no file was left:" : files.failed ? "not all written to" : "in",
-                             result.games == 0 ? "nothing to write" : files.records);
+    if (st != HEXGPU_OK && result.games == 0) rc = hexgpu_cli_fail_status(st, &err);
+    else if (st != HEXGPU_OK)
+        rc = hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s; the %lld games finished before are rated above%s%s%s",
+                             err.message, (long long)result.games,
+                             files.failed ? " (the files are not complete: " : " and in ",
+                             files.failed ? files.error : files.records, files.failed ? ")" : "");
     else if (fitted != HEXGPU_OK) rc = hexgpu_cli_fail_status(fitted, &fit_err);
     if (rc == HEXGPU_EXIT_OK && files.failed)
         rc = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s; the results above are complete, the files are not",

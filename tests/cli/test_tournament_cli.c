@@ -15,6 +15,7 @@
 
 #include "hex/trmph.h"
 #include "play/selfplay.h"
+#include "support/bytes.h"
 #include "support/fixtures.h"
 #include "support/run_cli.h"
 
@@ -39,16 +40,8 @@ static void make_dir(char *dir) {
 }
 
 static char *read_text(const char *path) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    cr_assert_eq(fread(text, 1, (size_t)n, f), (size_t)n);
-    text[n] = '\0';
-    fclose(f);
-    return text;
+    size_t length;
+    return (char *)hexgpu_test_read_file(path, &length);
 }
 
 /* Reads the record file: header lines, then record lines that parse and are won by the
