@@ -254,11 +254,11 @@ static int check_list(const list *l, int id, int players) {
                            option_name(id), l->count, players);
 }
 
-/* The file name of a path, with control characters as '?' so that no label can break a
- * line of the files. */
-static void base_name(const char *path, char *out, size_t cap) {
-    const char *slash = strrchr(path, '/');
-    snprintf(out, cap, "%s", slash && slash[1] ? slash + 1 : path);
+/* A player's name: the file name of a path (or the name as given), with control
+ * characters as '?' so that no name can break a line of the files. */
+static void player_name(const char *text, int file_name, char *out, size_t cap) {
+    const char *slash = file_name ? strrchr(text, '/') : NULL;
+    snprintf(out, cap, "%s", slash && slash[1] ? slash + 1 : text);
     for (char *c = out; *c; c++)
         if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
 }
@@ -326,8 +326,8 @@ static int resolve_players(tournament_args *a, int *anchor) {
             rc = hexgpu_cli_option_double(option_name(OPT_MOVE_TIME), item(&a->move_time, p), 0.0, 1e6,
                                           &e->play.move_seconds);
         if (rc != HEXGPU_EXIT_OK) return rc;
-        if (a->names.count) base_name(a->names.items[p], e->label, sizeof e->label);
-        else base_name(e->model, e->label, sizeof e->label);
+        if (a->names.count) player_name(a->names.items[p], 0, e->label, sizeof e->label);
+        else player_name(e->model, 1, e->label, sizeof e->label);
     }
     /* Unique labels: the reference's Player<k>_<name> for the k-th use of a name. */
     for (int p = n - 1; p > 0; p--) {
