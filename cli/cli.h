@@ -24,6 +24,7 @@ int hexgpu_cmd_check(int argc, char **argv);
 int hexgpu_cmd_htp(int argc, char **argv);
 int hexgpu_cmd_match(int argc, char **argv);
 int hexgpu_cmd_serve(int argc, char **argv);
+int hexgpu_cmd_tournament(int argc, char **argv);
 
 /* Prints "error: <message>" on standard error (one line) and returns code. */
 int hexgpu_cli_fail(int code, const char *fmt, ...)

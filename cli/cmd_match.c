@@ -138,15 +138,6 @@ static int parse_args(int argc, char **argv, match_args *a) {
     return rc;
 }
 
-static void describe(const match_args *a, int p, const char *model, char *out, size_t cap) {
-    const hexgpu_cli_player *pl = &a->players[p];
-    int n = snprintf(out, cap, "%s: %d simulation%s, %s, c_puct %g, temperature %g -> %g", model, pl->mcts.simulations,
-                     pl->mcts.simulations == 1 ? "" : "s", hexgpu_mcts_uses_gumbel(&pl->mcts) ? "Gumbel" : "PUCT",
-                     pl->mcts.c_puct, pl->mcts.temperature, pl->mcts.temperature_end);
-    if (pl->move_seconds > 0.0 && n > 0 && (size_t)n < cap)
-        snprintf(out + n, cap - (size_t)n, ", at most %g s a move", pl->move_seconds);
-}
-
 /* Set by SIGINT/SIGTERM: the match stops and the games finished so far count. */
 static volatile sig_atomic_t interrupt_flag;
 
@@ -188,7 +179,7 @@ static int open_players(match_args *a, hexgpu_engine **engines, hexgpu_match_rep
             pl->engine = engines[p];
         }
         a->config.board_size = hexgpu_engine_board_size(pl->engine);
-        describe(a, p, model, report->players[p], sizeof report->players[p]);
+        hexgpu_cli_player_describe(&a->players[p], model, report->players[p], sizeof report->players[p]);
     }
     return HEXGPU_EXIT_OK;
 }

@@ -23,6 +23,7 @@ static const command commands[] = {
     {"htp", hexgpu_cmd_htp, "play over the Hex text protocol (HexGui, MoHex tournaments, match --opponent)"},
     {"match", hexgpu_cmd_match, "play two engines against each other: wins, Elo with a 95% interval, SPRT"},
     {"serve", hexgpu_cmd_serve, "a web page and API: play, analyse, watch engines, records, self-play dashboard"},
+    {"tournament", hexgpu_cmd_tournament, "round robin of N players: ratings with 95% intervals, games as TRMPH/CSV"},
     {"bench", hexgpu_cmd_bench, "measure network throughput (boards/s) and latency"},
     {"check", hexgpu_cmd_check, "check a backend and precision against a direct double reference: PASS/FAIL"},
     {"convert", hexgpu_cmd_convert, "convert a .pt/.pt.gz/.safetensors checkpoint to .safetensors"},

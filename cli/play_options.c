@@ -92,3 +92,11 @@ int hexgpu_cli_open_engine(const char *model, const hexgpu_engine_options *optio
     fprintf(stderr, "%s: %s\n", model, hexgpu_engine_backend_choice(*engine));
     return HEXGPU_EXIT_OK;
 }
+
+void hexgpu_cli_player_describe(const hexgpu_cli_player *pl, const char *model, char *out, size_t cap) {
+    int n = snprintf(out, cap, "%s: %d simulation%s, %s, c_puct %g, temperature %g -> %g", model, pl->mcts.simulations,
+                     pl->mcts.simulations == 1 ? "" : "s", hexgpu_mcts_uses_gumbel(&pl->mcts) ? "Gumbel" : "PUCT",
+                     pl->mcts.c_puct, pl->mcts.temperature, pl->mcts.temperature_end);
+    if (pl->move_seconds > 0.0 && n > 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, ", at most %g s a move", pl->move_seconds);
+}

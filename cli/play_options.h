@@ -2,6 +2,8 @@
  * (one value for every player, or "A,B" for match's two) and the engine's options. */
 #pragma once
 
+#include <stddef.h>
+
 #include "hexgpu.h"
 #include "search/mcts.h"
 
@@ -26,3 +28,7 @@ int hexgpu_cli_engine_option(const char *o, const char *v, hexgpu_engine_options
 /* Opens the engine on model, printing the backend choice on stderr. On failure prints the
  * error and returns the exit code (2 for a bad model, 1 otherwise); 0 on success. */
 int hexgpu_cli_open_engine(const char *model, const hexgpu_engine_options *options, hexgpu_engine **engine);
+
+/* A player in words: "<model>: 200 simulations, Gumbel, c_puct 1.5, temperature 0.5 ->
+ * 0.01[, at most 5 s a move]" (match and tournament reports). */
+void hexgpu_cli_player_describe(const hexgpu_cli_player *player, const char *model, char *out, size_t cap);

@@ -10,14 +10,12 @@
 
 #include "hexgpu.h"
 #include "play/elo.h"
+#include "play/game_runner.h"
 #include "search/mcts.h"
 
-typedef struct hexgpu_match_player {
-    hexgpu_engine *engine;   /* ours: the engine (both players may share one); NULL for an external one */
-    const char *command;     /* external: the HTP engine's command line, run by /bin/sh */
-    hexgpu_mcts_config mcts; /* ours: the search */
-    double move_seconds;     /* ours: time bound per move, 0 = simulations only */
-} hexgpu_match_player;
+/* A player: an engine of ours with its search, or an external engine's command line
+ * (play/game_runner.h). */
+typedef hexgpu_game_player hexgpu_match_player;
 
 typedef struct hexgpu_match_config {
     hexgpu_match_player players[2]; /* A, B */
