@@ -79,3 +79,24 @@ hexgpu_status hexgpu_file_write_atomic(const char *path, const uint8_t *bytes, s
     free(tmp);
     return st;
 }
+
+hexgpu_status hexgpu_dir_create(const char *dir, hexgpu_error *err) {
+    char path[4096];
+    size_t len = dir ? strlen(dir) : 0;
+    if (len == 0 || len >= sizeof path)
+        return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "'%.200s' is not a folder name", dir ? dir : "");
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) { /* each parent, then dir itself */
+        if (path[i] != '/' && path[i] != '\0') continue;
+        char keep = path[i];
+        path[i] = '\0';
+        struct stat st; /* a part that is a file fails its child's mkdir, which names the child */
+        if (stat(path, &st) != 0 && mkdir(path, 0777) != 0 && errno != EEXIST)
+            return hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot create the folder %s: %s", path, strerror(errno));
+        path[i] = keep;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return hexgpu_error_set(err, HEXGPU_ERR_IO, "cannot create the folder %s: %s", dir, strerror(ENOTDIR));
+    return HEXGPU_OK;
+}

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/file_write.h"
 #include "cli/cli.h"
 #include "cli/describe.h"
 
@@ -35,24 +36,10 @@ static FILE *create(const char *dir, char *path, size_t cap) {
 }
 
 int hexgpu_match_make_folder(const char *dir) {
-    char path[4096];
-    size_t len = strlen(dir);
-    if (len == 0 || len >= sizeof path)
-        return hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--output_dir: '%.200s' is not a folder name", dir);
-    memcpy(path, dir, len + 1);
-    for (size_t i = 1; i <= len; i++) { /* each parent, then dir itself */
-        if (path[i] != '/' && path[i] != '\0') continue;
-        char keep = path[i];
-        path[i] = '\0';
-        struct stat st;
-        if (stat(path, &st) != 0 && mkdir(path, 0777) != 0 && errno != EEXIST)
-            return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "--output_dir: cannot create the folder %s: %s", path,
-                                   strerror(errno));
-        path[i] = keep;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "--output_dir: %s is not a folder", dir);
+    hexgpu_error err = {0};
+    if (hexgpu_dir_create(dir, &err) != HEXGPU_OK)
+        return hexgpu_cli_fail(err.status == HEXGPU_ERR_IO ? HEXGPU_EXIT_FAILURE : HEXGPU_EXIT_USAGE, "--output_dir: %s",
+                               err.message);
     return HEXGPU_EXIT_OK;
 }
 

@@ -19,21 +19,6 @@ static void fail(hexgpu_tournament_files *f, const char *what, const char *path,
     snprintf(f->error, sizeof f->error, "%s %s: %s", what, path, strerror(code ? code : EIO));
 }
 
-/* Creates dir and its missing parents. 0 or errno, with the failing prefix in failed. */
-static int make_dirs(const char *dir, char *failed, size_t cap) {
-    snprintf(failed, cap, "%s", dir);
-    size_t len = strlen(failed);
-    for (size_t i = 1; i <= len; i++) {
-        if (failed[i] != '/' && failed[i] != '\0') continue;
-        char keep = failed[i];
-        failed[i] = '\0';
-        struct stat st;
-        if (stat(failed, &st) != 0 && mkdir(failed, 0777) != 0 && errno != EEXIST) return errno;
-        failed[i] = keep;
-    }
-    return 0;
-}
-
 /* Opens <dir>/tournament[_k].trmph and .csv, the first k for which both are free. */
 static int create_pair(hexgpu_tournament_files *f, const char *dir) {
     for (int k = 1; k < 1000; k++) {
@@ -85,9 +70,9 @@ static char *format(const hexgpu_tournament_files *f, const hexgpu_tournament_re
 int hexgpu_tournament_files_open(hexgpu_tournament_files *f, const char *dir, const hexgpu_tournament_report *r) {
     memset(f, 0, sizeof *f);
     f->records_fd = f->csv_fd = -1;
-    char failed[4096];
-    int code = make_dirs(dir, failed, sizeof failed);
-    if (code) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "cannot create the folder %s: %s", failed, strerror(code));
+    hexgpu_error err = {0};
+    if (hexgpu_dir_create(dir, &err) != HEXGPU_OK) return hexgpu_cli_fail_status(err.status, &err);
+    int code;
     if ((code = create_pair(f, dir)) != 0)
         return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "cannot create %s: %s", f->records, strerror(code));
     size_t length = 0, csv_length = 0;

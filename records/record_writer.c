@@ -135,28 +135,10 @@ static hexgpu_status append(hexgpu_record_writer *w, const char *text, size_t le
     return io_error(w->path, err, "cannot write", code);
 }
 
-/* Creates dir and its missing parents, as the reference's os.makedirs(exist_ok=True). */
-static hexgpu_status make_dirs(const char *dir, hexgpu_error *err) {
-    char path[4096];
-    size_t len = strlen(dir);
-    if (len == 0 || len >= sizeof path) return HEXGPU_OK; /* the create below names the problem */
-    memcpy(path, dir, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (path[i] != '/' && path[i] != '\0') continue;
-        char keep = path[i];
-        path[i] = '\0';
-        struct stat st;
-        if (stat(path, &st) != 0 && mkdir(path, 0777) != 0 && errno != EEXIST)
-            return io_error(path, err, "cannot create the folder", errno);
-        path[i] = keep;
-    }
-    return HEXGPU_OK;
-}
-
 hexgpu_status hexgpu_record_writer_open(const char *dir, const hexgpu_record_header *header, int streaming,
                                         time_t when, hexgpu_record_writer **writer, hexgpu_error *err) {
     *writer = NULL;
-    hexgpu_status made = make_dirs(dir, err);
+    hexgpu_status made = hexgpu_dir_create(dir, err);
     if (made != HEXGPU_OK) return made;
     hexgpu_record_writer *w = calloc(1, sizeof *w);
     size_t length = 0;
