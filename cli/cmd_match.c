@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/signals.h"
 #include "cli/match_report.h"
 #include "cli/play_options.h"
 #include "hexgpu.h"
@@ -138,14 +139,6 @@ static int parse_args(int argc, char **argv, match_args *a) {
     return rc;
 }
 
-/* Set by SIGINT/SIGTERM: the match stops and the games finished so far count. */
-static volatile sig_atomic_t interrupt_flag;
-
-static void on_signal(int sig) {
-    (void)sig;
-    hexgpu_interrupt_raise(&interrupt_flag);
-}
-
 static hexgpu_status on_game(void *user, const hexgpu_match_game *g, hexgpu_error *err) {
     (void)err;
     if (*(const int *)user) {
@@ -194,6 +187,10 @@ int hexgpu_cmd_match(int argc, char **argv) {
     if (rc != HEXGPU_EXIT_OK) return rc;
     hexgpu_engine *engines[2] = {NULL, NULL};
     hexgpu_match_report report = {.config = &a.config};
+    /* From before the models load to after the records are written (a file size limit
+     * is then a write error, and the result is still printed). */
+    hexgpu_cli_signals signals;
+    hexgpu_cli_signals_install(&signals);
     rc = hexgpu_match_make_folder(a.output_dir); /* before any game: a bad folder costs no match */
     if (rc == HEXGPU_EXIT_OK) rc = open_players(&a, engines, &report);
     if (rc == HEXGPU_EXIT_OK && !a.games_given) {
@@ -203,15 +200,11 @@ int hexgpu_cmd_match(int argc, char **argv) {
     hexgpu_match_result result = {0};
     hexgpu_error err = {0};
     hexgpu_status st = HEXGPU_OK;
+    if (rc == HEXGPU_EXIT_OK && hexgpu_interrupt_is_set(&hexgpu_cli_interrupt))
+        rc = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "interrupted before the first game");
     if (rc == HEXGPU_EXIT_OK) {
-        struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &old_int);
-        sigaction(SIGTERM, &sa, &old_term);
-        a.config.interrupt = &interrupt_flag;
+        a.config.interrupt = &hexgpu_cli_interrupt;
         st = hexgpu_match_run(&a.config, on_game, &a.verbose, &result, &err);
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
     }
     for (int p = 0; p < 2; p++) {
         hexgpu_engine_close(engines[p]);
@@ -244,5 +237,6 @@ int hexgpu_cmd_match(int argc, char **argv) {
         rc = hexgpu_cli_fail(code, "%s%s", first, detail);
     }
     hexgpu_match_result_free(&result);
+    hexgpu_cli_signals_restore(&signals);
     return rc;
 }

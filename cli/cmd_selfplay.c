@@ -13,6 +13,7 @@
 
 #include "cli/argparse.h"
 #include "cli/cli.h"
+#include "cli/signals.h"
 #include "hexgpu.h"
 #include "base/timer.h"
 #include "records/progress_writer.h"
@@ -267,45 +268,6 @@ static int parse_args(int argc, char **argv, selfplay_args *a) {
     return rc;
 }
 
-/* Set by SIGINT/SIGTERM: the run stops and the finished games are still written. */
-static volatile sig_atomic_t interrupt_flag;
-
-static void on_signal(int sig) {
-    (void)sig;
-    hexgpu_interrupt_raise(&interrupt_flag);
-}
-
-typedef struct signal_state {
-    struct sigaction old_int, old_term, old_xfsz;
-    sigset_t old_mask;
-} signal_state;
-
-/* Installed before anything else (the model load included), so a SIGINT/SIGTERM at any
- * moment only sets the flag and the command ends cleanly at its next check. SIGINT and
- * SIGTERM are unblocked (a parent may have blocked them; one already pending arrives
- * now), and SIGXFSZ is ignored so that a file size limit is a write error (EFBIG) rather
- * than the end of the process. */
-static void signals_install(signal_state *s) {
-    struct sigaction sa = {.sa_handler = on_signal}, ignore = {.sa_handler = SIG_IGN};
-    sigemptyset(&sa.sa_mask);
-    sigemptyset(&ignore.sa_mask);
-    sigaction(SIGINT, &sa, &s->old_int);
-    sigaction(SIGTERM, &sa, &s->old_term);
-    sigaction(SIGXFSZ, &ignore, &s->old_xfsz);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_UNBLOCK, &set, &s->old_mask);
-}
-
-static void signals_restore(const signal_state *s) {
-    pthread_sigmask(SIG_SETMASK, &s->old_mask, NULL);
-    sigaction(SIGINT, &s->old_int, NULL);
-    sigaction(SIGTERM, &s->old_term, NULL);
-    sigaction(SIGXFSZ, &s->old_xfsz, NULL);
-}
-
 /* A usage error, before any game, for a configuration whose games would not fit in the
  * memory available (rather than an end by the OOM killer, without a word). */
 static int check_memory(const selfplay_args *a, int board_size) {
@@ -368,7 +330,7 @@ static int play(selfplay_args *a, hexgpu_engine *engine) {
     hexgpu_selfplay_files files;
     hexgpu_selfplay_stats stats;
     hexgpu_error err = {0};
-    a->config.interrupt = &interrupt_flag;
+    a->config.interrupt = &hexgpu_cli_interrupt;
     hexgpu_status st =
         hexgpu_selfplay_run_to_files(engine, &a->config, &output, on_files, on_game, &r, &files, &stats, &err);
     hexgpu_error progress_err = {0};
@@ -415,7 +377,7 @@ static int run(int argc, char **argv) {
     hexgpu_engine *engine = NULL;
     hexgpu_status opened = hexgpu_engine_open(a.model, &a.options, &engine, &err);
     if (opened != HEXGPU_OK) return hexgpu_cli_fail_status(opened, &err);
-    if (hexgpu_interrupt_is_set(&interrupt_flag))
+    if (hexgpu_interrupt_is_set(&hexgpu_cli_interrupt))
         rc = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "interrupted while loading the model; no game was played and no "
                                                   "file was written");
     if (rc == HEXGPU_EXIT_OK) rc = check_memory(&a, hexgpu_engine_board_size(engine));
@@ -432,11 +394,11 @@ int hexgpu_cmd_selfplay(int argc, char **argv) {
         usage(stdout);
         return HEXGPU_EXIT_OK;
     }
-    signal_state signals;
-    signals_install(&signals);
+    hexgpu_cli_signals signals;
+    hexgpu_cli_signals_install(&signals);
     int rc = run(argc, argv);
     /* Restored only now: the handlers (which only set the flag) stay until the record
      * file is complete. */
-    signals_restore(&signals);
+    hexgpu_cli_signals_restore(&signals);
     return rc;
 }

@@ -17,6 +17,7 @@
 #include "base/interrupt.h"
 #include "cli/argparse.h"
 #include "cli/cli.h"
+#include "cli/signals.h"
 #include "cli/play_options.h"
 #include "cli/tournament_files.h"
 #include "cli/tournament_report.h"
@@ -393,14 +394,6 @@ static int open_engines(tournament_args *a, hexgpu_engine **engines, hexgpu_game
 
 /* ------------------------------------------------------------------ the run */
 
-/* Set by SIGINT/SIGTERM: the tournament stops and the games finished so far count. */
-static volatile sig_atomic_t interrupt_flag;
-
-static void on_signal(int sig) {
-    (void)sig;
-    hexgpu_interrupt_raise(&interrupt_flag);
-}
-
 typedef struct run_state {
     const tournament_args *args;
     hexgpu_tournament_report *report;
@@ -435,7 +428,7 @@ static int play(tournament_args *a, hexgpu_game_player *players, int anchor) {
     if (rc != HEXGPU_EXIT_OK) return rc;
     run_state state = {.args = a, .report = &report, .files = &files, .per_round = result.scheduled / a->config.rounds};
     hexgpu_error err = {0};
-    a->config.interrupt = &interrupt_flag;
+    a->config.interrupt = &hexgpu_cli_interrupt;
     hexgpu_status st = hexgpu_tournament_run(&a->config, on_game, &state, &result, &err);
     hexgpu_tournament_files_close(&files, &report);
     if (result.games == 0) { /* nothing but headers: leave no files */
@@ -494,7 +487,7 @@ static int run(int argc, char **argv, tournament_args *a) {
     hexgpu_engine *engines[MAX_ENTRANTS] = {NULL};
     hexgpu_game_player players[MAX_ENTRANTS];
     rc = open_engines(a, engines, players);
-    if (rc == HEXGPU_EXIT_OK && hexgpu_interrupt_is_set(&interrupt_flag))
+    if (rc == HEXGPU_EXIT_OK && hexgpu_interrupt_is_set(&hexgpu_cli_interrupt))
         rc = hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "interrupted while loading the models; no game was played");
     if (rc == HEXGPU_EXIT_OK) rc = play(a, players, anchor);
     for (int p = 0; p < a->count; p++) hexgpu_engine_close(engines[p]);
@@ -508,15 +501,8 @@ int hexgpu_cmd_tournament(int argc, char **argv) {
     }
     /* Before the models load, so that a signal at any moment ends the command cleanly;
      * a parent may have blocked them. */
-    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sigset_t set, old_mask;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_UNBLOCK, &set, &old_mask);
+    hexgpu_cli_signals signals;
+    hexgpu_cli_signals_install(&signals);
     tournament_args *a = calloc(1, sizeof *a);
     int rc = a ? run(argc, argv, a) : hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "out of memory");
     if (a) {
@@ -524,8 +510,6 @@ int hexgpu_cmd_tournament(int argc, char **argv) {
         for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) list_free(lists[k]);
     }
     free(a);
-    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    hexgpu_cli_signals_restore(&signals);
     return rc;
 }
