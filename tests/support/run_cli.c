@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -42,8 +43,11 @@ typedef struct growing_text {
     size_t len, cap;
 } growing_text;
 
-/* In the child: applies options and runs hexgpu with argv; never returns. */
-static void exec_hexgpu(const char *const *argv, const hexgpu_cli_options *options) {
+/* In the child: applies options and runs hexgpu with argv; never returns. The child dies
+ * with the test process: a test that times out (Criterion kills it) must not leave a
+ * hexgpu behind that runs on for hours (a 1000-game self-play once did). */
+static void exec_hexgpu(const char *const *argv, const hexgpu_cli_options *options, pid_t parent) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(126);
     if (options && options->limit_file_size) {
         signal(SIGXFSZ, SIG_IGN);
         struct rlimit limit = {.rlim_cur = (rlim_t)options->file_size, .rlim_max = RLIM_INFINITY};
@@ -106,14 +110,14 @@ int hexgpu_cli_run_with(const char *const *argv, const char *stdin_text, const h
     int in_pipe[2], out_pipe[2], err_pipe[2];
     if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe)) return -1;
     double started = hexgpu_timer_now_seconds();
-    pid_t pid = fork_child(options);
+    pid_t parent = getpid(), pid = fork_child(options);
     if (pid < 0) return -1;
     if (pid == 0) {
         dup2(in_pipe[0], 0);
         dup2(out_pipe[1], 1);
         dup2(err_pipe[1], 2);
         close(in_pipe[1]), close(out_pipe[0]), close(err_pipe[0]);
-        exec_hexgpu(argv, options);
+        exec_hexgpu(argv, options, parent);
     }
     close(in_pipe[0]), close(out_pipe[1]), close(err_pipe[1]);
     /* Write stdin and drain both outputs together so that neither side blocks on a full pipe. */
@@ -160,6 +164,7 @@ int hexgpu_cli_spawn(const char *const *argv, const hexgpu_cli_options *options,
     int out_pipe[2];
     if (pipe(out_pipe)) return -1;
     child->started = hexgpu_timer_now_seconds();
+    pid_t parent = getpid();
     child->pid = fork_child(options);
     if (child->pid < 0) return -1;
     if (child->pid == 0) {
@@ -168,7 +173,7 @@ int hexgpu_cli_spawn(const char *const *argv, const hexgpu_cli_options *options,
         dup2(out_pipe[1], 1);
         dup2(out_pipe[1], 2);
         close(out_pipe[0]);
-        exec_hexgpu(argv, options);
+        exec_hexgpu(argv, options, parent);
     }
     close(out_pipe[1]);
     child->fd = out_pipe[0];
