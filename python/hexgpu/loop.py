@@ -12,9 +12,9 @@ Each generation g >= 1, in the folder `<dir>/gen_<g>/`:
   3. the gate: `hexgpu match --sprt` of the candidate against the best (`gate.json`); the
      candidate becomes the best on H1, or on an undecided match with a score of at
      least `--gate-score`;
-  4. the rating (`rating.json`): the candidate against fixed anchors, generation 0 at equal
-     simulations and a uniform network (uniform policy, value 0: the search alone) given
-     `--anchor-sims-factor` x the simulations;
+  4. the rating (`rating_gen0.json`, `rating_uniform.json`): the candidate against fixed
+     anchors, generation 0 at equal simulations and a uniform network (uniform policy,
+     value 0: the search alone) given `--anchor-sims-factor` x the simulations;
   5. `generation.json` (the generation's log), then `curve.png`/`curve.svg` and
      `best.safetensors` / `best.pt` in `<dir>`.
 Each step's result is a file written whole (temporary + rename) and is not redone: a kill
@@ -24,8 +24,10 @@ again override them (the network's shape cannot change).
 Exit codes: 0 done, 1 a step failed or the loop was stopped, 2 bad usage.
 """
 import argparse
+import contextlib
 import fcntl
 import glob
+import json
 import os
 import shutil
 import sys
@@ -140,26 +142,31 @@ class Loop:
         line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}"
         print(line, flush=True)
 
-    def train_command(self) -> List[str]:
-        return [sys.executable, "-m", "hexgpu.train", "--threads", str(self.c["threads"])]
+    def train(self, args: List[str]) -> None:
+        """python -m hexgpu.train's main in this process (PyTorch is imported once, not per
+        generation), its output into the loop's log."""
+        from .train import main as train_main
+        with open(self.log, "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            print(f"$ python -m hexgpu.train {' '.join(args)}", flush=True)
+            code = train_main(["--threads", str(self.c["threads"])] + args)
+        if code != 0:
+            raise StepFailed(f"python -m hexgpu.train exited {code} (log: {self.log})")
 
     # --- generation 0 and the anchors
     def start(self) -> None:
         g0 = self.gen(0)
         if not os.path.exists(self.model(0)):
             os.makedirs(g0, exist_ok=True)
-            run(self.train_command() + ["--epochs", "0", "--board-size", str(self.c["board_size"]),
-                                        "--widths", str(self.c["widths"]), "--value-channels", str(self.c["value_channels"]),
-                                        "--value-hidden", str(self.c["value_hidden"]), "--seed", str(self.c["seed"]),
-                                        "--checkpoint", self.checkpoint(0), "--export", self.model(0)], self.log)
+            self.train(["--epochs", "0", "--board-size", str(self.c["board_size"]), "--widths", str(self.c["widths"]),
+                        "--value-channels", str(self.c["value_channels"]), "--value-hidden", str(self.c["value_hidden"]),
+                        "--seed", str(self.c["seed"]), "--checkpoint", self.checkpoint(0), "--export", self.model(0)])
             self.say(f"generation 0: a random network, {self.model(0)}")
         if not os.path.exists(self.uniform()):
             os.makedirs(os.path.dirname(self.uniform()), exist_ok=True)
             # Widths 1: the outputs are the same at any width (all zero), and it costs nothing to evaluate.
-            run(self.train_command() + ["--epochs", "0", "--uniform", "--board-size", str(self.c["board_size"]),
-                                        "--widths", "1,1,1,1,1", "--value-channels", "1", "--value-hidden", "1",
-                                        "--checkpoint", self.uniform()[:-len(".safetensors")] + ".pt",
-                                        "--export", self.uniform()], self.log)
+            self.train(["--epochs", "0", "--uniform", "--board-size", str(self.c["board_size"]),
+                        "--widths", "1,1,1,1,1", "--value-channels", "1", "--value-hidden", "1",
+                        "--checkpoint", self.uniform()[:-len(".safetensors")] + ".pt", "--export", self.uniform()])
 
     def finished(self) -> List[int]:
         done = []
@@ -196,21 +203,20 @@ class Loop:
         os.replace(os.path.join(folder, "selfplay.json"), summary)
         return result
 
-    def train(self, g: int) -> Dict[str, object]:
+    def candidate(self, g: int) -> Dict[str, object]:
         metrics = os.path.join(self.gen(g), "train_metrics.jsonl")
         if not os.path.exists(self.model(g)):
             timer = Timer()
             window = [os.path.join(self.gen(k), "games") for k in range(max(1, g - int(self.c["window"]) + 1), g + 1)]
-            run(self.train_command() + window + [
+            self.train(window + [
                 "--init", self.checkpoint(g - 1), "--checkpoint", self.checkpoint(g), "--export", self.model(g),
                 "--epochs", str(self.c["epochs"]), "--batch-size", str(self.c["batch_size"]), "--lr", str(self.c["lr"]),
                 "--policy-target", self.c["policy_target"], "--loss", self.c["loss"], "--seed", str(g),
-                "--metrics", metrics], self.log)
+                "--metrics", metrics])
             write_json(os.path.join(self.gen(g), "train.json"), {"seconds": timer.seconds(), "window": [
                 os.path.relpath(w, self.root) for w in window]})
         info = read_json(os.path.join(self.gen(g), "train.json"))
         with open(metrics) as f:
-            import json
             info["epochs"] = [json.loads(line) for line in f if line.strip()]
         return info
 
@@ -224,7 +230,6 @@ class Loop:
         out = run([self.c["hexgpu"], "match", "--model", a, "--model", b, "--sims", sims, "--games", str(games),
                    "--seed", str(self.c["seed"] * 1000003 + g * 7 + len(name)), "--json", "--output_dir", folder]
                   + extra + str(self.c["match_args"]).split(), self.log)
-        import json
         result = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
         result["elo_smoothed"] = elo_of(result["a_wins"], result["games"])
         result["wall_seconds"] = timer.seconds()
@@ -236,7 +241,7 @@ class Loop:
         self.say(f"generation {g}: self-play with gen {best}")
         sp = self.selfplay(g, best)
         self.say(f"generation {g}: {sp['stats'] or 'self-play done'}")
-        tr = self.train(g)
+        tr = self.candidate(g)
         last = tr["epochs"][-1] if tr["epochs"] else {}
         self.say(f"generation {g}: trained in {tr['seconds']} s, loss {last.get('train', {}).get('loss', float('nan')):.4f}"
                  f" (validation {last.get('validation', {}).get('loss', float('nan')):.4f})")
