@@ -28,6 +28,7 @@ import contextlib
 import fcntl
 import glob
 import json
+import math
 import os
 import shutil
 import sys
@@ -38,7 +39,7 @@ from .loop_steps import StepFailed, Stopped, Timer, catch_stop_signals, elo_of, 
 
 DEFAULTS = {
     "board_size": 13, "widths": "32,32,32,64,64", "value_channels": 32, "value_hidden": 256,
-    "games": 200, "sims": 64, "window": 8, "epochs": 2, "batch_size": 256, "lr": 1e-3,
+    "games": 200, "sims": 64, "window": 8, "reuse": 3.0, "epochs": 2, "batch_size": 256, "lr": 1e-3,
     "policy_target": "visits", "loss": "alphazero",
     "gate_games": 60, "gate_sprt": "0,35", "gate_score": 0.55, "rate_games": 40, "anchor_sims_factor": 4,
     "rate_every": 1, "seed": 1, "generations": 0, "threads": 1, "opening": "pie_rule",
@@ -59,7 +60,9 @@ def parse_args(argv):
     add("--games", type=int, help="self-play games per generation (200)")
     add("--sims", type=int, help="simulations per move in self-play, gate and rating (64)")
     add("--window", type=int, help="train on the games of the last N generations (8)")
-    add("--epochs", type=int, help="passes over the window per generation (2)")
+    add("--reuse", type=float, help="train on R x this generation's positions (drawn from the window), so that each "
+        "position is trained on about R times in all (3); 0: --epochs passes over the window")
+    add("--epochs", type=int, help="with --reuse 0: passes over the window per generation (2)")
     add("--batch-size", type=int, help="training batch (256)")
     add("--lr", type=float, help="learning rate (1e-3, AdamW)")
     add("--policy-target", choices=("visits", "improved", "move"), help="policy target (visits)")
@@ -118,6 +121,15 @@ def find_hexgpu(given: Optional[str], p) -> str:
             return os.path.abspath(c)
     p.error(f"no hexgpu command ({given or 'looked in $HEXGPU_CLI, build/hexgpu, PATH'}): build it "
             "(scripts/loop.sh does) or pass --hexgpu")
+
+
+def training_rows(folder: str) -> int:
+    """Rows of the training targets in a generation's games folder (from the files' sizes)."""
+    rows = 0
+    for sidecar in glob.glob(os.path.join(folder, "*.train.json")):
+        meta = read_json(sidecar)
+        rows += os.path.getsize(os.path.join(folder, os.path.basename(meta["data"]))) // int(meta["record_bytes"])
+    return rows
 
 
 class Loop:
@@ -208,9 +220,13 @@ class Loop:
         if not os.path.exists(self.model(g)):
             timer = Timer()
             window = [os.path.join(self.gen(k), "games") for k in range(max(1, g - int(self.c["window"]) + 1), g + 1)]
-            self.train(window + [
+            amount = ["--epochs", str(self.c["epochs"])]
+            if float(self.c["reuse"]) > 0:
+                rows = training_rows(window[-1])
+                amount = ["--steps", str(max(1, math.ceil(float(self.c["reuse"]) * rows / int(self.c["batch_size"]))))]
+            self.train(window + amount + [
                 "--init", self.checkpoint(g - 1), "--checkpoint", self.checkpoint(g), "--export", self.model(g),
-                "--epochs", str(self.c["epochs"]), "--batch-size", str(self.c["batch_size"]), "--lr", str(self.c["lr"]),
+                "--batch-size", str(self.c["batch_size"]), "--lr", str(self.c["lr"]),
                 "--policy-target", self.c["policy_target"], "--loss", self.c["loss"], "--seed", str(g),
                 "--metrics", metrics])
             write_json(os.path.join(self.gen(g), "train.json"), {"seconds": timer.seconds(), "window": [

@@ -157,7 +157,7 @@ def job_key(args, sidecar_list: List[str]) -> str:
     """What identifies one training job, so that a checkpoint is resumed only by the same
     job: the data files (names and sizes) and the options that shape the batches."""
     parts = [f"{p}:{os.path.getsize(p[:-5])}" if os.path.exists(p[:-5]) else p for p in sidecar_list]
-    key = json.dumps([parts, args.epochs, args.batch_size, args.seed, args.policy_target, args.loss,
+    key = json.dumps([parts, args.epochs, args.steps, args.batch_size, args.seed, args.policy_target, args.loss,
                       args.augment, args.val_fraction])
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
@@ -189,6 +189,8 @@ def parse_args(argv):
     p.add_argument("--board-size", type=int, help="for a new network without data (else from the data)")
     p.add_argument("--uniform", action="store_true", help="with --epochs 0: a network with uniform policy, value 0")
     p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--steps", type=int, default=0,
+                   help="train exactly N steps, as many epochs as that takes (the last one partial); overrides --epochs")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=1e-4)
@@ -206,9 +208,9 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.policy_target is None:
         args.policy_target = "move" if args.loss == "reference" else "visits"
-    if args.epochs < 0 or args.batch_size < 1 or args.save_every < 1 or not 0 <= args.val_fraction < 1:
-        p.error("--epochs >= 0, --batch-size >= 1, --save-every >= 1, 0 <= --val-fraction < 1")
-    if args.epochs > 0 and not args.data:
+    if args.epochs < 0 or args.steps < 0 or args.batch_size < 1 or args.save_every < 1 or not 0 <= args.val_fraction < 1:
+        p.error("--epochs >= 0, --steps >= 0, --batch-size >= 1, --save-every >= 1, 0 <= --val-fraction < 1")
+    if (args.epochs > 0 or args.steps > 0) and not args.data:
         p.error("training needs data (or --epochs 0 to write the initial network)")
     return args
 
@@ -265,6 +267,11 @@ def train(args) -> int:
         trainer = {"job": key, "epoch": 0, "step": 0, "total_steps": int(trainer.get("total_steps", 0))}
     train_set, val_set = split_by_game(examples, args.val_fraction, args.seed)
     steps_per_epoch = max(1, len(train_set) // args.batch_size)
+    epochs = -(-args.steps // steps_per_epoch) if args.steps else args.epochs
+
+    def steps_in(epoch: int) -> int:
+        return min(steps_per_epoch, args.steps - epoch * steps_per_epoch) if args.steps else steps_per_epoch
+
     print(f"{len(examples)} positions ({int(examples.has_policy.sum())} with a policy target) from "
           f"{len(np.unique(examples.game))} games, {n}x{n}; train {len(train_set)}, validation "
           f"{0 if val_set is None else len(val_set)}; {steps_per_epoch} steps an epoch of {args.batch_size}"
@@ -276,15 +283,15 @@ def train(args) -> int:
                                                          val_metrics, best_val_loss))
 
     net.train()
-    while trainer["epoch"] < args.epochs:
+    while trainer["epoch"] < epochs:
         epoch = int(trainer["epoch"])
         rng = np.random.default_rng([args.seed, epoch])
         order = rng.permutation(len(train_set))
         flips = rng.random(len(train_set)) < 0.5 if args.augment else None
-        progress = Progress(epoch, args.epochs, steps_per_epoch, args.quiet)
+        progress = Progress(epoch, epochs, steps_in(epoch), args.quiet)
         sums = trainer.get("sums", [0.0, 0.0, 0.0, 0])
         started = time.monotonic()
-        for step in range(int(trainer["step"]), steps_per_epoch):
+        for step in range(int(trainer["step"]), steps_in(epoch)):
             rows = order[step * args.batch_size:(step + 1) * args.batch_size]
             planes, policy, has_policy, value = batch_tensors(
                 train_set, rows, flips[step * args.batch_size:(step + 1) * args.batch_size] if flips is not None else None)
@@ -298,7 +305,7 @@ def train(args) -> int:
             sums = [sums[0] + total, sums[1] + p, sums[2] + v, sums[3] + 1]
             trainer.update(step=step + 1, sums=sums, total_steps=int(trainer["total_steps"]) + 1)
             progress.update(step + 1, sums[0] / sums[3])
-            if (step + 1) % args.save_every == 0 and step + 1 < steps_per_epoch:
+            if (step + 1) % args.save_every == 0 and step + 1 < steps_in(epoch):
                 save(epoch, {}, {})
         count = max(sums[3], 1)
         train_metrics = {"loss": sums[0] / count, "policy_loss": sums[1] / count, "value_loss": sums[2] / count}
@@ -309,7 +316,7 @@ def train(args) -> int:
         save(epoch + 1, train_metrics, val_metrics)
         line = {"epoch": epoch + 1, "train": train_metrics, "validation": val_metrics,
                 "seconds": round(time.monotonic() - started, 1), "total_steps": trainer["total_steps"]}
-        print(f"epoch {epoch + 1}/{args.epochs}: loss {train_metrics['loss']:.4f} (policy "
+        print(f"epoch {epoch + 1}/{epochs}: loss {train_metrics['loss']:.4f} (policy "
               f"{train_metrics['policy_loss']:.4f}, value {train_metrics['value_loss']:.4f})"
               + (f", validation {val_metrics['loss']:.4f} (policy {val_metrics['policy_loss']:.4f}, value "
                  f"{val_metrics['value_loss']:.4f})" if val_metrics else ""), flush=True)

@@ -234,6 +234,19 @@ def test_interrupted_training_resumes_to_the_same_weights(games, tmp_path, monke
     assert all(torch.equal(again[k], resumed[k]) for k in again)
 
 
+def test_steps_run_past_epoch_ends(games, tmp_path):
+    """--steps N trains exactly N steps: whole epochs, then a partial one."""
+    metrics = tmp_path / "m.jsonl"
+    ex = read_examples([games])
+    per_epoch = len(split_by_game(ex, 0.05, 0)[0]) // 64
+    assert run_train([games, "--checkpoint", tmp_path / "s.pt", "--widths", "4,4,4,8,8", "--batch-size", 64,
+                      "--steps", per_epoch + 2, "--epochs", 9, "--metrics", metrics, "--quiet"]) == 0
+    lines = [json.loads(line) for line in open(metrics)]
+    assert [e["epoch"] for e in lines] == [1, 2] and lines[-1]["total_steps"] == per_epoch + 2
+    _, full = load_state_dict(str(tmp_path / "s.pt"))
+    assert full["hexgpu_trainer"]["total_steps"] == per_epoch + 2
+
+
 def test_bad_input(tmp_path, capsys):
     assert run_train([tmp_path / "nothing.trmph", "--checkpoint", tmp_path / "c.pt"]) == 2
     assert "no training targets beside it" in capsys.readouterr().err
