@@ -81,6 +81,9 @@ def parse_args(argv):
     add("--match-args", help="extra 'hexgpu match' flags, one string (gate and rating)")
     add("--hexgpu", help="the hexgpu command (default: $HEXGPU_CLI, the repository's build/hexgpu, or PATH)")
     add("--no-plot", action="store_true", help="no learning curve")
+    add("--measure", type=int, metavar="GAMES", help="instead of running: play the shipping targets' matches, "
+        "the run's best (or --measure-model) against its anchors, GAMES games each (docs/training.md)")
+    add("--measure-model", help="the network --measure plays (default: <dir>/best.safetensors)")
     return p, p.parse_args(argv)
 
 
@@ -236,15 +239,19 @@ class Loop:
             info["epochs"] = [json.loads(line) for line in f if line.strip()]
         return info
 
-    def match(self, g: int, name: str, a: str, b: str, sims: str, games: int, extra: List[str]) -> Dict[str, object]:
-        path = os.path.join(self.gen(g), f"{name}.json")
+    def match(self, g: int, name: str, a: str, b: str, sims: str, games: int, extra: List[str],
+              folder: Optional[str] = None) -> Dict[str, object]:
+        """A against B (`hexgpu match --json`), its result kept in <folder>/<name>.json (the
+        generation's folder by default) and not played again."""
+        folder = folder or self.gen(g)
+        path = os.path.join(folder, f"{name}.json")
         if os.path.exists(path):
             return read_json(path)
-        folder = os.path.join(self.gen(g), "matches")
-        os.makedirs(folder, exist_ok=True)
+        records = os.path.join(folder, "matches")
+        os.makedirs(records, exist_ok=True)
         timer = Timer()
         out = run([self.c["hexgpu"], "match", "--model", a, "--model", b, "--sims", sims, "--games", str(games),
-                   "--seed", str(self.c["seed"] * 1000003 + g * 7 + len(name)), "--json", "--output_dir", folder]
+                   "--seed", str(self.c["seed"] * 1000003 + g * 7 + len(name)), "--json", "--output_dir", records]
                   + extra + str(self.c["match_args"]).split(), self.log)
         result = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
         result["elo_smoothed"] = elo_of(result["a_wins"], result["games"])
@@ -301,6 +308,32 @@ class Loop:
             except ImportError:
                 self.say("no matplotlib: no learning curve (pip install 'hexgpu[train]')")
 
+    def measure(self, games: int, network: str) -> int:
+        """The shipping targets (docs/training.md): network against generation 0 at equal
+        simulations, and against the uniform network's search given --anchor-sims-factor x
+        the simulations, `games` games each; results in <dir>/measure/."""
+        sims, factor = int(self.c["sims"]), int(self.c["anchor_sims_factor"])
+        folder = os.path.join(self.root, "measure", f"{os.path.basename(network)}-{games}")
+        os.makedirs(folder, exist_ok=True)
+        gen0 = self.match(0, "gen0", network, self.model(0), str(sims), games, [], folder)
+        uniform = self.match(0, "uniform", network, self.uniform(), f"{sims},{sims * factor}", games, [], folder)
+
+        def line(m, against):
+            low = "-inf" if m["elo_low"] is None else f"{m['elo_low']:+.0f}"
+            high = "+inf" if m["elo_high"] is None else f"{m['elo_high']:+.0f}"
+            elo = "+inf" if m["elo"] is None else f"{m['elo']:+.0f}"
+            return f"{network} against {against}: {m['a_wins']}/{m['games']}, elo {elo} (95% {low} .. {high})"
+
+        met_gen0 = gen0["elo_low"] is not None and gen0["elo_low"] > 200 and (gen0["elo"] is None or gen0["elo"] >= 300)
+        met_uniform = uniform["score"] > 0.5
+        print(line(gen0, f"generation 0 at {sims} simulations") +
+              f": target +300 with the interval above +200: {'met' if met_gen0 else 'NOT met'}")
+        print(line(uniform, f"the uniform network's search at {sims * factor} simulations to its {sims}") +
+              f": target a win: {'met' if met_uniform else 'NOT met'}")
+        write_json(os.path.join(folder, "measure.json"), {"network": network, "games": games, "gen0": gen0,
+                                                          "uniform": uniform, "met": met_gen0 and met_uniform})
+        return 0
+
     def run(self) -> int:
         self.start()
         done = self.finished()
@@ -319,16 +352,25 @@ class Loop:
 
 def main(argv=None) -> int:
     p, args = parse_args(argv)
-    config = resolve_config(args, p)
-    lock = open(os.path.join(args.dir, "lock"), "w")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        sys.stderr.write(f"error: another loop is running in {args.dir}\n")
-        return 1
+    if args.measure is not None:  # reads the run, changes nothing of it: no lock
+        if args.measure < 1 or not os.path.exists(os.path.join(args.dir, "config.json")):
+            p.error("--measure GAMES (>= 1) needs a run's --dir")
+        config = read_json(os.path.join(args.dir, "config.json"))
+        config["hexgpu"] = find_hexgpu(args.hexgpu or config.get("hexgpu"), p)
+        network = os.path.abspath(args.measure_model or os.path.join(args.dir, "best.safetensors"))
+        work = lambda: Loop(config, args.dir, False).measure(args.measure, network)  # noqa: E731
+    else:
+        config = resolve_config(args, p)
+        lock = open(os.path.join(args.dir, "lock"), "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            sys.stderr.write(f"error: another loop is running in {args.dir}\n")
+            return 1
+        work = Loop(config, args.dir, not args.no_plot).run
     catch_stop_signals()
     try:
-        return Loop(config, args.dir, not args.no_plot).run()
+        return work()
     except StepFailed as e:
         sys.stderr.write(f"error: {e}\n")
         return 1

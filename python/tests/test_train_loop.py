@@ -83,6 +83,16 @@ def test_generations_resume_and_curve(tmp_path):
     assert {name: mtime(g3 / name) for name in kept} == kept
     assert (g3 / "gate.json").exists() and (g3 / "generation.json").exists()
 
+    # The shipping targets' matches: the best against both anchors, results kept.
+    r = loop(run, "--measure", "4")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert "against generation 0 at 4 simulations" in lines[0] and "target +300" in lines[0]
+    assert "uniform network's search at 16 simulations to its 4" in lines[1]
+    result = json.load(open(run / "measure" / "best.safetensors-4" / "measure.json"))
+    assert result["gen0"]["games"] == 4 and result["uniform"]["games"] == 4
+    assert result["met"] == (lines[0].endswith(": met") and lines[1].endswith(": met"))
+
     # The network's shape is the run's.
     r = loop(run, "--board-size", "7")
     assert r.returncode == 2 and "start a new --dir" in r.stderr
