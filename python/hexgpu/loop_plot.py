@@ -3,11 +3,13 @@
 and the training losses, from the `gen_*/generation.json` logs, as `curve.png` and
 `curve.svg` in the run's folder (matplotlib, the train extra).
 
-    python -m hexgpu.loop_plot RUN_DIR
+    python -m hexgpu.loop_plot RUN_DIR            # the figures
+    python -m hexgpu.loop_plot RUN_DIR --table    # the same as a markdown table (docs/training.md)
 """
 import glob
 import json
 import os
+import re
 import sys
 from typing import Dict, List
 
@@ -78,11 +80,37 @@ def draw_curve(root: str) -> List[str]:
     return written
 
 
+def table(root: str) -> str:
+    """One markdown row per generation: the best after it, the gate, the ratings, the losses, the time."""
+    rows = ["| gen | self-play games (moves) | gate: candidate vs best | best after | vs gen 0 (equal sims) "
+            "| vs uniform (4x sims) | validation loss (policy / value) | minutes |",
+            "|---|---|---|---|---|---|---|---|"]
+
+    def rated(r, key):
+        m = r.get("rating", {}).get(key)
+        return f"{m['a_wins']}/{m['games']} ({m['elo_smoothed']:+.0f})" if m else ""
+
+    for r in generations(root):
+        played = re.search(r"moves (\d+)", r["selfplay"].get("stats", ""))  # the self-play summary line
+        moves = played.group(1) if played else "?"
+        epochs = r.get("train", {}).get("epochs") or [{}]
+        val = epochs[-1].get("validation") or {}
+        loss = f"{val['policy_loss']:.3f} / {val['value_loss']:.3f}" if val else ""
+        gate = r["gate"]
+        rows.append(f"| {r['generation']} | {r['selfplay']['games']} ({moves}) | {gate['a_wins']}/{gate['games']} "
+                    f"{gate['sprt']['verdict']} | {r['best_after']} | {rated(r, 'gen0')} | {rated(r, 'uniform')} "
+                    f"| {loss} | {r['seconds'] / 60:.0f} |")
+    return "\n".join(rows)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1 or not os.path.isdir(argv[0]):
-        sys.stderr.write("usage: python -m hexgpu.loop_plot RUN_DIR\n")
+    if len(argv) not in (1, 2) or not os.path.isdir(argv[0]) or argv[1:] not in ([], ["--table"]):
+        sys.stderr.write("usage: python -m hexgpu.loop_plot RUN_DIR [--table]\n")
         return 2
+    if argv[1:]:
+        print(table(argv[0]))
+        return 0
     for path in draw_curve(argv[0]):
         print(path)
     return 0

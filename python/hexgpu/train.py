@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover - the message is the point
     sys.exit(1)
 
 from .network_torch import TwoHeadedResNet, dims_from_state_dict, rotate180, rotate180_cells
-from .train_data import POLICY_TARGETS, Examples, read_examples, split_by_game
+from .train_data import POLICY_TARGETS, Examples, read_examples, sidecars, split_by_game
 from .train_files import load_state_dict, save_checkpoint, write_safetensors
 
 LOSSES = {
@@ -261,7 +261,6 @@ def train(args) -> int:
               f"parameters) to {args.checkpoint}" + (f" and {args.export}" if args.export else ""))
         return 0
 
-    from .train_data import sidecars
     key = job_key(args, sidecars(args.data))
     if trainer.get("job") != key:  # a new job on these weights (or the first): from its start
         trainer = {"job": key, "epoch": 0, "step": 0, "total_steps": int(trainer.get("total_steps", 0))}

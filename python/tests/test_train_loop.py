@@ -83,6 +83,13 @@ def test_generations_resume_and_curve(tmp_path):
     assert {name: mtime(g3 / name) for name in kept} == kept
     assert (g3 / "gate.json").exists() and (g3 / "generation.json").exists()
 
+    # The curve's numbers as a markdown table, one row a generation.
+    from hexgpu.loop_plot import table
+    rows = table(str(run)).splitlines()
+    assert len(rows) == 2 + 3 and rows[2].startswith("| 1 | 8 (")
+    gate = json.load(open(g3 / "gate.json"))
+    assert f"| {gate['a_wins']}/{gate['games']} {gate['sprt']['verdict']} |" in rows[4]
+
     # The shipping targets' matches: the best against both anchors, results kept.
     r = loop(run, "--measure", "4")
     assert r.returncode == 0, r.stderr
