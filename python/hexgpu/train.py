@@ -264,7 +264,7 @@ def train(args) -> int:
     key = job_key(args, sidecars(args.data))
     if trainer.get("job") != key:  # a new job on these weights (or the first): from its start
         trainer = {"job": key, "epoch": 0, "step": 0, "total_steps": int(trainer.get("total_steps", 0))}
-    train_set, val_set = split_by_game(examples, args.val_fraction, args.seed)
+    train_set, val_set = split_by_game(examples, args.val_fraction)
     steps_per_epoch = max(1, len(train_set) // args.batch_size)
     epochs = -(-args.steps // steps_per_epoch) if args.steps else args.epochs
 

@@ -8,7 +8,9 @@ store `result` from the side to move's view (+1 it won), so Red's is `result` wh
 to move and `-result` when Blue is.
 """
 import glob
+import json
 import os
+import zlib
 from dataclasses import dataclass
 from typing import List, Sequence
 
@@ -74,7 +76,7 @@ def read_examples(paths: Sequence[str], policy_target: str = "visits") -> Exampl
     if policy_target not in POLICY_TARGETS:
         raise ValueError(f"policy target {policy_target!r}: expected one of {', '.join(POLICY_TARGETS)}")
     parts, n = [], None
-    for index, sidecar in enumerate(sidecars(paths)):
+    for sidecar in sidecars(paths):
         rows = read_training_targets(sidecar)
         if len(rows["game"]) == 0:
             continue
@@ -92,22 +94,41 @@ def read_examples(paths: Sequence[str], policy_target: str = "visits") -> Exampl
         parts.append(Examples(planes=board_planes(rows["blue"], rows["red"], to_move, n), policy=policy,
                               has_policy=rows["policy_target"] == 1 if policy_target != "move" else np.ones(len(to_move), bool),
                               value=rows["result"].astype(np.float32) * red_view,
-                              game=rows["game"].astype(np.int64) + (index << 40), board_size=n))
+                              game=game_keys(sidecar, rows["game"]), board_size=n))
     if not parts:
         raise ValueError(f"no training rows in {', '.join(map(str, paths)) or 'no files'}")
     return Examples(*(np.concatenate([getattr(p, f) for p in parts]) for f in
                       ("planes", "policy", "has_policy", "value", "game")), board_size=n)
 
 
-def split_by_game(examples: Examples, fraction: float, seed: int = 0):
-    """(train, validation): about `fraction` of the games, every row of a game on one side
-    (positions of one game are too alike to validate each other)."""
+def game_keys(sidecar: str, games: np.ndarray) -> np.ndarray:
+    """A key per row's game, the same whichever files are read with it and wherever they
+    lie: a CRC of the run's record header (its date, seed, model, settings; the sidecar's
+    name when the record file is not there) and the game's index in the run."""
+    with open(sidecar, encoding="utf-8") as f:
+        records = os.path.join(os.path.dirname(sidecar), os.path.basename(str(json.load(f).get("records", ""))))
+    header = b""
+    try:
+        with open(records, "rb") as f:
+            for line in f:
+                if not line.startswith(b"# "):
+                    break
+                header += line
+    except OSError:
+        pass
+    run = zlib.crc32(header or os.path.basename(sidecar).encode())
+    return (np.int64(run) << np.int64(31)) + games.astype(np.int64)
+
+
+def split_by_game(examples: Examples, fraction: float):
+    """(train, validation): the games whose key hashes below `fraction` are held out, every
+    row of a game on one side (positions of one game are too alike to validate each other).
+    The choice depends on the game alone, so a game held out in one generation's window is
+    held out in every later one and never trained on."""
     if fraction <= 0:
         return examples, None
-    games = np.unique(examples.game)
-    rng = np.random.default_rng(seed)
-    held = rng.random(len(games)) < fraction
+    mixed = examples.game.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing, mod 2^64
+    held = (mixed >> np.uint64(40)).astype(np.float64) / float(1 << 24) < fraction
     if held.all() or not held.any():
         return examples, None
-    in_val = np.isin(examples.game, games[held])
-    return examples.subset(np.flatnonzero(~in_val)), examples.subset(np.flatnonzero(in_val))
+    return examples.subset(np.flatnonzero(~held)), examples.subset(np.flatnonzero(held))

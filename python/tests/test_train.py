@@ -101,7 +101,15 @@ def games(tmp_path_factory):
     return run.path
 
 
-def test_examples_are_the_records_positions(games):
+@pytest.fixture(scope="module")
+def games2(tmp_path_factory):
+    """Another run's games (another seed)."""
+    folder = tmp_path_factory.mktemp("games2")
+    return hexgpu.selfplay(model_path("tiny11"), num_games=6, mcts_sims=8, seed=4, device="cpu",
+                           output_dir=str(folder), games_in_flight=3).path
+
+
+def test_examples_are_the_records_positions(games, games2):
     """Each row's planes and Red-view value equal the replay of its game's record line (the
     value from the game's winner, not from the row's side-to-move result)."""
     ex = read_examples([games])
@@ -121,9 +129,13 @@ def test_examples_are_the_records_positions(games):
     assert np.allclose(ex.policy[ex.has_policy].sum(1), 1, atol=1e-4)
     moves = read_examples([games], "move")
     assert np.array_equal(moves.policy.argmax(1), t["move"]) and np.all(moves.policy.sum(1) == 1)
-    train_set, val_set = split_by_game(ex, 0.34, seed=1)
+    train_set, val_set = split_by_game(ex, 0.34)
     assert len(train_set) + len(val_set) == len(ex)
     assert not set(train_set.game) & set(val_set.game)
+    # A game's side does not depend on the other files read with it.
+    both = read_examples([games, games2])
+    _, val_both = split_by_game(both, 0.34)
+    assert set(val_set.game) <= set(val_both.game) and len(set(val_both.game)) > len(set(val_set.game))
 
 
 def test_losses_are_the_documented_ones():
@@ -238,7 +250,7 @@ def test_steps_run_past_epoch_ends(games, tmp_path):
     """--steps N trains exactly N steps: whole epochs, then a partial one."""
     metrics = tmp_path / "m.jsonl"
     ex = read_examples([games])
-    per_epoch = len(split_by_game(ex, 0.05, 0)[0]) // 64
+    per_epoch = len(split_by_game(ex, 0.05)[0]) // 64
     assert run_train([games, "--checkpoint", tmp_path / "s.pt", "--widths", "4,4,4,8,8", "--batch-size", 64,
                       "--steps", per_epoch + 2, "--epochs", 9, "--metrics", metrics, "--quiet"]) == 0
     lines = [json.loads(line) for line in open(metrics)]
