@@ -40,7 +40,7 @@ from .loop_steps import StepFailed, Stopped, Timer, catch_stop_signals, elo_of, 
 DEFAULTS = {
     "board_size": 13, "widths": "32,32,32,64,64", "value_channels": 32, "value_hidden": 256,
     "games": 200, "sims": 64, "window": 8, "reuse": 3.0, "epochs": 2, "batch_size": 256, "lr": 1e-3,
-    "policy_target": "visits", "loss": "alphazero",
+    "policy_target": "visits", "loss": "alphazero", "value_weight": None,
     "gate_games": 60, "gate_sprt": "0,35", "gate_score": 0.55, "rate_games": 40, "anchor_sims_factor": 4,
     "rate_every": 1, "seed": 1, "generations": 0, "threads": 1, "opening": "pie_rule",
     "selfplay_args": "", "match_args": "", "hexgpu": None,
@@ -67,6 +67,7 @@ def parse_args(argv):
     add("--lr", type=float, help="learning rate (1e-3, AdamW)")
     add("--policy-target", choices=("visits", "improved", "move"), help="policy target (visits)")
     add("--loss", choices=("alphazero", "reference"), help="loss weights (alphazero)")
+    add("--value-weight", type=float, help="the value loss's weight instead of --loss's")
     add("--gate-games", type=int, help="most games of the gate match (60)")
     add("--gate-sprt", help="the gate's SPRT ELO0,ELO1 (0,35)")
     add("--gate-score", type=float, help="promote an undecided gate at this score (0.55)")
@@ -163,7 +164,10 @@ class Loop:
         from .train import main as train_main
         with open(self.log, "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             print(f"$ python -m hexgpu.train {' '.join(args)}", flush=True)
-            code = train_main(["--threads", str(self.c["threads"])] + args)
+            try:
+                code = train_main(["--threads", str(self.c["threads"])] + args)
+            except SystemExit as e:  # argparse's usage errors
+                code = e.code
         if code != 0:
             raise StepFailed(f"python -m hexgpu.train exited {code} (log: {self.log})")
 
@@ -230,7 +234,8 @@ class Loop:
             self.train(window + amount + [
                 "--init", self.checkpoint(g - 1), "--checkpoint", self.checkpoint(g), "--export", self.model(g),
                 "--batch-size", str(self.c["batch_size"]), "--lr", str(self.c["lr"]),
-                "--policy-target", self.c["policy_target"], "--loss", self.c["loss"], "--seed", str(g),
+                "--policy-target", self.c["policy_target"], "--loss", self.c["loss"], "--seed", str(g)]
+                + (["--value-weight", str(self.c["value_weight"])] if self.c["value_weight"] is not None else []) + [
                 "--metrics", metrics])
             write_json(os.path.join(self.gen(g), "train.json"), {"seconds": timer.seconds(), "window": [
                 os.path.relpath(w, self.root) for w in window]})

@@ -77,11 +77,18 @@ def make_uniform(net: TwoHeadedResNet) -> None:
             p.zero_()
 
 
+def loss_weights(loss: str, policy_weight: Optional[float] = None, value_weight: Optional[float] = None):
+    """(policy weight, value weight, value on the win-probability scale) of a named loss,
+    with either weight replaced when given."""
+    p, v, probability = LOSSES[loss]
+    return (p if policy_weight is None else policy_weight, v if value_weight is None else value_weight, probability)
+
+
 def losses(net: TwoHeadedResNet, planes: torch.Tensor, policy: torch.Tensor, has_policy: torch.Tensor,
-           value: torch.Tensor, loss: str):
+           value: torch.Tensor, weights):
     """(total, policy loss, value loss) of a batch, each a mean; the policy loss over the rows
     with a policy target (0 when there is none)."""
-    policy_weight, value_weight, probability = LOSSES[loss]
+    policy_weight, value_weight, probability = weights
     logits, v = net(planes)
     v = v.view(-1)
     if has_policy.any():
@@ -103,7 +110,7 @@ def batch_tensors(ex: Examples, rows: np.ndarray, flip: Optional[np.ndarray]):
     return planes, policy, torch.from_numpy(ex.has_policy[rows]), torch.from_numpy(ex.value[rows])
 
 
-def evaluate(net: TwoHeadedResNet, ex: Examples, loss: str, batch_size: int) -> Dict[str, float]:
+def evaluate(net: TwoHeadedResNet, ex: Examples, weights, batch_size: int) -> Dict[str, float]:
     """Mean losses over every row (no augmentation), the network in eval mode."""
     net.eval()
     totals = np.zeros(3)
@@ -112,12 +119,12 @@ def evaluate(net: TwoHeadedResNet, ex: Examples, loss: str, batch_size: int) -> 
         for start in range(0, len(ex), batch_size):
             rows = np.arange(start, min(start + batch_size, len(ex)))
             planes, policy, has_policy, value = batch_tensors(ex, rows, None)
-            total, p, v = losses(net, planes, policy, has_policy, value, loss)
+            total, p, v = losses(net, planes, policy, has_policy, value, weights)
             k, kp = len(rows), int(has_policy.sum())
             totals += [0.0, p.item() * kp, v.item() * k]
             policy_rows += kp
     net.train()
-    policy_weight, value_weight, _ = LOSSES[loss]
+    policy_weight, value_weight, _ = weights
     p = totals[1] / max(policy_rows, 1)
     v = totals[2] / max(len(ex), 1)
     # Python floats: the checkpoint's pickle must hold plain values (no numpy scalars), so that
@@ -157,7 +164,7 @@ def job_key(args, sidecar_list: List[str]) -> str:
     """What identifies one training job, so that a checkpoint is resumed only by the same
     job: the data files (names and sizes) and the options that shape the batches."""
     parts = [f"{p}:{os.path.getsize(p[:-5])}" if os.path.exists(p[:-5]) else p for p in sidecar_list]
-    key = json.dumps([parts, args.epochs, args.steps, args.batch_size, args.seed, args.policy_target, args.loss,
+    key = json.dumps([parts, args.epochs, args.steps, args.batch_size, args.seed, args.policy_target, args.loss, args.policy_weight, args.value_weight,
                       args.augment, args.val_fraction])
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
@@ -196,6 +203,8 @@ def parse_args(argv):
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw")
     p.add_argument("--loss", choices=sorted(LOSSES), default="alphazero")
+    p.add_argument("--policy-weight", type=float, help="the policy loss's weight instead of --loss's")
+    p.add_argument("--value-weight", type=float, help="the value loss's weight instead of --loss's")
     p.add_argument("--policy-target", choices=POLICY_TARGETS,
                    help="visits (default), improved (Gumbel), move (the played move; --loss reference's default)")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="no 180-degree rotations")
@@ -265,6 +274,7 @@ def train(args) -> int:
     if trainer.get("job") != key:  # a new job on these weights (or the first): from its start
         trainer = {"job": key, "epoch": 0, "step": 0, "total_steps": int(trainer.get("total_steps", 0))}
     train_set, val_set = split_by_game(examples, args.val_fraction)
+    weights = loss_weights(args.loss, args.policy_weight, args.value_weight)
     steps_per_epoch = max(1, len(train_set) // args.batch_size)
     epochs = -(-args.steps // steps_per_epoch) if args.steps else args.epochs
 
@@ -294,7 +304,7 @@ def train(args) -> int:
             rows = order[step * args.batch_size:(step + 1) * args.batch_size]
             planes, policy, has_policy, value = batch_tensors(
                 train_set, rows, flips[step * args.batch_size:(step + 1) * args.batch_size] if flips is not None else None)
-            total, p, v = losses(net, planes, policy, has_policy, value, args.loss)
+            total, p, v = losses(net, planes, policy, has_policy, value, weights)
             optimizer.zero_grad(set_to_none=True)
             total.backward()
             optimizer.step()
@@ -308,7 +318,7 @@ def train(args) -> int:
                 save(epoch, {}, {})
         count = max(sums[3], 1)
         train_metrics = {"loss": sums[0] / count, "policy_loss": sums[1] / count, "value_loss": sums[2] / count}
-        val_metrics = evaluate(net, val_set, args.loss, args.batch_size) if val_set is not None else {}
+        val_metrics = evaluate(net, val_set, weights, args.batch_size) if val_set is not None else {}
         if val_metrics:
             best_val_loss = min(best_val_loss, val_metrics["loss"])
         trainer.update(epoch=epoch + 1, step=0, sums=[0.0, 0.0, 0.0, 0])

@@ -153,11 +153,13 @@ def test_losses_are_the_documented_ones():
     v = v.view(-1)
     ce = -(policy[has_policy] * torch.log_softmax(logits[has_policy], 1)).sum(1).mean()
     mse = ((v - value) ** 2).mean()
-    total, p, vl = train.losses(net, planes, policy, has_policy, value, "alphazero")
+    total, p, vl = train.losses(net, planes, policy, has_policy, value, train.loss_weights("alphazero"))
     assert torch.allclose(total, ce + mse) and torch.allclose(p, ce) and torch.allclose(vl, mse)
-    total, _, _ = train.losses(net, planes, policy, has_policy, value, "reference")
+    total, _, _ = train.losses(net, planes, policy, has_policy, value, train.loss_weights("reference"))
     win_prob_mse = (((v + 1) / 2 - (value + 1) / 2) ** 2).mean()
     assert torch.allclose(total, 0.15 * ce + 0.85 * win_prob_mse)
+    total, _, _ = train.losses(net, planes, policy, has_policy, value, train.loss_weights("alphazero", value_weight=0.25))
+    assert torch.allclose(total, ce + 0.25 * mse)
 
 
 def test_uniform_network():
