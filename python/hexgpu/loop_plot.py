@@ -80,6 +80,14 @@ def draw_curve(root: str) -> List[str]:
     return written
 
 
+def step_seconds(r: Dict[str, object]) -> float:
+    """The generation's time as the sum of its steps' own times (a resumed generation's
+    `seconds` counts only the last process's part)."""
+    matches = [r["gate"]] + list(r.get("rating", {}).values())
+    return (r["selfplay"].get("seconds", 0) + r.get("train", {}).get("seconds", 0)
+            + sum(m.get("wall_seconds", 0) for m in matches))
+
+
 def table(root: str) -> str:
     """One markdown row per generation: the best after it, the gate, the ratings, the losses, the time."""
     rows = ["| gen | self-play games (moves) | gate: candidate vs best | best after | vs gen 0 (equal sims) "
@@ -99,7 +107,7 @@ def table(root: str) -> str:
         gate = r["gate"]
         rows.append(f"| {r['generation']} | {r['selfplay']['games']} ({moves}) | {gate['a_wins']}/{gate['games']} "
                     f"{gate['sprt']['verdict']} | {r['best_after']} | {rated(r, 'gen0')} | {rated(r, 'uniform')} "
-                    f"| {loss} | {r['seconds'] / 60:.0f} |")
+                    f"| {loss} | {step_seconds(r) / 60:.0f} |")
     return "\n".join(rows)
 
 
