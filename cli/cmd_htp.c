@@ -14,14 +14,15 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: hexgpu htp --model PATH [options]\n\n"
+            "usage: hexgpu htp [--model PATH] [options]\n\n"
             "Speaks the Hex text protocol (HTP) on standard input/output as MoHex and HexGui do:\n"
             "black moves first and joins top and bottom, white joins left and right, cells a1..,\n"
             "the swap rule as 'swap-pieces'. genmove runs the self-play search without noise and\n"
             "plays its best move. 'list_commands' lists the commands; 'hexgui-analyze_commands'\n"
             "the policy and search heat maps HexGui can show. See docs/play.md.\n\n"
             "options:\n"
-            "  --model PATH            .safetensors, .pt or .pt.gz checkpoint (required)\n"
+            "  --model PATH            .safetensors, .pt or .pt.gz checkpoint (default: the shipped network,\n"
+            "                          models/" HEXGPU_DEFAULT_MODEL_NAME ", or $HEXGPU_DEFAULT_MODEL)\n"
             "  --sims N                simulations per move (400; 100000 with --move-time alone)\n"
             "  --move-time S           seconds per move at most (0 = no bound); time_left also bounds it\n"
             "  --c-puct X              PUCT exploration constant (1.5)\n"
@@ -42,6 +43,7 @@ typedef struct htp_args {
     hexgpu_engine_options options;
     hexgpu_htp_config config;
     const char *model;
+    char default_model[4096]; /* the shipped network, when no --model is given */
 } htp_args;
 
 static int parse_probability(const char *o, const char *v, double *out) {
@@ -74,7 +76,10 @@ static int parse_args(int argc, char **argv, htp_args *a) {
                  !hexgpu_cli_engine_option(o, v, &a->options, &rc))
             rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "unknown option '%s' (try 'hexgpu htp --help')", o);
     }
-    if (rc == HEXGPU_EXIT_OK && !a->model) rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--model PATH is required");
+    if (rc == HEXGPU_EXIT_OK && !a->model) {
+        if (hexgpu_cli_default_model(a->default_model, sizeof a->default_model)) a->model = a->default_model;
+        else rc = HEXGPU_EXIT_USAGE;
+    }
     if (player.move_seconds > 0.0 && !player.sims_given) player.mcts.simulations = TIMED_SIMULATIONS;
     a->config.mcts = player.mcts;
     a->config.move_seconds = player.move_seconds;

@@ -21,7 +21,7 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: hexgpu match --model A [--model B | --opponent \"CMD ARGS\"] [options]\n\n"
+            "usage: hexgpu match [--model A] [--model B | --opponent \"CMD ARGS\"] [options]\n\n"
             "Plays games between two players, A and B, each a network (--model) or an external Hex\n"
             "text protocol engine (--opponent, run as a child process, e.g. MoHex or 'hexgpu htp ...').\n"
             "With one --model and nothing else, A and B are that network with two search settings\n"
@@ -29,7 +29,8 @@ static void usage(FILE *out) {
             "blue (moves first) in even games, red in odd ones. Prints the result (wins, the Elo of A\n"
             "relative to B with a 95%% interval, an SPRT verdict) and writes the games as TRMPH.\n\n"
             "options (X or A,B: one value for both players, or one each):\n"
-            "  --model PATH            a network (.safetensors, .pt, .pt.gz); once or twice\n"
+            "  --model PATH            a network (.safetensors, .pt, .pt.gz); once or twice; none: player A\n"
+            "                          is the shipped network, models/" HEXGPU_DEFAULT_MODEL_NAME "\n"
             "  --opponent \"CMD ARGS\"   an HTP engine command line; once or twice\n"
             "  --games N               games to play (twice the opening cycle: 48 on 13x13)\n"
             "  --sims X|A,B            simulations per move (200)\n"
@@ -63,6 +64,7 @@ typedef struct match_args {
     hexgpu_cli_player players[2];
     const char *models[2], *opponents[2], *order[2], *output_dir;
     int model_count, opponent_count, json, verbose, seed_given, games_given, sprt_given;
+    char default_model[4096]; /* the shipped network, when no --model is given */
 } match_args;
 
 static int parse_pair(const char *o, const char *v, double *a, double *b) {
@@ -130,11 +132,15 @@ static int parse_args(int argc, char **argv, match_args *a) {
                  !hexgpu_cli_engine_option(o, v, &a->options, &rc))
             rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "unknown option '%s' (try 'hexgpu match --help')", o);
     }
-    if (rc == HEXGPU_EXIT_OK && a->model_count + a->opponent_count == 0)
-        rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE,
-                             "a match needs --model (and --model or --opponent for the other player)");
-    if (rc == HEXGPU_EXIT_OK && a->model_count == 0 && a->opponent_count == 1)
-        rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "a match needs two players: add --model or a second --opponent");
+    /* No network named and at most one opponent: player A is the shipped network (against
+     * itself with two settings, or against the opponent). */
+    if (rc == HEXGPU_EXIT_OK && a->model_count == 0 && a->opponent_count < 2) {
+        if (!hexgpu_cli_default_model(a->default_model, sizeof a->default_model)) rc = HEXGPU_EXIT_USAGE;
+        else {
+            a->models[a->model_count++] = a->default_model;
+            a->order[1] = a->order[0], a->order[0] = "model";
+        }
+    }
     if (rc == HEXGPU_EXIT_OK && !a->seed_given) a->config.seed = (uint64_t)time(NULL);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -99,4 +100,36 @@ void hexgpu_cli_player_describe(const hexgpu_cli_player *pl, const char *model, 
                      pl->mcts.c_puct, pl->mcts.temperature, pl->mcts.temperature_end);
     if (pl->move_seconds > 0.0 && n > 0 && (size_t)n < cap)
         snprintf(out + n, cap - (size_t)n, ", at most %g s a move", pl->move_seconds);
+}
+
+/* The folder above the running executable's (from /proc/self/exe: the repository for
+ * build/hexgpu, the prefix for <prefix>/bin/hexgpu), or "" when unknown. */
+static void executable_parent(char *out, size_t cap) {
+    ssize_t n = readlink("/proc/self/exe", out, cap - 1);
+    out[n > 0 ? n : 0] = '\0';
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(out, '/');
+        if (slash) *slash = '\0';
+        else out[0] = '\0';
+    }
+}
+
+int hexgpu_cli_default_model(char *out, size_t cap) {
+    const char *env = getenv("HEXGPU_DEFAULT_MODEL");
+    if (env && *env) {
+        if (access(env, R_OK) == 0 && snprintf(out, cap, "%s", env) < (int)cap) return 1;
+        hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "no --model given and $HEXGPU_DEFAULT_MODEL '%s' is not a readable file", env);
+        return 0;
+    }
+    char root[4096];
+    executable_parent(root, sizeof root);
+    static const char *const places[] = {"/models/", "/share/hexgpu/models/"};
+    for (size_t i = 0; root[0] && i < sizeof places / sizeof places[0]; i++)
+        if (snprintf(out, cap, "%s%s%s", root, places[i], HEXGPU_DEFAULT_MODEL_NAME) < (int)cap && access(out, R_OK) == 0)
+            return 1;
+    hexgpu_cli_fail(HEXGPU_EXIT_USAGE,
+                    "no --model given and no shipped network %s in %s/models/ or %s/share/hexgpu/models/ "
+                    "(give --model or set $HEXGPU_DEFAULT_MODEL)",
+                    HEXGPU_DEFAULT_MODEL_NAME, root, root);
+    return 0;
 }

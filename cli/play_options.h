@@ -25,6 +25,14 @@ int hexgpu_cli_search_option(const char *o, const char *v, int accept, hexgpu_cl
  * --cache_size. */
 int hexgpu_cli_engine_option(const char *o, const char *v, hexgpu_engine_options *options, int *rc);
 
+/* The shipped network htp and match play when no --model is given: $HEXGPU_DEFAULT_MODEL
+ * when set, else HEXGPU_DEFAULT_MODEL_NAME in the models/ folder of the repository the
+ * command was built in (<exe dir>/../models/) or of its install prefix
+ * (<exe dir>/../share/hexgpu/models/). Writes the path into out and returns 1; 0 (after
+ * printing the places it looked, exit code 2) when none is there. */
+#define HEXGPU_DEFAULT_MODEL_NAME "loop-13x13.safetensors"
+int hexgpu_cli_default_model(char *out, size_t cap);
+
 /* Opens the engine on model, printing the backend choice on stderr. On failure prints the
  * error and returns the exit code (2 for a bad model, 1 otherwise); 0 on success. */
 int hexgpu_cli_open_engine(const char *model, const hexgpu_engine_options *options, hexgpu_engine **engine);

@@ -315,7 +315,6 @@ Test(cli_htp, time_bound_and_resignation, .timeout = 120) {
 
 Test(cli_htp, usage_errors) {
     const char *const cases[][6] = {
-        {"htp", NULL},
         {"htp", "--model", "x.safetensors", "--frob", NULL},
         {"htp", "--model", "x.safetensors", "--sims", "0", NULL},
         {"htp", "--model", "x.safetensors", "--resign", "1.5", NULL},

@@ -176,8 +176,6 @@ Test(cli_match, failures_and_usage_errors, .timeout = 120) {
     cr_assert(strstr(r.err, "exited before answering"), "%s", r.err);
     hexgpu_cli_result_free(&r);
     const char *const usage[][10] = {
-        {"match", NULL},
-        {"match", "--opponent", "x", NULL},
         {"match", "--model", "a", "--model", "b", "--opponent", "c", NULL},
         {"match", "--model", "a", "--sprt", "5,1", NULL},
         {"match", "--model", "a", "--sprt", "5", NULL},
