@@ -10,18 +10,21 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/play_options.h"
 #include "serve/server.h"
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: hexgpu serve --models DIR [options]\n\n"
+            "usage: hexgpu serve [--models DIR] [options]\n\n"
             "Serves a web page to play Hex against the models in DIR, analyse positions (policy heat map,\n"
             "value, the search's top moves), watch engines play, browse records and follow a self-play\n"
             "run; the reference system's web API, so its own page works against it; and an inference\n"
             "endpoint (POST /api/hexgpu/evaluate). See docs/serve.md.\n\n"
             "options:\n"
-            "  --models DIR            the models offered (.safetensors, .pt, .pt.gz under DIR; required)\n"
-            "  --model NAME            the default model (model1): a name under DIR (default: the first listed)\n"
+            "  --models DIR            the models offered (.safetensors, .pt, .pt.gz under DIR; default: the\n"
+            "                          shipped networks, models/ beside the build or the install)\n"
+            "  --model NAME            the default model (model1): a name under DIR (default: the shipped\n"
+            "                          network without --models, else the first listed)\n"
             "  --records DIR           records viewer, self-play dashboard and saved games (written only here)\n"
             "  --page DIR              serve DIR/index.html at / and DIR/<file> at /static/<file> (the\n"
             "                          reference system's page); ours stays at /hexgpu/\n"
@@ -84,7 +87,15 @@ static int parse_args(int argc, char **argv, hexgpu_serve_config *c, char *token
         else if (strcmp(o, "--timeout") == 0) rc = hexgpu_cli_option_int(o, v, 1, 3600, &c->connection_timeout_s);
         else rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "unknown option '%s' (try 'hexgpu serve --help')", o);
     }
-    if (rc == HEXGPU_EXIT_OK && !c->models_dir) rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "--models DIR is required");
+    /* Without --models: the shipped networks' folder, the strongest of them by default. */
+    static char shipped_dir[4096], shipped_name[256];
+    if (rc == HEXGPU_EXIT_OK && !c->models_dir) {
+        if (!hexgpu_cli_shipped_models(shipped_dir, sizeof shipped_dir, shipped_name, sizeof shipped_name))
+            rc = hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "no --models DIR given and no shipped networks found (models/ "
+                                                    "beside the build or the install)");
+        c->models_dir = shipped_dir;
+        if (!c->default_model) c->default_model = shipped_name;
+    }
     return rc;
 }
 

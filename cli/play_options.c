@@ -114,6 +114,21 @@ static void executable_parent(char *out, size_t cap) {
     }
 }
 
+int hexgpu_cli_shipped_models(char *dir, size_t dir_cap, char *name, size_t name_cap) {
+    char root[4096], path[8192];
+    executable_parent(root, sizeof root);
+    static const char *const places[] = {"/models", "/share/hexgpu/models"};
+    static const char *const names[] = HEXGPU_SHIPPED_MODELS;
+    for (size_t i = 0; root[0] && i < sizeof places / sizeof places[0]; i++)
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+            snprintf(path, sizeof path, "%s%s/%s", root, places[i], names[k]);
+            if (access(path, R_OK) == 0 && snprintf(dir, dir_cap, "%s%s", root, places[i]) < (int)dir_cap &&
+                snprintf(name, name_cap, "%s", names[k]) < (int)name_cap)
+                return 1;
+        }
+    return 0;
+}
+
 int hexgpu_cli_default_model(char *out, size_t cap) {
     const char *env = getenv("HEXGPU_DEFAULT_MODEL");
     if (env && *env) {
@@ -121,15 +136,15 @@ int hexgpu_cli_default_model(char *out, size_t cap) {
         hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "no --model given and $HEXGPU_DEFAULT_MODEL '%s' is not a readable file", env);
         return 0;
     }
+    char dir[4096], name[256];
+    if (hexgpu_cli_shipped_models(dir, sizeof dir, name, sizeof name) &&
+        snprintf(out, cap, "%s/%s", dir, name) < (int)cap)
+        return 1;
     char root[4096];
     executable_parent(root, sizeof root);
-    static const char *const places[] = {"/models/", "/share/hexgpu/models/"};
-    for (size_t i = 0; root[0] && i < sizeof places / sizeof places[0]; i++)
-        if (snprintf(out, cap, "%s%s%s", root, places[i], HEXGPU_DEFAULT_MODEL_NAME) < (int)cap && access(out, R_OK) == 0)
-            return 1;
     hexgpu_cli_fail(HEXGPU_EXIT_USAGE,
-                    "no --model given and no shipped network %s in %s/models/ or %s/share/hexgpu/models/ "
-                    "(give --model or set $HEXGPU_DEFAULT_MODEL)",
+                    "no --model given and no shipped network (%s or loop-7x7.safetensors) in %s/models/ or "
+                    "%s/share/hexgpu/models/ (give --model or set $HEXGPU_DEFAULT_MODEL)",
                     HEXGPU_DEFAULT_MODEL_NAME, root, root);
     return 0;
 }

@@ -25,13 +25,20 @@ int hexgpu_cli_search_option(const char *o, const char *v, int accept, hexgpu_cl
  * --cache_size. */
 int hexgpu_cli_engine_option(const char *o, const char *v, hexgpu_engine_options *options, int *rc);
 
-/* The shipped network htp and match play when no --model is given: $HEXGPU_DEFAULT_MODEL
- * when set, else HEXGPU_DEFAULT_MODEL_NAME in the models/ folder of the repository the
- * command was built in (<exe dir>/../models/) or of its install prefix
- * (<exe dir>/../share/hexgpu/models/). Writes the path into out and returns 1; 0 (after
- * printing the places it looked, exit code 2) when none is there. */
+/* The shipped network htp, match and serve play when no --model is given:
+ * $HEXGPU_DEFAULT_MODEL when set, else the first of HEXGPU_SHIPPED_MODELS (the strongest
+ * first: the 13x13 network once the loop's run has earned it, then the 7x7 one) in the
+ * models/ folder of the repository the command was built in (<exe dir>/../models/) or of
+ * its install prefix (<exe dir>/../share/hexgpu/models/). Writes the path into out and
+ * returns 1; 0 (after printing the places it looked, exit code 2) when none is there. */
 #define HEXGPU_DEFAULT_MODEL_NAME "loop-13x13.safetensors"
+#define HEXGPU_SHIPPED_MODELS {HEXGPU_DEFAULT_MODEL_NAME, "loop-7x7.safetensors"}
 int hexgpu_cli_default_model(char *out, size_t cap);
+
+/* The folder holding the shipped networks (as above, without $HEXGPU_DEFAULT_MODEL) into
+ * dir, and the file name of the first shipped network in it into name: 1, or 0 when
+ * there is none (nothing printed). */
+int hexgpu_cli_shipped_models(char *dir, size_t dir_cap, char *name, size_t name_cap);
 
 /* Opens the engine on model, printing the backend choice on stderr. On failure prints the
  * error and returns the exit code (2 for a bad model, 1 otherwise); 0 on success. */
