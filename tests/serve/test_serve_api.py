@@ -415,12 +415,25 @@ class OtherServers(unittest.TestCase):
         finally:
             self.assertEqual(other.stop(), 0)
 
+    def test_shipped_networks_without_models(self):
+        # No --models: the shipped networks' folder (models/ beside the build), the
+        # strongest of them as model1.
+        proc = subprocess.Popen([HEXGPU, "serve", "--port", "0", "--backend", "cpu"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline()
+            self.assertIn("serving http://127.0.0.1:", line)
+            self.assertRegex(line, r"model loop-(13x13|7x7)\.safetensors")
+        finally:
+            proc.terminate()
+            self.assertEqual(proc.wait(timeout=30), 0)
+
     def test_refusals_at_start(self):
         def start(*args):
             return subprocess.run([HEXGPU, "serve"] + list(args), capture_output=True, text=True, timeout=60)
         empty = tempfile.mkdtemp()
         models = os.path.join(FIXTURES, "tiny13")
-        cases = [([], "--models DIR is required"), (["--models", empty], "holds no model"),
+        cases = [(["--models", empty], "holds no model"),
                  (["--models", models, "--host", "0.0.0.0"], "--token"),
                  (["--models", models, "--host", "0.0.0.0", "--token", "short"], "at least 16"),
                  (["--models", models, "--model", "../x.pt"], "not a name"),
