@@ -165,66 +165,8 @@ static int resolve(hexgpu_model_registry *r, const char *id, char *name, size_t 
     return 1;
 }
 
-static hexgpu_status acquire_name(hexgpu_model_registry *r, const char *name, hexgpu_model_ref *ref,
-                                  hexgpu_error *err) {
-    pthread_mutex_lock(&r->lock);
-    int slot = find_loaded(r, name);
-    if (slot < 0) {
-        /* Open it without holding lock (a load takes a while); load_lock keeps two requests
-         * from opening the same model twice. */
-        pthread_mutex_unlock(&r->lock);
-        pthread_mutex_lock(&r->load_lock);
-        pthread_mutex_lock(&r->lock);
-        slot = find_loaded(r, name);
-        if (slot < 0) {
-            pthread_mutex_unlock(&r->lock);
-            hexgpu_engine *engine = NULL;
-            hexgpu_status st = open_engine(r, name, &engine, err);
-            pthread_mutex_lock(&r->lock);
-            if (st == HEXGPU_OK) {
-                /* Room: a free slot under the limit, else the least recently used idle one. */
-                int free_slot = -1, idle = -1;
-                for (int i = 0; i < MAX_SLOTS; i++) {
-                    loaded_model *m = &r->slots[i];
-                    if (!m->engine && free_slot < 0) free_slot = i;
-                    if (m->engine && m->refs == 0 && strcmp(m->name, r->default_name) != 0 &&
-                        (idle < 0 || m->last_used < r->slots[idle].last_used))
-                        idle = i;
-                }
-                hexgpu_engine *closing = NULL;
-                if (loaded_count(r) >= r->max_loaded || free_slot < 0) {
-                    if (idle < 0) {
-                        st = hexgpu_error_set(err, HEXGPU_ERR_TIMEOUT,
-                                              "busy: %d models are loaded and all in use (--max-models)",
-                                              loaded_count(r));
-                    } else {
-                        closing = r->slots[idle].engine;
-                        r->slots[idle].engine = NULL;
-                        free_slot = idle;
-                    }
-                }
-                if (st == HEXGPU_OK) {
-                    loaded_model *m = &r->slots[free_slot];
-                    snprintf(m->name, sizeof m->name, "%s", name);
-                    m->engine = engine;
-                    m->board_size = hexgpu_engine_board_size(engine);
-                    m->refs = 0;
-                    slot = free_slot;
-                    engine = NULL;
-                }
-                pthread_mutex_unlock(&r->lock);
-                hexgpu_engine_close(closing);
-                hexgpu_engine_close(engine);
-                pthread_mutex_lock(&r->lock);
-            }
-            if (st != HEXGPU_OK) {
-                pthread_mutex_unlock(&r->lock);
-                pthread_mutex_unlock(&r->load_lock);
-                return st;
-            }
-        }
-        pthread_mutex_unlock(&r->load_lock);
-    }
+/* Takes slot for ref (lock held). */
+static void hold(hexgpu_model_registry *r, int slot, hexgpu_model_ref *ref) {
     loaded_model *m = &r->slots[slot];
     m->refs++;
     m->last_used = ++r->clock;
@@ -232,8 +174,68 @@ static hexgpu_status acquire_name(hexgpu_model_registry *r, const char *name, he
     ref->board_size = m->board_size;
     ref->slot = slot;
     snprintf(ref->name, sizeof ref->name, "%s", m->name);
+}
+
+static hexgpu_status acquire_name(hexgpu_model_registry *r, const char *name, hexgpu_model_ref *ref,
+                                  hexgpu_error *err) {
+    pthread_mutex_lock(&r->lock);
+    int slot = find_loaded(r, name);
+    if (slot >= 0) {
+        hold(r, slot, ref);
+        pthread_mutex_unlock(&r->lock);
+        return HEXGPU_OK;
+    }
+    /* Open it without holding lock (a load takes a while); load_lock keeps two requests
+     * from opening the same model twice, and one engine at most beyond --max-models. */
     pthread_mutex_unlock(&r->lock);
-    return HEXGPU_OK;
+    pthread_mutex_lock(&r->load_lock);
+    pthread_mutex_lock(&r->lock);
+    slot = find_loaded(r, name);
+    hexgpu_engine *engine = NULL, *closing = NULL;
+    hexgpu_status st = HEXGPU_OK;
+    if (slot < 0) {
+        pthread_mutex_unlock(&r->lock);
+        st = open_engine(r, name, &engine, err);
+        pthread_mutex_lock(&r->lock);
+    }
+    if (slot < 0 && st == HEXGPU_OK) {
+        /* Room: a free slot under the limit, else the least recently used idle one. */
+        int free_slot = -1, idle = -1;
+        for (int i = 0; i < MAX_SLOTS; i++) {
+            loaded_model *m = &r->slots[i];
+            if (!m->engine && free_slot < 0) free_slot = i;
+            if (m->engine && m->refs == 0 && strcmp(m->name, r->default_name) != 0 &&
+                (idle < 0 || m->last_used < r->slots[idle].last_used))
+                idle = i;
+        }
+        if (loaded_count(r) >= r->max_loaded || free_slot < 0) {
+            if (idle < 0) {
+                st = hexgpu_error_set(err, HEXGPU_ERR_TIMEOUT,
+                                      "busy: %d models are loaded and all in use (--max-models)", loaded_count(r));
+            } else {
+                closing = r->slots[idle].engine;
+                r->slots[idle].engine = NULL;
+                free_slot = idle;
+            }
+        }
+        if (st == HEXGPU_OK) {
+            loaded_model *m = &r->slots[free_slot];
+            snprintf(m->name, sizeof m->name, "%s", name);
+            m->engine = engine;
+            m->board_size = hexgpu_engine_board_size(engine);
+            m->refs = 0;
+            slot = free_slot;
+            engine = NULL;
+        }
+    }
+    /* Held in the same hold of lock that placed it: an idle sweep
+     * (hexgpu_model_registry_unload_idle) between the two would close it under us. */
+    if (st == HEXGPU_OK) hold(r, slot, ref);
+    pthread_mutex_unlock(&r->lock);
+    hexgpu_engine_close(closing); /* the idle model that made room */
+    hexgpu_engine_close(engine);  /* opened, but no room for it */
+    pthread_mutex_unlock(&r->load_lock);
+    return st;
 }
 
 hexgpu_status hexgpu_model_registry_acquire(hexgpu_model_registry *r, const char *id, hexgpu_model_ref *ref,
