@@ -51,6 +51,15 @@ hexgpu_status hexgpu_htp_client_start(const char *command, const volatile sig_at
     if (c->pid < 0) goto fail;
     if (c->pid == 0) { /* only async-signal-safe calls between fork and exec */
         setpgid(0, 0);
+        /* What hexgpu ignores (SIGPIPE, SIGXFSZ) or blocks is its own business: exec keeps
+         * both, and an engine ignoring SIGPIPE would not die writing into a closed pipe. */
+        struct sigaction dfl = {.sa_handler = SIG_DFL};
+        sigemptyset(&dfl.sa_mask);
+        sigaction(SIGPIPE, &dfl, NULL);
+        sigaction(SIGXFSZ, &dfl, NULL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         dup2(to_child[0], 0);
         dup2(from_child[1], 1);
         close(to_child[0]), close(from_child[1]);

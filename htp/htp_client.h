@@ -13,7 +13,8 @@
 typedef struct hexgpu_htp_client hexgpu_htp_client;
 
 /* Starts `/bin/sh -c "exec <command>"` in a process group of its own (so that the
- * engine's own children go with it, and a terminal's Ctrl-C reaches us, not it).
+ * engine's own children go with it, and a terminal's Ctrl-C reaches us, not it), with
+ * SIGPIPE and SIGXFSZ at their defaults and no signal blocked, whatever ours are.
  * interrupt (may be NULL): while it is set, waits for replies end within 100 ms and stop
  * kills the engine at once. HEXGPU_ERR_IO when the process cannot be started (a command
  * that does not exist shows at the first hexgpu_htp_client_send instead). */
