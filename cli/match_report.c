@@ -68,7 +68,7 @@ int hexgpu_match_write_records(const hexgpu_match_report *report, const char *di
     for (int64_t i = 0; i < r->games; i++) {
         const hexgpu_match_game *g = &r->list[i];
         if (g->resigned)
-            fprintf(f, "# game %lld: %s resigned: %s\n", (long long)i, g->winner == HEXGPU_BLUE ? "red" : "blue",
+            fprintf(f, "# game %lld: %s resigned: %s\n", (long long)g->index, g->winner == HEXGPU_BLUE ? "red" : "blue",
                     g->record);
         else fprintf(f, "%s\n", g->record);
     }

@@ -37,25 +37,43 @@ static void setup_game(void *user, int64_t index, hexgpu_game_setup *setup) {
                                  .opening = m->pie[(index / 2) % m->pie_count]};
 }
 
+/* Adds finished game g to the result, and the SPRT's verdict of the games counted. */
+static void count_game(match *m, const hexgpu_match_game *g) {
+    hexgpu_match_result *r = m->result;
+    int a_won = (g->winner == HEXGPU_BLUE) == g->a_blue;
+    r->games++, r->moves += g->moves;
+    r->a_wins += a_won;
+    r->a_blue_games += g->a_blue, r->a_blue_wins += g->a_blue && a_won;
+    r->blue_wins += g->winner == HEXGPU_BLUE;
+    r->resignations += g->resigned;
+    r->verdict = hexgpu_sprt_decide(&m->config->sprt, r->a_wins, r->games - r->a_wins);
+}
+
 /* Counts finished games in index order from the first not yet counted, deciding the SPRT
  * after each; stops counting once it has decided. Returns 1 when the match should stop. */
 static int count_games(match *m) {
     hexgpu_match_result *r = m->result;
     while (!m->decided && m->counted < m->config->games && m->games[m->counted].record) {
-        const hexgpu_match_game *g = &m->games[m->counted++];
-        int a_won = (g->winner == HEXGPU_BLUE) == g->a_blue;
-        r->games++, r->moves += g->moves;
-        r->a_wins += a_won;
-        r->a_blue_games += g->a_blue, r->a_blue_wins += g->a_blue && a_won;
-        r->blue_wins += g->winner == HEXGPU_BLUE;
-        r->resignations += g->resigned;
-        r->verdict = hexgpu_sprt_decide(&m->config->sprt, r->a_wins, r->games - r->a_wins);
+        count_game(m, &m->games[m->counted++]);
         if (m->config->sprt_stop && r->verdict != HEXGPU_SPRT_CONTINUE) {
             m->decided = 1;
             r->stopped_early = r->games < m->config->games;
         }
     }
     return m->decided;
+}
+
+/* After an interrupt or a failure: the games that finished while one before them was
+ * still in flight count too (finished games are never lost; only an SPRT stop needs the
+ * index order to give the same result every time). They join the counted ones at the
+ * front of the list, in index order. */
+static void count_the_rest(match *m) {
+    for (int64_t i = m->counted; i < m->config->games; i++) {
+        if (!m->games[i].record) continue;
+        int64_t at = m->result->games;
+        count_game(m, &m->games[i]);
+        if (at != i) m->games[at] = m->games[i], m->games[i].record = NULL;
+    }
 }
 
 static hexgpu_status game_done(void *user, const hexgpu_game_played *played, int *stop, hexgpu_error *err) {
@@ -105,7 +123,8 @@ hexgpu_status hexgpu_match_run(const hexgpu_match_config *config, hexgpu_match_o
                                      .setup = setup_game, .done = game_done, .user = &m};
     st = hexgpu_game_runner_run(&run, result->names, &result->interrupted, err);
     result->seconds = hexgpu_timer_now_seconds() - t0;
-    /* Only the counted games are kept. */
+    if (!m.decided) count_the_rest(&m);
+    /* Only the counted games are kept (an SPRT stop drops those past the decision). */
     for (int64_t i = result->games; i < config->games; i++) free(m.games[i].record);
     result->list = m.games;
     return st;

@@ -46,9 +46,10 @@ typedef struct hexgpu_match_game {
 typedef hexgpu_status (*hexgpu_match_on_game)(void *user, const hexgpu_match_game *game, hexgpu_error *err);
 
 typedef struct hexgpu_match_result {
-    /* The counted games: 0..games-1 of the index order. With an early stop (SPRT or
-     * interrupt) that is the longest run of finished games from game 0, so the result
-     * does not depend on which games in flight happened to finish first. */
+    /* The counted games. After an SPRT stop, the longest run of finished games from game
+     * 0, so that the result does not depend on which games in flight happened to finish
+     * first; after an interrupt or a failure, every game that finished (indices may then
+     * have gaps: the games still in flight). */
     int64_t games, a_wins, a_blue_games, a_blue_wins, blue_wins, resignations, moves;
     hexgpu_match_game *list; /* [games], in index order */
     hexgpu_sprt_verdict verdict; /* of the counted games */
