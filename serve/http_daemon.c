@@ -3,7 +3,9 @@
  * is set, the body's size, type, encoding and JSON), then its route called, and the reply
  * sent with the headers every reply carries. Whatever a client sends gets a reply with a
  * one-line JSON error or a closed connection, never a crash. */
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,15 +67,20 @@ static int host_allowed(hexgpu_server *s, struct MHD_Connection *c) {
     size_t len = strlen(host);
     if (len >= sizeof name) return 0;
     memcpy(name, host, len + 1);
-    if (name[0] == '[') {
+    char *port = NULL;
+    if (name[0] == '[') { /* [IPv6]:port */
         char *end = strchr(name, ']');
-        if (!end) return 0;
-        end[1] = '\0';
-    } else {
-        char *colon = strrchr(name, ':');
-        if (colon) *colon = '\0';
+        if (!end || (end[1] && end[1] != ':')) return 0;
+        *end = '\0';
+        struct in6_addr a6;
+        return inet_pton(AF_INET6, name + 1, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
     }
-    return strcasecmp(name, "localhost") == 0 || strncmp(name, "127.", 4) == 0 || strcmp(name, "[::1]") == 0;
+    if ((port = strrchr(name, ':'))) *port = '\0';
+    /* The address itself, never a prefix of a name: "127.evil.example" is a name an
+     * attacker's DNS may point here. */
+    struct in_addr a4;
+    if (inet_pton(AF_INET, name, &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+    return strcasecmp(name, "localhost") == 0;
 }
 
 static enum MHD_Result send_reply(hexgpu_server *s, struct MHD_Connection *c, hexgpu_http_response *res) {

@@ -369,9 +369,12 @@ class Pages(unittest.TestCase):
         self.assertEqual(st, 415, "a cross-site form post cannot reach the API")
 
     def test_host_must_name_loopback(self):
-        st, _, b = S.get("/api/constants", headers={"Host": "evil.example:%d" % S.port})
-        self.assertEqual(st, 403)
-        for host in ["localhost:%d" % S.port, "127.0.0.1", "[::1]:80"]:
+        # Names an attacker's DNS can point at 127.0.0.1 that only look like loopback.
+        for host in ["evil.example:%d" % S.port, "127.evil.example", "127.0.0.1.evil.example:%d" % S.port,
+                     "127.0.0.1evil", "[::1].evil.example", "[::1x]", "localhost.evil.example"]:
+            st, _, b = S.get("/api/constants", headers={"Host": host})
+            self.assertEqual(st, 403, host)
+        for host in ["localhost:%d" % S.port, "127.0.0.1", "127.1.2.3:8080", "[::1]:80", "[::1]", "LOCALHOST"]:
             st, _, b = S.get("/api/constants", headers={"Host": host})
             self.assertEqual(st, 200, host)
 
