@@ -29,8 +29,15 @@ static FILE *create(const char *dir, char *path, size_t cap) {
             return NULL;
         }
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-        if (fd >= 0) return fdopen(fd, "w");
-        if (errno != EEXIST) return NULL;
+        if (fd < 0 && errno == EEXIST) continue;
+        if (fd < 0) return NULL;
+        FILE *f = fdopen(fd, "w");
+        if (!f) { /* no stream (out of memory): neither the descriptor nor an empty file stays */
+            int code = errno;
+            close(fd), unlink(path);
+            errno = code;
+        }
+        return f;
     }
     return NULL;
 }
