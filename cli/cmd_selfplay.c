@@ -344,7 +344,7 @@ static int play(selfplay_args *a, hexgpu_engine *engine) {
         fprintf(stderr, "engine stats: %s\n", json);
     }
     const char *path = files.records_path;
-    if (!files.opened) return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "%s", err.message);
+    if (!files.opened) return hexgpu_cli_fail_status(st, &err); /* a bad setting (2) or folder (1): no file made */
     if (st != HEXGPU_OK && files.removed)
         return hexgpu_cli_fail(hexgpu_cli_exit_code(st), "%s; no game finished, so no file was left", err.message);
     if (st != HEXGPU_OK)

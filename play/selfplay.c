@@ -380,7 +380,7 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
-static hexgpu_status check_config(const hexgpu_selfplay_config *c, hexgpu_error *err) {
+hexgpu_status hexgpu_selfplay_config_check(const hexgpu_selfplay_config *c, hexgpu_error *err) {
     if (c->games < 0) return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: games must be >= 0");
     if (c->first_game < 0 || c->first_game > INT64_MAX / 2 - c->games)
         return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: first game %lld out of range",
@@ -432,7 +432,7 @@ hexgpu_status hexgpu_selfplay_run(hexgpu_engine *engine, const hexgpu_selfplay_c
                                   hexgpu_error *err) {
     if (stats) memset(stats, 0, sizeof *stats);
     if (!engine || !config) return hexgpu_error_set(err, HEXGPU_ERR_INVALID_ARGUMENT, "selfplay: no engine or config");
-    hexgpu_status st = check_config(config, err);
+    hexgpu_status st = hexgpu_selfplay_config_check(config, err);
     if (st != HEXGPU_OK) return st;
     shared sh = {.engine = engine, .config = config, .size = hexgpu_engine_board_size(engine), .on_game = on_game,
                  .user = user, .next_game = config->first_game};

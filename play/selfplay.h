@@ -88,6 +88,10 @@ typedef struct hexgpu_selfplay_stats {
  * largest. For refusing at start a configuration the machine cannot hold. */
 double hexgpu_selfplay_memory_bytes(const hexgpu_selfplay_config *config, int board_size);
 
+/* HEXGPU_OK when hexgpu_selfplay_run would take config, else HEXGPU_ERR_INVALID_ARGUMENT
+ * saying which setting is wrong. */
+hexgpu_status hexgpu_selfplay_config_check(const hexgpu_selfplay_config *config, hexgpu_error *err);
+
 /* Plays config->games games on engine (whose board size they use). stats (may be NULL)
  * is filled also on failure. Failures: invalid config (HEXGPU_ERR_INVALID_ARGUMENT), an
  * engine error, or the callback's status. */

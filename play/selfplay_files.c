@@ -89,7 +89,9 @@ hexgpu_status hexgpu_selfplay_run_to_files(hexgpu_engine *engine, const hexgpu_s
     hexgpu_selfplay_config c = *config;
     if (!output || !output->dir) c.training_data = 0; /* nowhere to put them */
     if (output && output->dir) {
-        hexgpu_status st = open_files(engine, &c, output, &r, files, err);
+        /* A run that cannot start makes no folder and no file. */
+        hexgpu_status st = hexgpu_selfplay_config_check(&c, err);
+        if (st == HEXGPU_OK) st = open_files(engine, &c, output, &r, files, err);
         if (st != HEXGPU_OK) return st;
         if (on_files) on_files(user, files);
     }

@@ -38,8 +38,9 @@ typedef void (*hexgpu_selfplay_on_files)(void *user, const hexgpu_selfplay_files
  * the reference's keys included) and, with config->training_data, its targets to .train
  * (+ .train.json), then closes both (non-streaming: records in game order). on_files and
  * on_game (each may be NULL) see the files opened and every game after it is written;
- * on_game's failure stops the run as in hexgpu_selfplay_run. A run that fails or is
- * interrupted before its first game leaves no file (files->removed). files and stats
+ * on_game's failure stops the run as in hexgpu_selfplay_run. A config the driver refuses
+ * is refused before the folder or any file is made; a run that fails or is interrupted
+ * before its first game leaves no file (files->removed). files and stats
  * (either may be NULL) are filled also on failure. Returns the run's failure, else that
  * of writing or closing the files (the games written before stay, each whole). */
 hexgpu_status hexgpu_selfplay_run_to_files(hexgpu_engine *engine, const hexgpu_selfplay_config *config,

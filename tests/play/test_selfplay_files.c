@@ -167,3 +167,26 @@ Test(selfplay_files, a_folder_that_cannot_be_made_fails_before_any_game) {
     cr_assert(!files.opened);
     hexgpu_engine_close(e);
 }
+
+/* A configuration the driver refuses is refused before anything is made: no folder, no
+ * file, no on_files. */
+Test(selfplay_files, a_bad_configuration_makes_no_folder) {
+    char dir[] = "/tmp/hexgpu_selfplay_files_XXXXXX", sub[64];
+    cr_assert(mkdtemp(dir));
+    snprintf(sub, sizeof sub, "%s/records", dir);
+    hexgpu_engine *e = small_engine();
+    hexgpu_selfplay_config c = small_config(2);
+    c.mcts.simulations = 0;
+    hexgpu_selfplay_output out = {.dir = sub};
+    seen s = {0};
+    hexgpu_selfplay_files files;
+    hexgpu_error err = {0};
+    cr_assert_eq(hexgpu_selfplay_run_to_files(e, &c, &out, on_files, on_game, &s, &files, NULL, &err),
+                 HEXGPU_ERR_INVALID_ARGUMENT);
+    cr_assert(strstr(err.message, "simulations"), "%s", err.message);
+    cr_assert_eq(s.files_calls + s.games, 0);
+    cr_assert(!files.opened && !files.removed);
+    cr_assert_eq(hexgpu_test_folder_entries(dir), 0, "%s was made for a run that could not start", sub);
+    hexgpu_engine_close(e);
+    rmdir(dir);
+}
