@@ -11,6 +11,7 @@
 
 #include "hexgpu.h"
 #include "base/timer.h"
+#include "runtime/backend.h"
 
 /* s with '"' and '\' escaped into out (JSON string contents). */
 static const char *json_text(const char *s, char *out, size_t len) {
@@ -31,10 +32,7 @@ int main(int argc, char **argv) {
     hexgpu_engine_options o;
     hexgpu_engine_options_default(&o);
     const char *backend = argc > 2 ? argv[2] : "cuda";
-    if (strcmp(backend, "cuda") == 0) o.backend = HEXGPU_BACKEND_CUDA;
-    else if (strcmp(backend, "cpu") == 0) o.backend = HEXGPU_BACKEND_CPU;
-    else if (strcmp(backend, "auto") == 0) o.backend = HEXGPU_BACKEND_AUTO;
-    else {
+    if (!hexgpu_backend_kind_parse(backend, &o.backend)) {
         fprintf(stderr, "error: backend must be cuda, cpu or auto, got '%s'\n", backend);
         return 2;
     }

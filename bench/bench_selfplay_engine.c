@@ -33,6 +33,7 @@
 #include "hexgpu.h"
 #include "host/engine_impl.h"
 #include "play/selfplay.h"
+#include "runtime/backend.h"
 
 typedef struct options {
     const char *model;
@@ -53,10 +54,7 @@ static int parse(int argc, char **argv, options *o) {
         if (!v) return fprintf(stderr, "error: %s needs a value\n", a), 0;
         if (strcmp(a, "--model") == 0) o->model = v;
         else if (strcmp(a, "--backend") == 0) {
-            if (strcmp(v, "cuda") == 0) o->backend = HEXGPU_BACKEND_CUDA;
-            else if (strcmp(v, "cpu") == 0) o->backend = HEXGPU_BACKEND_CPU;
-            else if (strcmp(v, "auto") == 0) o->backend = HEXGPU_BACKEND_AUTO;
-            else return fprintf(stderr, "error: --backend must be cuda, cpu or auto, got '%s'\n", v), 0;
+            if (!hexgpu_backend_kind_parse(v, &o->backend)) return fprintf(stderr, "error: --backend must be cuda, cpu or auto, got '%s'\n", v), 0;
         } else if (!number)
             return fprintf(stderr, "error: '%s %s': unknown option or not a number\n", a, v), 0;
         else if (strcmp(a, "--seconds") == 0 && x > 0) o->seconds = x;

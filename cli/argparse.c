@@ -39,9 +39,14 @@ int hexgpu_cli_arg_next(const hexgpu_cli_arg *table, int count, const char *comm
         if (matches > 1) { /* as argparse says it: "could match --num_games, --num_workers" */
             char names[512] = "";
             size_t at = 0;
-            for (int k = 0; k < count && at < sizeof names; k++)
-                if (!(pass == 0 && table[k].extension) && strncmp(table[k].name, arg, len) == 0)
+            for (int k = 0; k < count && at < sizeof names; k++) {
+                int listed = 0; /* an option once, by its first spelling that matches */
+                for (int j = 0; j < k && !listed; j++)
+                    listed = table[j].id == table[k].id && !(pass == 0 && table[j].extension) &&
+                             strncmp(table[j].name, arg, len) == 0;
+                if (!listed && !(pass == 0 && table[k].extension) && strncmp(table[k].name, arg, len) == 0)
                     at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", at ? ", " : "", table[k].name);
+            }
             hexgpu_cli_fail(HEXGPU_EXIT_USAGE, "ambiguous option '%.*s' could match %s (try 'hexgpu %s --help')",
                             (int)len, arg, names, command);
             return -1;

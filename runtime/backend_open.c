@@ -31,6 +31,7 @@ hexgpu_status hexgpu_backend_contexts_create(hexgpu_backend_kind kind, const int
                                 HEXGPU_MAX_DEVICES);
     }
     out->max_batch = config->max_batch > 0 ? config->max_batch : out->ops->default_max_batch;
+    if (out->max_batch < 1) out->max_batch = 64; /* a table that states no default */
     int64_t start = hexgpu_timer_now_ns();
     for (int i = 0; i < out->count && st == HEXGPU_OK; i++) {
         hexgpu_backend_config one = *config;

@@ -54,11 +54,15 @@ int hexgpu_cuda_available(int device, char *why, size_t why_len) {
 }
 
 /* Devices 0, 1, ... up to the first that is not available (at least 1: the caller has
- * found device 0 usable). */
+ * found device 0 usable). available() makes each probed device current; the calling
+ * thread's device is put back afterwards. */
 int hexgpu_cuda_device_count(void) {
     char why[256];
-    int n = 1;
+    int n = 1, current = 0;
+    int had = cudaGetDevice(&current) == cudaSuccess;
     while (n < HEXGPU_MAX_DEVICES && hexgpu_cuda_available(n, why, sizeof why)) n++;
+    if (had) cudaSetDevice(current);
+    cudaGetLastError();
     return n;
 }
 
