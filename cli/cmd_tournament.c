@@ -16,6 +16,7 @@
 
 #include "base/interrupt.h"
 #include "cli/argparse.h"
+#include "base/file_write.h"
 #include "cli/cli.h"
 #include "cli/signals.h"
 #include "cli/play_options.h"
@@ -484,6 +485,10 @@ static int run(int argc, char **argv, tournament_args *a) {
     strftime(stamp, sizeof stamp, "%y%m%d_%H%M%S", &tm);
     snprintf(a->default_dir, sizeof a->default_dir, "data/tournament_play/tournament_%lldgames_%dmodels_%s",
              (long long)a->config.rounds, a->count, stamp);
+    /* The folder first, as match does: one that cannot be made costs no model load. */
+    hexgpu_error err = {0};
+    if (hexgpu_dir_create(a->output_dir ? a->output_dir : a->default_dir, &err) != HEXGPU_OK)
+        return hexgpu_cli_fail(err.status == HEXGPU_ERR_IO ? HEXGPU_EXIT_FAILURE : HEXGPU_EXIT_USAGE, "%s", err.message);
     hexgpu_engine *engines[MAX_ENTRANTS] = {NULL};
     hexgpu_game_player players[MAX_ENTRANTS];
     rc = open_engines(a, engines, players);
