@@ -20,7 +20,8 @@ void hexgpu_cpu_conv_forward(const hexgpu_cpu_conv *conv, const float *in, int b
     int panels = hexgpu_cpu_conv_panels(conv), so = hexgpu_cpu_conv_out_side(conv, side);
     hexgpu_cpu_conv_call call[HEXGPU_CPU_MAX_HELPERS + 1];
     call[0] = (hexgpu_cpu_conv_call){.conv = conv, .in = in, .boards = boards, .side = side, .out = out,
-                                     .residual = residual, .bias = bias, .relu = relu, .panel0 = 0, .panel1 = panels};
+                                     .residual = residual, .bias = bias, .relu = relu, .panel0 = 0, .panel1 = panels,
+                                     .row0 = 0, .row1 = hexgpu_cpu_conv_rows(conv, boards, side)};
     double macs = (double)boards * so * so * conv->kernel * conv->kernel * conv->in * conv->out;
     int parts = helpers ? hexgpu_cpu_conv_parts(macs, panels, helpers->count) : 1;
     /* Part p: panels [panels * p / parts, panels * (p + 1) / parts); part 0 is the caller's. */
