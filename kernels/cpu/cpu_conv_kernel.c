@@ -153,7 +153,7 @@ static void conv_rows_store(const hexgpu_cpu_conv_call *call, int out_side, int 
 /* Loaded once into a register for the 3 rows, not read by each multiply-add again. */
 #define BODY_IN_REGISTER(v) __asm__("" : "+x"(v))
 #ifndef BODY_BLOCK_ROWS
-#define BODY_BLOCK_ROWS 48
+#define BODY_BLOCK_ROWS 96
 #endif
 #ifndef BODY_CHUNK
 #define BODY_CHUNK 128
