@@ -62,42 +62,49 @@ void hexgpu_cpu_conv_free(hexgpu_cpu_conv *conv) {
 }
 
 /* Where a row of the pixel-major order (row i: pixel i / boards of board i % boards)
- * reads: its board's input and the input pixel of its tap (0, 0) (negative or past the
- * side at the edges). */
+ * reads, its board's input and the input pixel of its tap (0, 0) (negative or past the
+ * side at the edges), and where it is stored. */
 typedef struct conv_row {
     const float *in;
+    size_t out; /* offset of its output pixel's channel 0 in call->out */
     int y0, x0;
 } conv_row;
 
-/* Rows [i0, i0 + m) of the call. */
+/* Rows [i0, i0 + m) of the call (the board and pixel counted on from the first, not
+ * divided out per row: the divisions were a tenth of a 64-channel layer's time). */
 static void conv_rows_place(const hexgpu_cpu_conv_call *call, int out_side, int i0, int m, conv_row *row) {
     const hexgpu_cpu_conv *conv = call->conv;
+    int boards = call->boards, pixels = out_side * out_side, board = i0 % boards, pixel = i0 / boards;
+    int py = pixel / out_side, px = pixel % out_side;
+    size_t in_board = (size_t)call->side * call->side * conv->in;
     for (int r = 0; r < m; r++) {
-        int i = i0 + r, board = i % call->boards, pixel = i / call->boards;
-        row[r] = (conv_row){.in = call->in + (size_t)board * call->side * call->side * conv->in,
-                            .y0 = pixel / out_side * conv->stride - conv->pad,
-                            .x0 = pixel % out_side * conv->stride - conv->pad};
+        row[r] = (conv_row){.in = call->in + board * in_board,
+                            .out = ((size_t)board * pixels + pixel) * conv->out,
+                            .y0 = py * conv->stride - conv->pad,
+                            .x0 = px * conv->stride - conv->pad};
+        if (++board < boards) continue;
+        board = 0, pixel++;
+        if (++px == out_side) px = 0, py++;
     }
 }
 
 typedef int32_t vec4i __attribute__((vector_size(4 * sizeof(int32_t))));
 
-/* The store of rows [i0, i0 + m) of one panel from their sums (HEXGPU_CPU_PANEL floats a
+/* The store of m rows of one panel from their sums (HEXGPU_CPU_PANEL floats a
  * row), per element and in this order: the residual (res + sum), the bias, the ReLU
  * (v < 0 ? 0 : v, so NaN stays NaN, as in PyTorch), then + 0, which makes a -0 +0. A sum
  * of products that underflow is -0 with FMA, and a tap off the board that a tile skips
  * or adds as zero products changes only that sign: so every zero is stored as +0, and
  * an element's bits never depend on its tile. Four lanes at a time (the same operations
  * on each lane as one at a time), whatever the body's instruction set. */
-static void conv_rows_store(const hexgpu_cpu_conv_call *call, int out_side, int panel, int i0, int m,
+static void conv_rows_store(const hexgpu_cpu_conv_call *call, int panel, const conv_row *row, int m,
                             const float *sums) {
     const hexgpu_cpu_conv *conv = call->conv;
-    int boards = call->boards, pixels = out_side * out_side, col0 = panel * HEXGPU_CPU_PANEL;
+    int col0 = panel * HEXGPU_CPU_PANEL;
     int width = conv->out - col0 < HEXGPU_CPU_PANEL ? conv->out - col0 : HEXGPU_CPU_PANEL;
     const float *bias = call->bias ? call->bias + col0 : NULL;
     for (int r = 0; r < m; r++, sums += HEXGPU_CPU_PANEL) {
-        int i = i0 + r, board = i % boards, pixel = i / boards;
-        size_t at = ((size_t)board * pixels + pixel) * conv->out + col0;
+        size_t at = row[r].out + col0;
         float *out = call->out + at;
         const float *res = call->residual ? call->residual + at : NULL;
         int j = 0;
