@@ -36,8 +36,9 @@ int hexgpu_cpu_conv_pack(const float *weight_oihw, const float *bias, int in, in
                          int pad, hexgpu_cpu_conv *conv);
 void hexgpu_cpu_conv_free(hexgpu_cpu_conv *conv);
 
-/* One call of the kernel: for every board b, output pixel p and output channel o in
- * the panels [panel0, panel1),
+/* One call of the kernel: for every row i in [row0, row1) of the pixel-major order (row i
+ * is output pixel p = i / boards of board b = i % boards) and output channel o in the
+ * panels [panel0, panel1),
  *   v = sum over taps and input channels of in * weight   (in that order, fused
  *       multiply-adds where the instruction set has them, starting from 0)
  *   v = residual[b][p][o] + v   (when residual is set; it may be out itself)
@@ -53,10 +54,21 @@ typedef struct hexgpu_cpu_conv_call {
     const float *bias;
     int relu;
     int panel0, panel1;
+    int row0, row1; /* 0 <= row0 <= row1 <= boards * so * so */
 } hexgpu_cpu_conv_call;
+
+/* Rows (output pixels of the batch) of one call: boards * so * so. */
+static inline int hexgpu_cpu_conv_rows(const hexgpu_cpu_conv *conv, int boards, int side) {
+    int so = hexgpu_cpu_conv_out_side(conv, side);
+    return so < 1 ? 0 : boards * so * so;
+}
 
 void hexgpu_cpu_conv_compute(const hexgpu_cpu_conv_call *call);
 
 /* The instruction set the kernel runs with in this process ("avx512", "avx2" or
  * "generic"), picked once from the running CPU. */
 const char *hexgpu_cpu_conv_isa(void);
+
+/* Rows of that body's tile (12, 3 or 1): a split of the rows whose ranges start on a
+ * multiple of it leaves no short tile but the last. */
+int hexgpu_cpu_conv_tile_rows(void);

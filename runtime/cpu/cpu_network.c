@@ -198,8 +198,11 @@ static void forward_part_job(void *arg) { forward_part_run(arg); }
 void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_workspace *ws,
                                 const hexgpu_position *positions, int batch, float *logits, float *policy,
                                 float *value) {
-    int parts = ws->parts < batch ? ws->parts : batch;
-    if (parts > ws->helpers.count + 1) parts = ws->helpers.count + 1;
+    /* The threads: the caller and the helpers that started, at most ws->parts. Each takes
+     * a range of at least HEXGPU_CPU_PART_BOARDS boards; a smaller batch is one part whose
+     * convolutions all threads share. */
+    int threads = ws->helpers.count + 1 < ws->parts ? ws->helpers.count + 1 : ws->parts;
+    int parts = batch >= HEXGPU_CPU_PART_BOARDS * threads ? threads : 1;
     forward_part f[MAX_PARTS];
     size_t n = (size_t)cpu->board_size, cells = n * n;
     for (int p = 0; p < parts; p++) {
@@ -213,7 +216,6 @@ void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_worksp
                               .policy = policy + b0 * cells, .value = value + b0};
         for (int i = 0; i < 3; i++) f[p].act[i] = ws->act[i] + b0 * ws->act_per_board;
     }
-    /* A lone board (parts >= 2 allowed but one board) shares its convolutions with the helpers. */
     if (parts == 1) f[0].helpers = &ws->helpers;
     hexgpu_cpu_helpers_run(&ws->helpers, parts, forward_part_job, f, sizeof f[0]);
 }

@@ -46,11 +46,19 @@ hexgpu_status hexgpu_cpu_workspace_create(const hexgpu_cpu_network *cpu, int max
                                           hexgpu_cpu_workspace *ws, hexgpu_error *err);
 void hexgpu_cpu_workspace_destroy(hexgpu_cpu_workspace *ws);
 
+/* A batch is split into ranges of boards, one a thread, only when every thread gets at
+ * least this many boards: a smaller batch (fewer than 16 boards on two threads, a lone
+ * board above all) shares each convolution over the threads instead (by panels, then
+ * rows: hexgpu_cpu_conv_split_choose), so that each weight is read once per batch, not
+ * once per thread, and its last stages' tiles hold the same pixel of more boards (the
+ * taps off the board skipped for the whole tile). */
+#define HEXGPU_CPU_PART_BOARDS 8
+
 /* Evaluates positions[0..batch): logits [batch][n*n] (raw), policy [batch][n*n]
  * (softmax over legal cells), value [batch] (tanh, Red's view). Splits the batch over
  * the caller's thread (the first range) and up to parts - 1 of the slot's helpers (as
- * many as started); a lone board splits its convolutions by output channels with the
- * helpers instead. Allocates nothing on the heap.
+ * many as started) in ranges of at least HEXGPU_CPU_PART_BOARDS boards, or shares each
+ * convolution over them. Allocates nothing on the heap.
  * Every board's result is the same whatever the batch and the split. Positions must
  * have the network's board size (the backend checks). */
 void hexgpu_cpu_network_forward(const hexgpu_cpu_network *cpu, hexgpu_cpu_workspace *ws,

@@ -6,28 +6,45 @@
 #include <math.h>
 #include <string.h>
 
-int hexgpu_cpu_conv_parts(double macs, int panels, int helpers) {
+hexgpu_cpu_conv_split hexgpu_cpu_conv_split_choose(double macs, int panels, int rows, int helpers) {
     double by_size = macs / HEXGPU_CPU_PART_MACS;
-    int parts = helpers + 1 < panels ? helpers + 1 : panels;
-    if (by_size < parts) parts = (int)by_size;
-    return parts < 1 ? 1 : parts;
+    int want = by_size < helpers + 1 ? (int)by_size : helpers + 1;
+    int row_ranges = rows / HEXGPU_CPU_PART_MIN_ROWS;
+    hexgpu_cpu_conv_split best = {1, 1};
+    /* The most parts up to `want`; of as many, the one with the most panel groups. */
+    for (int p = 1; p <= panels && p <= want; p++) {
+        int r = want / p < row_ranges ? want / p : row_ranges;
+        if (r < 1) r = 1;
+        if (p * r > best.panel_parts * best.row_parts) best = (hexgpu_cpu_conv_split){p, r};
+        else if (p * r == best.panel_parts * best.row_parts && p > best.panel_parts)
+            best = (hexgpu_cpu_conv_split){p, r};
+    }
+    return best;
 }
 
 static void conv_call_run(void *arg) { hexgpu_cpu_conv_compute(arg); }
 
 void hexgpu_cpu_conv_forward(const hexgpu_cpu_conv *conv, const float *in, int boards, int side, float *out,
                              const float *residual, const float *bias, int relu, const hexgpu_cpu_helpers *helpers) {
-    int panels = hexgpu_cpu_conv_panels(conv), so = hexgpu_cpu_conv_out_side(conv, side);
+    int panels = hexgpu_cpu_conv_panels(conv);
+    int rows = hexgpu_cpu_conv_rows(conv, boards, side);
     hexgpu_cpu_conv_call call[HEXGPU_CPU_MAX_HELPERS + 1];
-    call[0] = (hexgpu_cpu_conv_call){.conv = conv, .in = in, .boards = boards, .side = side, .out = out,
-                                     .residual = residual, .bias = bias, .relu = relu, .panel0 = 0, .panel1 = panels};
-    double macs = (double)boards * so * so * conv->kernel * conv->kernel * conv->in * conv->out;
-    int parts = helpers ? hexgpu_cpu_conv_parts(macs, panels, helpers->count) : 1;
-    /* Part p: panels [panels * p / parts, panels * (p + 1) / parts); part 0 is the caller's. */
-    for (int p = parts - 1; p >= 0; p--) {
-        call[p] = call[0];
-        call[p].panel0 = panels * p / parts;
-        call[p].panel1 = panels * (p + 1) / parts;
+    hexgpu_cpu_conv_call whole = {.conv = conv, .in = in, .boards = boards, .side = side, .out = out,
+                                  .residual = residual, .bias = bias, .relu = relu, .panel0 = 0, .panel1 = panels,
+                                  .row0 = 0, .row1 = rows};
+    double macs = (double)rows * conv->kernel * conv->kernel * conv->in * conv->out;
+    hexgpu_cpu_conv_split split = {1, 1};
+    if (helpers) split = hexgpu_cpu_conv_split_choose(macs, panels, rows, helpers->count);
+    /* Part p: panel group p / row_parts, row range p % row_parts; part 0 is the caller's.
+     * Row ranges end on a multiple of the kernel's tile height where they can. */
+    int tile = hexgpu_cpu_conv_tile_rows(), parts = split.panel_parts * split.row_parts;
+    for (int p = 0; p < parts; p++) {
+        int g = p / split.row_parts, r = p % split.row_parts;
+        call[p] = whole;
+        call[p].panel0 = panels * g / split.panel_parts;
+        call[p].panel1 = panels * (g + 1) / split.panel_parts;
+        call[p].row0 = r ? rows * r / split.row_parts / tile * tile : 0;
+        call[p].row1 = r + 1 < split.row_parts ? rows * (r + 1) / split.row_parts / tile * tile : rows;
     }
     hexgpu_cpu_helpers_run(helpers, parts, conv_call_run, call, sizeof call[0]);
 }

@@ -70,14 +70,22 @@ static void case_free(conv_case *c) {
     free(c->weight), free(c->bias), free(c->in), free(c->residual);
 }
 
-/* Boards [b0, b0 + boards) of the case's input through the kernel, panels [p0, p1). */
-static void case_run(const conv_case *c, int b0, int boards, int residual, int bias, int relu, int p0, int p1,
-                     float *out) {
+/* Boards [b0, b0 + boards) of the case's input through the kernel, panels [p0, p1), rows
+ * [r0, r1) of the pixel-major order. */
+static void case_run_rows(const conv_case *c, int b0, int boards, int residual, int bias, int relu, int p0, int p1,
+                          int r0, int r1, float *out) {
     size_t in_board = (size_t)c->s.side * c->s.side * c->s.in, out_board = (size_t)c->so * c->so * c->s.out;
     hexgpu_cpu_conv_call call = {.conv = &c->conv, .in = c->in + b0 * in_board, .boards = boards, .side = c->s.side,
                                  .out = out, .residual = residual ? c->residual + b0 * out_board : NULL,
-                                 .bias = bias ? c->conv.bias : NULL, .relu = relu, .panel0 = p0, .panel1 = p1};
+                                 .bias = bias ? c->conv.bias : NULL, .relu = relu, .panel0 = p0, .panel1 = p1,
+                                 .row0 = r0, .row1 = r1};
     hexgpu_cpu_conv_compute(&call);
+}
+
+/* Every row of boards [b0, b0 + boards), panels [p0, p1). */
+static void case_run(const conv_case *c, int b0, int boards, int residual, int bias, int relu, int p0, int p1,
+                     float *out) {
+    case_run_rows(c, b0, boards, residual, bias, relu, p0, p1, 0, boards * c->so * c->so, out);
 }
 
 /* Every output element against the same sum in double; the tolerance scales with the
@@ -129,9 +137,9 @@ Test(cpu_conv_kernel, every_shape_matches_a_double_precision_loop, .timeout = 12
 }
 
 /* The same board alone, in batches of 2 to 13 (so that it lands at every place of a
- * 12-row tile and tiles span pixels), and split by panels: the same bits, with and
- * without ReLU. */
-Test(cpu_conv_kernel, a_board_gives_the_same_bits_in_any_batch_and_panel_split, .timeout = 120) {
+ * 12-row tile and tiles span pixels), and split by panels and by rows: the same bits,
+ * with and without ReLU. */
+Test(cpu_conv_kernel, a_board_gives_the_same_bits_in_any_batch_and_split, .timeout = 120) {
     lcg_state = 2;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         conv_case c;
@@ -160,6 +168,23 @@ Test(cpu_conv_kernel, a_board_gives_the_same_bits_in_any_batch_and_panel_split, 
             cr_assert(memcmp(split, whole, c.out_count * sizeof(float)) == 0, "shape %zu: split at panel %d differs",
                       i, p);
         }
+        /* Rows [0, r) then [r, rows), every r up to 60 (the AVX2 body's blocks of 48 rows,
+         * every place in a tile) then in steps: the bits of one call. And 2 panel groups
+         * x 3 row ranges, the split of a lone board over six threads. */
+        int rows = c.boards * c.so * c.so;
+        for (int r = 1; r < rows; r += r < 60 ? 1 : 37) {
+            memset(split, 0xff, c.out_count * sizeof(float));
+            case_run_rows(&c, 0, c.boards, 1, 1, 1, 0, panels, 0, r, split);
+            case_run_rows(&c, 0, c.boards, 1, 1, 1, 0, panels, r, rows, split);
+            cr_assert(memcmp(split, whole, c.out_count * sizeof(float)) == 0, "shape %zu: split at row %d differs", i,
+                      r);
+        }
+        memset(split, 0xff, c.out_count * sizeof(float));
+        for (int g = 0; g < 2; g++)
+            for (int r = 0; r < 3; r++)
+                case_run_rows(&c, 0, c.boards, 1, 1, 1, panels * g / 2, panels * (g + 1) / 2, rows * r / 3,
+                              rows * (r + 1) / 3, split);
+        cr_assert(memcmp(split, whole, c.out_count * sizeof(float)) == 0, "shape %zu: 2 x 3 split differs", i);
         free(split), free(whole), free(alone);
         case_free(&c);
     }
@@ -177,7 +202,8 @@ Test(cpu_conv_kernel, residual_may_be_the_output, .timeout = 120) {
     case_run(&c, 0, c.boards, 1, 1, 1, 0, panels, apart);
     memcpy(in_place, c.residual, c.out_count * sizeof(float));
     hexgpu_cpu_conv_call call = {.conv = &c.conv, .in = c.in, .boards = c.boards, .side = c.s.side, .out = in_place,
-                                 .residual = in_place, .bias = c.conv.bias, .relu = 1, .panel0 = 0, .panel1 = panels};
+                                 .residual = in_place, .bias = c.conv.bias, .relu = 1, .panel0 = 0, .panel1 = panels,
+                                 .row0 = 0, .row1 = c.boards * c.so * c.so};
     hexgpu_cpu_conv_compute(&call);
     cr_assert(memcmp(apart, in_place, c.out_count * sizeof(float)) == 0);
     free(apart), free(in_place);
@@ -198,9 +224,9 @@ Test(cpu_conv_kernel, zeros_are_positive_and_nan_survives_relu, .timeout = 120) 
     float in[12 * 4], out[12 * 4], alone[4];
     for (int i = 0; i < 12 * 4; i++) in[i] = 1e-30f;
     hexgpu_cpu_conv_call call = {.conv = &conv, .in = in, .boards = 12, .side = 2, .out = out, .panel0 = 0,
-                                 .panel1 = 1};
+                                 .panel1 = 1, .row0 = 0, .row1 = 12 * 4};
     hexgpu_cpu_conv_compute(&call);
-    call.boards = 1, call.out = alone;
+    call.boards = 1, call.out = alone, call.row1 = 4;
     hexgpu_cpu_conv_compute(&call);
     cr_assert(memcmp(out, alone, sizeof alone) == 0, "alone %g %g %g %g, in a batch %g %g %g %g", alone[0], alone[1],
               alone[2], alone[3], out[0], out[1], out[2], out[3]);

@@ -285,7 +285,10 @@ Test(cpu_backend, concurrent_slots_give_the_sequential_answers) {
     hexgpu_golden_free(&golden);
 }
 
-/* The batch split over threads (1, 2, 3 and 7 parts of 10 boards) changes nothing. */
+/* Neither the split of a batch over threads nor its size changes a bit: 40 boards in one
+ * batch (ranges of boards on 2, 3 and 5 threads, at least 8 each; 7 threads share each
+ * convolution instead) and in batches of 10 (which share each convolution on 2 or more
+ * threads), against one batch of 40 on one thread. */
 Test(cpu_backend, any_thread_split_gives_the_same_bits) {
     hexgpu_layout_dims dims = {.board_size = 9, .widths = {8, 8, 16, 16, 24}, .value_channels = 4, .value_hidden = 12};
     hexgpu_tensor_map map = {0};
@@ -293,48 +296,71 @@ Test(cpu_backend, any_thread_split_gives_the_same_bits) {
     hexgpu_error err;
     cr_assert_eq(hexgpu_layout_random_model(&dims, 8, 1, &map, &err), HEXGPU_OK, "%s", err.message);
     cr_assert_eq(hexgpu_network_build(&map, &net, &err), HEXGPU_OK, "%s", err.message);
-    hexgpu_position pos[10];
-    for (int i = 0; i < 10; i++) pos[i] = hexgpu_position_random(9, 3 * i, 17 + (uint64_t)i);
-    float want_logits[10 * 81], want_value[10], want_policy[10 * 81];
-    const int threads[] = {1, 2, 3, 7};
-    for (int t = 0; t < 4; t++) {
-        hexgpu_backend_config config = {.max_batch = 10, .threads = threads[t]};
-        void *ctx, *slot;
-        float logits[10 * 81], value[10], policy[10 * 81];
-        cr_assert_eq(hexgpu_backend_cpu.create(&net, &config, &ctx, &err), HEXGPU_OK, "%s", err.message);
-        cr_assert_eq(hexgpu_backend_cpu.slot_create(ctx, &slot, &err), HEXGPU_OK, "%s", err.message);
-        cr_assert_eq(hexgpu_backend_evaluate(&hexgpu_backend_cpu, slot, 10, 9, pos, 10, policy, logits, value, &err),
-                     HEXGPU_OK, "%s", err.message);
-        if (t == 0) {
-            memcpy(want_logits, logits, sizeof logits), memcpy(want_value, value, sizeof value);
-            memcpy(want_policy, policy, sizeof policy);
-        } else {
-            cr_assert(memcmp(logits, want_logits, sizeof logits) == 0, "%d threads: logits differ", threads[t]);
-            cr_assert(memcmp(policy, want_policy, sizeof policy) == 0, "%d threads: policy differs", threads[t]);
-            cr_assert(memcmp(value, want_value, sizeof value) == 0, "%d threads: values differ", threads[t]);
+    enum { COUNT = 40, CELLS = 81 };
+    hexgpu_position pos[COUNT];
+    for (int i = 0; i < COUNT; i++) pos[i] = hexgpu_position_random(9, i % 30, 17 + (uint64_t)i);
+    static float want_logits[COUNT * CELLS], want_value[COUNT], want_policy[COUNT * CELLS];
+    static float logits[COUNT * CELLS], value[COUNT], policy[COUNT * CELLS];
+    const int threads[] = {1, 2, 3, 5, 7};
+    for (int t = 0; t < 5; t++)
+        for (int max_batch = COUNT; max_batch >= 10; max_batch -= COUNT - 10) {
+            hexgpu_backend_config config = {.max_batch = max_batch, .threads = threads[t]};
+            void *ctx, *slot;
+            cr_assert_eq(hexgpu_backend_cpu.create(&net, &config, &ctx, &err), HEXGPU_OK, "%s", err.message);
+            cr_assert_eq(hexgpu_backend_cpu.slot_create(ctx, &slot, &err), HEXGPU_OK, "%s", err.message);
+            cr_assert_eq(hexgpu_backend_evaluate(&hexgpu_backend_cpu, slot, max_batch, 9, pos, COUNT, policy, logits,
+                                                 value, &err),
+                         HEXGPU_OK, "%s", err.message);
+            if (t == 0 && max_batch == COUNT) {
+                memcpy(want_logits, logits, sizeof logits), memcpy(want_value, value, sizeof value);
+                memcpy(want_policy, policy, sizeof policy);
+            } else {
+                cr_assert(memcmp(logits, want_logits, sizeof logits) == 0, "%d threads, batches of %d: logits differ",
+                          threads[t], max_batch);
+                cr_assert(memcmp(policy, want_policy, sizeof policy) == 0, "%d threads: policy differs", threads[t]);
+                cr_assert(memcmp(value, want_value, sizeof value) == 0, "%d threads: values differ", threads[t]);
+            }
+            hexgpu_backend_cpu.slot_destroy(slot);
+            hexgpu_backend_cpu.destroy(ctx);
         }
-        hexgpu_backend_cpu.slot_destroy(slot);
-        hexgpu_backend_cpu.destroy(ctx);
-    }
     hexgpu_network_free(&net);
     hexgpu_tensor_map_free(&map);
 }
 
-/* A lone board with two (or five) threads splits its convolutions by weight panels over
- * the slot's helper threads (80 channels: panels of 32 + 32 | 16; 96: 32 + 32 | 32; with
- * five threads one panel each); its answers are the bits of the same board inside a
- * batch on one thread, and within 1e-5 of the direct reference. */
-Test(cpu_backend, lone_board_split_over_two_threads_gives_the_same_bits) {
+static void assert_split(double macs, int panels, int rows, int helpers, int panel_parts, int row_parts) {
+    hexgpu_cpu_conv_split split = hexgpu_cpu_conv_split_choose(macs, panels, rows, helpers);
+    cr_assert(split.panel_parts == panel_parts && split.row_parts == row_parts,
+              "%.0f multiply-adds, %d panels, %d rows, %d helpers: split %d x %d, expected %d x %d", macs, panels, rows,
+              helpers, split.panel_parts, split.row_parts, panel_parts, row_parts);
+}
+
+/* How a lone board's convolutions are split: by panels first, then by rows of at least
+ * 12 where there are fewer panels than threads, in parts of at least 125k
+ * multiply-adds. */
+Test(cpu_backend, lone_board_split_by_panels_then_rows) {
+    assert_split(13.0 * 13 * 9 * 80 * 80, 3, 169, 1, 2, 1); /* layer1's conv2 takes the split */
+    assert_split(7.0 * 7 * 9 * 96 * 96, 3, 49, 1, 2, 1);
+    assert_split(7.0 * 7 * 9 * 96 * 96, 3, 49, 6, 3, 2);   /* 7 threads: 3 panels x 2 row ranges */
+    assert_split(4.0 * 9 * 512 * 512, 16, 4, 6, 7, 1);     /* 4 rows: panels only */
+    assert_split(13.0 * 13 * 9 * 64 * 64, 2, 169, 7, 2, 4); /* full size layer1, 8 threads: 2 x 4 */
+    assert_split(13.0 * 13 * 9 * 64 * 64, 2, 169, 2, 1, 3); /* 3 threads: 3 row ranges beat 2 panels */
+    assert_split(13.0 * 13 * 9 * 64 * 64, 2, 20, 7, 2, 1);  /* 20 rows: one range of 12 at most */
+    assert_split(300000.0, 16, 4, 6, 2, 1);                 /* 2 parts of 125k at most */
+    assert_split(100000.0, 16, 4, 6, 1, 1);                 /* too small to split */
+    assert_split(1e9, 1, 1, 6, 1, 1);                       /* one panel, one row */
+    assert_split(1e9, 2, 169, 0, 1, 1);                     /* no helper */
+}
+
+/* A lone board with two, five or eight threads splits its convolutions over the slot's
+ * helper threads (80 channels: panels of 32 + 32 | 16; 96: 32 + 32 | 32): by panels on
+ * two threads, by rows too on five (layer1: 5 row ranges) and eight (3 panels x 2 row
+ * ranges); its answers are the bits of the same board inside a batch on one thread, and
+ * within 1e-5 of the direct reference. */
+Test(cpu_backend, lone_board_split_over_threads_gives_the_same_bits) {
     hexgpu_layout_dims dims = {.board_size = 13, .widths = {40, 80, 96, 96, 96}, .value_channels = 8,
                                .value_hidden = 16};
-    cr_assert_eq(hexgpu_cpu_conv_parts(13.0 * 13 * 9 * 80 * 80, 3, 1), 2, "layer1's conv2 must take the split path");
-    cr_assert_eq(hexgpu_cpu_conv_parts(7.0 * 7 * 9 * 96 * 96, 3, 1), 2, "layer2's conv2 must take the split path");
-    /* More helpers: as many parts as panels, if each keeps 125k multiply-adds. */
-    cr_assert_eq(hexgpu_cpu_conv_parts(7.0 * 7 * 9 * 96 * 96, 3, 6), 3);
-    cr_assert_eq(hexgpu_cpu_conv_parts(4.0 * 9 * 512 * 512, 16, 6), 7);
-    cr_assert_eq(hexgpu_cpu_conv_parts(300000.0, 16, 6), 2);
-    cr_assert_eq(hexgpu_cpu_conv_parts(100000.0, 16, 6), 1);
-    cr_assert_eq(hexgpu_cpu_conv_parts(1e9, 1, 6), 1);
+    assert_split(13.0 * 13 * 9 * 80 * 80, 3, 169, 4, 1, 5);
+    assert_split(13.0 * 13 * 9 * 80 * 80, 3, 169, 7, 2, 4);
     hexgpu_tensor_map map = {0};
     hexgpu_network net;
     hexgpu_error err;
@@ -344,9 +370,10 @@ Test(cpu_backend, lone_board_split_over_two_threads_gives_the_same_bits) {
     hexgpu_position pos[COUNT];
     for (int i = 0; i < COUNT; i++) pos[i] = hexgpu_position_random(13, 11 * i, 5 + (uint64_t)i);
     float want_logits[COUNT * CELLS], want_policy[COUNT * CELLS], want_value[COUNT];
-    for (int t = 0; t < 3; t++) {
-        /* t = 0: the whole batch on one thread; t = 1, 2: each board alone, 2 or 5 threads. */
-        hexgpu_backend_config config = {.max_batch = t ? 1 : COUNT, .threads = t == 2 ? 5 : t ? 2 : 1};
+    const int threads[] = {1, 2, 5, 8};
+    for (int t = 0; t < 4; t++) {
+        /* t = 0: the whole batch on one thread; then each board alone on 2, 5 or 8 threads. */
+        hexgpu_backend_config config = {.max_batch = t ? 1 : COUNT, .threads = threads[t]};
         void *ctx, *slot;
         cr_assert_eq(hexgpu_backend_cpu.create(&net, &config, &ctx, &err), HEXGPU_OK, "%s", err.message);
         cr_assert_eq(hexgpu_backend_cpu.slot_create(ctx, &slot, &err), HEXGPU_OK, "%s", err.message);
