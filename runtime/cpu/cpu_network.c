@@ -137,7 +137,7 @@ static void encode_inputs(const hexgpu_position *positions, int batch, int n, fl
 /* One range of boards of a batch: every pointer already points at its first board. */
 typedef struct forward_part {
     const hexgpu_cpu_network *cpu;
-    const hexgpu_cpu_helpers *helpers; /* set for a lone board: share its convolutions */
+    const hexgpu_cpu_helpers *helpers; /* set for a batch too small to split by boards: its convolutions are shared */
     const hexgpu_position *positions;
     int batch;
     float *planes, *act[3], *pooled, *value_act, *value_mean, *hidden;

@@ -1,5 +1,5 @@
 /* The CPU backend's primitive operations: convolutions through the direct kernel
- * (a lone board's split by panels over the helpers), pooling, small linear layers, the
+ * (a small batch's split by panels and rows over the helpers), pooling, small linear layers, the
  * legal-cell softmax. */
 #include "runtime/cpu/cpu_ops.h"
 

@@ -121,10 +121,12 @@ Test(cli_bench, usage_errors) {
 
 /* bench --selfplay: the search against a backend with no work gives real rates; the
  * simulations include those ending in won positions, the evaluations exclude cache
- * hits and coalesced requests, so neither exceeds the requests by much. */
+ * hits and coalesced requests, so neither exceeds the requests by much. Simulations are
+ * counted when a move's search ends, so the window is a second: a fifth of one on a
+ * loaded CI machine once ended before any move had (sims/s 0). No speed is asserted. */
 Test(cli_bench, selfplay_search_figures) {
     const char *argv[] = {"bench", "--selfplay", "--board-size", "5", "--mcts_sims", "16", "--games-in-flight", "4",
-                          "--seconds", "0.2", "--repeats", "1", "--json", NULL};
+                          "--seconds", "1", "--repeats", "1", "--json", NULL};
     hexgpu_cli_result r;
     cr_assert_eq(hexgpu_cli_run(argv, NULL, &r), 0);
     cr_assert_eq(r.exit_code, 0, "stderr: %s", r.err);
@@ -138,7 +140,7 @@ Test(cli_bench, selfplay_search_figures) {
     double sims = hexgpu_json_get(&obj, "simulations_per_s")->number;
     double evals = hexgpu_json_get(&obj, "evaluations_per_s")->number;
     double reqs = hexgpu_json_get(&obj, "requests_per_s")->number;
-    cr_assert(sims > 100 && evals > 100, "sims/s %g evals/s %g", sims, evals);
+    cr_assert(sims > 0 && evals > 0, "sims/s %g evals/s %g", sims, evals);
     cr_assert_leq(evals, reqs * 1.001, "evaluations %g <= requests %g", evals, reqs);
     hexgpu_json_free(&obj);
     hexgpu_cli_result_free(&r);

@@ -3,7 +3,7 @@
  * multiple of the 32-channel panel, boards of 1 to 13 cells a side), with and without
  * residual, bias and ReLU, against a double-precision loop; and the rule the backend
  * relies on: a board's outputs are the same bits whatever the batch it is in and
- * whatever the panel split. ctest runs this suite once per instruction-set copy. */
+ * whatever the split by panels and rows. ctest runs this suite once per instruction-set copy. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
@@ -168,11 +168,11 @@ Test(cpu_conv_kernel, a_board_gives_the_same_bits_in_any_batch_and_split, .timeo
             cr_assert(memcmp(split, whole, c.out_count * sizeof(float)) == 0, "shape %zu: split at panel %d differs",
                       i, p);
         }
-        /* Rows [0, r) then [r, rows), every r up to 60 (the AVX2 body's blocks of 48 rows,
+        /* Rows [0, r) then [r, rows), every r up to 100 (the AVX2 body's blocks of 96 rows,
          * every place in a tile) then in steps: the bits of one call. And 2 panel groups
          * x 3 row ranges, the split of a lone board over six threads. */
         int rows = c.boards * c.so * c.so;
-        for (int r = 1; r < rows; r += r < 60 ? 1 : 37) {
+        for (int r = 1; r < rows; r += r < 100 ? 1 : 37) {
             memset(split, 0xff, c.out_count * sizeof(float));
             case_run_rows(&c, 0, c.boards, 1, 1, 1, 0, panels, 0, r, split);
             case_run_rows(&c, 0, c.boards, 1, 1, 1, 0, panels, r, rows, split);
