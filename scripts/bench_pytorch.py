@@ -23,58 +23,26 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + self.shortcut(x))
+def load_network_module():
+    """The package's TwoHeadedResNet (python/hexgpu/network_torch.py), read from its file:
+    this script runs from a checkout on the GPU machine, where the hexgpu package (its C
+    extension) is not installed, and that module needs only PyTorch."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "python" / "hexgpu" / "network_torch.py"
+    spec = importlib.util.spec_from_file_location("hexgpu_network_torch", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class TwoHeadedResNet(nn.Module):
-    """The reference layout of spec/hex.md (state-dict keys match it)."""
-
-    def __init__(self, n=13, widths=(64, 64, 128, 256, 512), v=32, h=256):
-        super().__init__()
-        self.input_conv = nn.Conv2d(3, widths[0], 5, 1, 2, bias=False)
-        self.input_bn = nn.BatchNorm2d(widths[0])
-        cin = widths[0]
-        for i in range(4):
-            stride = 1 if i == 0 else 2
-            blocks = [Block(cin, widths[i + 1], stride), Block(widths[i + 1], widths[i + 1], 1)]
-            setattr(self, f"layer{i + 1}", nn.Sequential(*blocks))
-            cin = widths[i + 1]
-        self.policy_head = nn.Linear(cin, n * n)
-        self.value_pre = nn.Sequential(nn.Conv2d(cin, v, 1, bias=False), nn.BatchNorm2d(v))
-        self.value_head = nn.Sequential(nn.Linear(v, h), nn.ReLU(), nn.Dropout(0.0), nn.Linear(h, 1))
-
-    def forward(self, x):
-        x = F.relu(self.input_bn(self.input_conv(x)))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        logits = self.policy_head(x.mean(dim=(2, 3)))
-        v = F.relu(self.value_pre(x)).mean(dim=(2, 3))
-        return logits, torch.tanh(self.value_head(v))
-
-
-def dims_from_state(sd):
-    n = int(round(sd["policy_head.weight"].shape[0] ** 0.5))
-    widths = [sd["input_conv.weight"].shape[0]] + [sd[f"layer{i}.0.conv1.weight"].shape[0] for i in range(1, 5)]
-    return n, widths, sd["value_pre.0.weight"].shape[0], sd["value_head.0.weight"].shape[0]
+network_torch = load_network_module()
 
 
 def make_model(path):
     from safetensors.torch import save_file
     torch.manual_seed(1)
-    net = TwoHeadedResNet()
+    net = network_torch.TwoHeadedResNet()
     with torch.no_grad():
         for m in net.modules():
             if isinstance(m, nn.BatchNorm2d):  # trained-like statistics, so folding matters
@@ -187,9 +155,8 @@ def main():
             return
     from safetensors.torch import load_file
     sd = load_file(args.model)
-    n, widths, v, h = dims_from_state(sd)
-    base = TwoHeadedResNet(n, widths, v, h)
-    base.load_state_dict(sd, strict=True)
+    base = network_torch.network_from_state_dict(sd)  # strict: every key, every shape
+    n = base.board_size
     base.eval().cuda()
     gen = torch.Generator().manual_seed(1)
     device = torch.cuda.get_device_name(0)
@@ -201,9 +168,7 @@ def main():
         torch.backends.cuda.matmul.allow_tf32 = tf32
         net = base
         if half:
-            net = TwoHeadedResNet(n, widths, v, h)
-            net.load_state_dict(sd, strict=True)
-            net = net.eval().cuda().half().to(memory_format=torch.channels_last)
+            net = network_torch.network_from_state_dict(sd).eval().cuda().half().to(memory_format=torch.channels_last)
         for batch in [int(b) for b in args.batch.split(",")]:
             with torch.no_grad():
                 e2e = EndToEnd(net, n, batch, half, mode.endswith("graph"), gen)
