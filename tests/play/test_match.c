@@ -9,29 +9,19 @@
 #include "base/interrupt.h"
 #include "host/host_support.h"
 #include "play/match.h"
+#include "support/games_seen.h"
 
 #define SIZE 7
-#define MAX_GAMES 64
-
+/* The games the callback saw, and the wins of player A among them. */
 typedef struct seen {
-    int calls;
-    int64_t index[MAX_GAMES];
+    hexgpu_test_games_seen games;
     int a_wins;
-    int interrupt_at, fail_at;
-    volatile sig_atomic_t *interrupt;
 } seen;
 
 static hexgpu_status on_game(void *user, const hexgpu_match_game *g, hexgpu_error *err) {
     seen *s = user;
-    cr_assert_lt(s->calls, MAX_GAMES);
-    s->index[s->calls++] = g->index;
     s->a_wins += (g->winner == HEXGPU_BLUE) == g->a_blue;
-    if (s->calls == s->interrupt_at) hexgpu_interrupt_raise(s->interrupt);
-    if (s->calls == s->fail_at) {
-        snprintf(err->message, sizeof err->message, "test: disk full");
-        return err->status = HEXGPU_ERR_IO;
-    }
-    return HEXGPU_OK;
+    return hexgpu_test_games_seen_record(&s->games, g->index, err);
 }
 
 static int by_index(const void *a, const void *b) {
@@ -43,6 +33,7 @@ static int by_index(const void *a, const void *b) {
  * the result holds exactly the games reported to the callback. Returns whether a game
  * finished after one with a smaller index was still in flight (the case that matters). */
 static int stopped_match_keeps_every_finished_game(seen *s, hexgpu_status want) {
+    hexgpu_test_games_seen *games = &s->games;
     hexgpu_synthetic_config sc = {.board_size = SIZE};
     hexgpu_engine_options o;
     hexgpu_engine_options_default(&o);
@@ -54,20 +45,20 @@ static int stopped_match_keeps_every_finished_game(seen *s, hexgpu_status want) 
     const int sims[2] = {8, 2}; /* games of different lengths finish out of index order */
     for (int p = 0; p < 2; p++) c.players[p].engine = engine, c.players[p].mcts.simulations = sims[p];
     volatile sig_atomic_t flag = 0;
-    c.interrupt = s->interrupt = &flag;
+    c.interrupt = games->interrupt = &flag;
     hexgpu_match_result r;
     hexgpu_error err = {0};
     hexgpu_status st = hexgpu_match_run(&c, on_game, s, &r, &err);
     cr_assert_eq(st, want, "%s", err.message);
-    cr_assert_eq(r.interrupted, s->interrupt_at > 0);
-    cr_assert_eq(r.games, s->calls, "%lld games counted of the %d finished", (long long)r.games, s->calls);
-    qsort(s->index, (size_t)s->calls, sizeof s->index[0], by_index);
+    cr_assert_eq(r.interrupted, games->interrupt_at > 0);
+    cr_assert_eq(r.games, games->calls, "%lld games counted of the %d finished", (long long)r.games, games->calls);
+    qsort(games->index, (size_t)games->calls, sizeof games->index[0], by_index);
     int64_t moves = 0;
     int a_wins = 0;
-    for (int i = 0; i < s->calls; i++) {
+    for (int i = 0; i < games->calls; i++) {
         const hexgpu_match_game *g = &r.list[i];
-        cr_assert_eq(g->index, s->index[i], "list[%d] is game %lld, not %lld", i, (long long)g->index,
-                     (long long)s->index[i]);
+        cr_assert_eq(g->index, games->index[i], "list[%d] is game %lld, not %lld", i, (long long)g->index,
+                     (long long)games->index[i]);
         cr_assert(g->record && g->record[0] == '#', "game %lld's record", (long long)g->index);
         cr_assert_eq(g->a_blue, g->index % 2 == 0);
         moves += g->moves;
@@ -76,7 +67,7 @@ static int stopped_match_keeps_every_finished_game(seen *s, hexgpu_status want) 
     cr_assert_eq(r.moves, moves);
     cr_assert_eq(r.a_wins, a_wins);
     cr_assert_eq(s->a_wins, a_wins);
-    int gap = s->calls > 0 && s->index[s->calls - 1] >= s->calls;
+    int gap = games->calls > 0 && games->index[games->calls - 1] >= games->calls;
     hexgpu_match_result_free(&r);
     hexgpu_engine_close(engine);
     return gap;
@@ -85,13 +76,13 @@ static int stopped_match_keeps_every_finished_game(seen *s, hexgpu_status want) 
 Test(match, an_interrupt_keeps_every_finished_game, .timeout = 120) {
     int gaps = 0;
     for (int at = 3; at <= 9; at += 3) {
-        seen s = {.interrupt_at = at};
+        seen s = {.games = {.interrupt_at = at}};
         gaps += stopped_match_keeps_every_finished_game(&s, HEXGPU_OK);
     }
     cr_assert_gt(gaps, 0, "no game ever finished past one in flight: the test did not test the case");
 }
 
 Test(match, a_failure_keeps_every_finished_game, .timeout = 120) {
-    seen s = {.fail_at = 6};
+    seen s = {.games = {.fail_at = 6}};
     stopped_match_keeps_every_finished_game(&s, HEXGPU_ERR_IO);
 }

@@ -14,27 +14,13 @@
 #include "host/host_support.h"
 #include "play/selfplay.h"
 #include "play/tournament.h"
+#include "support/games_seen.h"
 
 #define SIZE 7
-#define MAX_GAMES 64
-
-typedef struct seen {
-    int calls;
-    int64_t index[MAX_GAMES];
-    int interrupt_at, fail_at;
-    volatile sig_atomic_t *interrupt;
-} seen;
+typedef hexgpu_test_games_seen seen;
 
 static hexgpu_status on_game(void *user, const hexgpu_tournament_game *g, hexgpu_error *err) {
-    seen *s = user;
-    cr_assert_lt(s->calls, MAX_GAMES);
-    s->index[s->calls++] = g->index;
-    if (s->calls == s->interrupt_at) hexgpu_interrupt_raise(s->interrupt);
-    if (s->calls == s->fail_at) {
-        snprintf(err->message, sizeof err->message, "test: disk full");
-        return err->status = HEXGPU_ERR_IO;
-    }
-    return HEXGPU_OK;
+    return hexgpu_test_games_seen_record(user, g->index, err);
 }
 
 typedef struct fixture {
