@@ -424,8 +424,7 @@ static int play(tournament_args *a, hexgpu_game_player *players, int anchor) {
     a->config.players = players;
     a->config.player_count = a->count;
     hexgpu_tournament_files files;
-    const char *dir = a->output_dir ? a->output_dir : a->default_dir;
-    int rc = hexgpu_tournament_files_open(&files, dir, &report);
+    int rc = hexgpu_tournament_files_open(&files, a->output_dir, &report);
     if (rc != HEXGPU_EXIT_OK) return rc;
     run_state state = {.args = a, .report = &report, .files = &files, .per_round = result.scheduled / a->config.rounds};
     hexgpu_error err = {0};
@@ -485,10 +484,10 @@ static int run(int argc, char **argv, tournament_args *a) {
     strftime(stamp, sizeof stamp, "%y%m%d_%H%M%S", &tm);
     snprintf(a->default_dir, sizeof a->default_dir, "data/tournament_play/tournament_%lldgames_%dmodels_%s",
              (long long)a->config.rounds, a->count, stamp);
+    if (!a->output_dir) a->output_dir = a->default_dir;
     /* The folder first, as match does: one that cannot be made costs no model load. */
     hexgpu_error err = {0};
-    if (hexgpu_dir_create(a->output_dir ? a->output_dir : a->default_dir, &err) != HEXGPU_OK)
-        return hexgpu_cli_fail(err.status == HEXGPU_ERR_IO ? HEXGPU_EXIT_FAILURE : HEXGPU_EXIT_USAGE, "%s", err.message);
+    if (hexgpu_dir_create(a->output_dir, &err) != HEXGPU_OK) return hexgpu_cli_fail_status(err.status, &err);
     hexgpu_engine *engines[MAX_ENTRANTS] = {NULL};
     hexgpu_game_player players[MAX_ENTRANTS];
     rc = open_engines(a, engines, players);

@@ -70,8 +70,6 @@ static char *format(const hexgpu_tournament_files *f, const hexgpu_tournament_re
 int hexgpu_tournament_files_open(hexgpu_tournament_files *f, const char *dir, const hexgpu_tournament_report *r) {
     memset(f, 0, sizeof *f);
     f->records_fd = f->csv_fd = -1;
-    hexgpu_error err = {0};
-    if (hexgpu_dir_create(dir, &err) != HEXGPU_OK) return hexgpu_cli_fail_status(err.status, &err);
     int code;
     if ((code = create_pair(f, dir)) != 0)
         return hexgpu_cli_fail(HEXGPU_EXIT_FAILURE, "cannot create %s: %s", f->records, strerror(code));

@@ -19,8 +19,8 @@ typedef struct hexgpu_tournament_files {
     char error[1200];
 } hexgpu_tournament_files;
 
-/* Creates dir with its missing parents and both files (exclusively, never over another
- * run's) with their headers. Returns 0, or the exit code (1) after printing the error;
+/* Creates both files in dir (made by the caller before any model loads), exclusively,
+ * never over another run's, with their headers. Returns 0, or the exit code (1) after printing the error;
  * then nothing is left open. */
 int hexgpu_tournament_files_open(hexgpu_tournament_files *files, const char *dir,
                                  const hexgpu_tournament_report *report);
