@@ -1,5 +1,6 @@
 // hexgpu serve's page: tabs and start-up. window.hexgpu.snapshot() gives the page's
-// state as plain data (the browser test reads it instead of pixels).
+// state as plain data (the browser test reads it instead of pixels); its `busy` is true while
+// the page waits on the server for anything (the engine's search or the network's view).
 'use strict';
 (function () {
   const HG = window.hexgpu;
@@ -16,7 +17,7 @@
     const g = HG.game, v = HG.viewer, d = HG.dashboard;
     return {
       tab: HG.activeTab, status: document.getElementById('status').textContent,
-      game: { size: g.size, trmph: g.trmph(), moves: g.moves(), toMove: g.toMove(), winner: g.winner, busy: g.busy,
+      game: { size: g.size, trmph: g.trmph(), moves: g.moves(), toMove: g.toMove(), winner: g.winner, busy: g.busy || g.analysing,
         error: g.error, swapped: g.actions.some((a) => a.swap), redo: g.redo.length, graph: g.graph.length,
         players: JSON.parse(JSON.stringify(g.players)), analysis: g.analysis && { moves: g.analysis.moves,
           win_prob: g.analysis.win_prob }, search: g.search && { move: g.search.move, swap: g.search.swap,

@@ -8,8 +8,8 @@
   const HG = window.hexgpu;
   const COLORS = ['blue', 'red'];
   const game = (HG.game = {
-    size: 13, actions: [], redo: [], winner: null, busy: false, analysis: null, search: null,
-    graph: [], error: null, models: [], defaultModel: null, lastSaved: null,
+    size: 13, actions: [], redo: [], winner: null, busy: false, analysing: false, analysed: 0, analysis: null,
+    search: null, graph: [], error: null, models: [], defaultModel: null, lastSaved: null,
     players: {
       blue: { kind: 'human', model: '', simulations: 200, c_puct: 1.5, temperature: 0, gumbel: true },
       red: { kind: 'engine', model: '', simulations: 200, c_puct: 1.5, temperature: 0, gumbel: true },
@@ -138,21 +138,29 @@
     game.actions.push(action);
   }
 
-  // The position changed: the network's view, then perhaps the engine's move.
+  // The position changed: the network's view, then perhaps the engine's move. Changes can
+  // overlap (a quick undo while an analysis is on its way): only the latest one's answer is
+  // used, and `analysing` stays true until it has come, so the page (and a test reading
+  // snapshot()) never takes an older position's view, or no view yet, for the current one.
   game.changed = async function (keepRedo) {
     if (!keepRedo) game.redo = [];
     game.error = null;
     const model = game.players[toMove()].model || game.defaultModel;
+    const ticket = ++game.analysed;
+    game.analysing = true;
     draw();
     try {
       const a = await HG.api.post('/api/hexgpu/analyse', { trmph: game.trmph(), model });
+      if (ticket !== game.analysed) return;
       game.analysis = a;
       game.winner = a.winner;
       game.graph = game.graph.filter((g) => g.ply < a.moves);
       game.graph.push({ ply: a.moves, blue: a.win_prob.blue });
     } catch (e) {
+      if (ticket !== game.analysed) return;
       game.error = e.message;
     }
+    game.analysing = false;
     draw();
     maybeEngine();
   };
