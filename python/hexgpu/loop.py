@@ -40,7 +40,7 @@ from .loop_steps import StepFailed, Stopped, Timer, catch_stop_signals, elo_of, 
 DEFAULTS = {
     "board_size": 13, "widths": "32,32,32,64,64", "value_channels": 32, "value_hidden": 256,
     "games": 200, "sims": 64, "window": 8, "reuse": 3.0, "epochs": 2, "batch_size": 256, "lr": 1e-3,
-    "policy_target": "visits", "loss": "alphazero", "value_weight": None,
+    "policy_target": "visits", "loss": "alphazero", "value_weight": None, "fillout_mix": 0.0, "fillouts": 32,
     "gate_games": 60, "gate_sprt": "0,35", "gate_score": 0.55, "rate_games": 40, "anchor_sims_factor": 4,
     "rate_every": 1, "seed": 1, "generations": 0, "threads": 1, "opening": "pie_rule",
     "selfplay_args": "", "match_args": "", "hexgpu": None,
@@ -68,6 +68,8 @@ def parse_args(argv):
     add("--policy-target", choices=("visits", "improved", "move"), help="policy target (visits)")
     add("--loss", choices=("alphazero", "reference"), help="loss weights (alphazero)")
     add("--value-weight", type=float, help="the value loss's weight instead of --loss's")
+    add("--fillout-mix", type=float, help="value target: (1 - L) x result + L x random fill-outs' value (0: AlphaZero)")
+    add("--fillouts", type=int, help="random fill-outs per position for --fillout-mix (32)")
     add("--gate-games", type=int, help="most games of the gate match (60)")
     add("--gate-sprt", help="the gate's SPRT ELO0,ELO1 (0,35)")
     add("--gate-score", type=float, help="promote an undecided gate at this score (0.55)")
@@ -235,7 +237,9 @@ class Loop:
                 "--init", self.checkpoint(g - 1), "--checkpoint", self.checkpoint(g), "--export", self.model(g),
                 "--batch-size", str(self.c["batch_size"]), "--lr", str(self.c["lr"]),
                 "--policy-target", self.c["policy_target"], "--loss", self.c["loss"], "--seed", str(g)]
-                + (["--value-weight", str(self.c["value_weight"])] if self.c["value_weight"] is not None else []) + [
+                + (["--value-weight", str(self.c["value_weight"])] if self.c["value_weight"] is not None else [])
+                + (["--fillout-mix", str(self.c["fillout_mix"]), "--fillouts", str(self.c["fillouts"])]
+                   if float(self.c["fillout_mix"]) > 0 else []) + [
                 "--metrics", metrics])
             write_json(os.path.join(self.gen(g), "train.json"), {"seconds": timer.seconds(), "window": [
                 os.path.relpath(w, self.root) for w in window]})

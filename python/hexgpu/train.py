@@ -165,7 +165,7 @@ def job_key(args, sidecar_list: List[str]) -> str:
     job: the data files (names and sizes) and the options that shape the batches."""
     parts = [f"{p}:{os.path.getsize(p[:-5])}" if os.path.exists(p[:-5]) else p for p in sidecar_list]
     key = json.dumps([parts, args.epochs, args.steps, args.batch_size, args.seed, args.policy_target, args.loss, args.policy_weight, args.value_weight,
-                      args.augment, args.val_fraction])
+                      args.augment, args.val_fraction, args.fillout_mix, args.fillouts])
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -207,6 +207,9 @@ def parse_args(argv):
     p.add_argument("--value-weight", type=float, help="the value loss's weight instead of --loss's")
     p.add_argument("--policy-target", choices=POLICY_TARGETS,
                    help="visits (default), improved (Gumbel), move (the played move; --loss reference's default)")
+    p.add_argument("--fillout-mix", type=float, default=0.0,
+                   help="value target: (1 - L) x the game's result + L x random fill-outs' value (default 0)")
+    p.add_argument("--fillouts", type=int, default=32, help="random fill-outs per position for --fillout-mix (32)")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="no 180-degree rotations")
     p.add_argument("--val-fraction", type=float, default=0.05, help="share of games held out (default 0.05)")
     p.add_argument("--save-every", type=int, default=200, help="checkpoint every N steps too (default 200)")
@@ -219,6 +222,8 @@ def parse_args(argv):
         args.policy_target = "move" if args.loss == "reference" else "visits"
     if args.epochs < 0 or args.steps < 0 or args.batch_size < 1 or args.save_every < 1 or not 0 <= args.val_fraction < 1:
         p.error("--epochs >= 0, --steps >= 0, --batch-size >= 1, --save-every >= 1, 0 <= --val-fraction < 1")
+    if not 0 <= args.fillout_mix <= 1 or args.fillouts < 1:
+        p.error("0 <= --fillout-mix <= 1, --fillouts >= 1")
     if (args.epochs > 0 or args.steps > 0) and not args.data:
         p.error("training needs data (or --epochs 0 to write the initial network)")
     return args
@@ -236,7 +241,7 @@ def new_network(args, board_size: Optional[int]) -> TwoHeadedResNet:
 
 def train(args) -> int:
     torch.set_num_threads(max(1, args.threads))
-    examples = read_examples(args.data, args.policy_target) if args.data else None
+    examples = read_examples(args.data, args.policy_target, args.fillout_mix, args.fillouts) if args.data else None
     n = examples.board_size if examples is not None else args.board_size
 
     resumed = os.path.exists(args.checkpoint)

@@ -16,6 +16,7 @@ from typing import List, Sequence
 
 import numpy as np
 
+from .fillout import cached_fillout_values
 from .selfplay import read_training_targets
 
 POLICY_TARGETS = ("visits", "improved", "move")
@@ -69,10 +70,13 @@ def board_planes(blue: np.ndarray, red: np.ndarray, to_move: np.ndarray, n: int)
     return planes.reshape(-1, 3, n, n)
 
 
-def read_examples(paths: Sequence[str], policy_target: str = "visits") -> Examples:
+def read_examples(paths: Sequence[str], policy_target: str = "visits", fillout_mix: float = 0.0,
+                  fillouts: int = 32) -> Examples:
     """Every row of the training targets named by paths (see sidecars). policy_target:
-    `visits`, `improved` or `move` (the reference's one-hot of the played move). ValueError
-    for files of different board sizes or no rows at all."""
+    `visits`, `improved` or `move` (the reference's one-hot of the played move).
+    fillout_mix L: the value target is (1 - L) x the result + L x the value of `fillouts`
+    random fill-outs of the position (hexgpu.fillout). ValueError for files of different
+    board sizes or no rows at all."""
     if policy_target not in POLICY_TARGETS:
         raise ValueError(f"policy target {policy_target!r}: expected one of {', '.join(POLICY_TARGETS)}")
     parts, n = [], None
@@ -91,9 +95,13 @@ def read_examples(paths: Sequence[str], policy_target: str = "visits") -> Exampl
         else:
             policy = rows[policy_target].astype(np.float32)
         red_view = np.where(to_move == 1, 1.0, -1.0).astype(np.float32)
-        parts.append(Examples(planes=board_planes(rows["blue"], rows["red"], to_move, n), policy=policy,
+        planes = board_planes(rows["blue"], rows["red"], to_move, n)
+        value = rows["result"].astype(np.float32) * red_view
+        if fillout_mix > 0:
+            value = (1 - fillout_mix) * value + fillout_mix * cached_fillout_values(sidecar, planes, fillouts)
+        parts.append(Examples(planes=planes, policy=policy,
                               has_policy=rows["policy_target"] == 1 if policy_target != "move" else np.ones(len(to_move), bool),
-                              value=rows["result"].astype(np.float32) * red_view,
+                              value=value.astype(np.float32),
                               game=game_keys(sidecar, rows["game"]), board_size=n))
     if not parts:
         raise ValueError(f"no training rows in {', '.join(map(str, paths)) or 'no files'}")
