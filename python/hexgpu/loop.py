@@ -41,6 +41,7 @@ DEFAULTS = {
     "board_size": 13, "widths": "32,32,32,64,64", "value_channels": 32, "value_hidden": 256,
     "games": 200, "sims": 64, "window": 8, "reuse": 3.0, "epochs": 2, "batch_size": 256, "lr": 1e-3,
     "policy_target": "visits", "loss": "alphazero", "value_weight": None, "fillout_mix": 0.0, "fillouts": 32,
+    "policy_from_trained": False,
     "gate_games": 60, "gate_sprt": "0,35", "gate_score": 0.55, "rate_games": 40, "anchor_sims_factor": 4,
     "rate_every": 1, "seed": 1, "generations": 0, "threads": 1, "opening": "pie_rule",
     "selfplay_args": "", "match_args": "", "hexgpu": None,
@@ -70,6 +71,8 @@ def parse_args(argv):
     add("--value-weight", type=float, help="the value loss's weight instead of --loss's")
     add("--fillout-mix", type=float, help="value target: (1 - L) x result + L x random fill-outs' value (0: AlphaZero)")
     add("--fillouts", type=int, help="random fill-outs per position for --fillout-mix (32)")
+    add("--policy-from-trained", action="store_const", const=True, help="learn the policy only from games a trained "
+        "network played: generation 0's games (a random network's search) train the value alone")
     add("--gate-games", type=int, help="most games of the gate match (60)")
     add("--gate-sprt", help="the gate's SPRT ELO0,ELO1 (0,35)")
     add("--gate-score", type=float, help="promote an undecided gate at this score (0.55)")
@@ -113,6 +116,8 @@ def resolve_config(args, p) -> Dict[str, object]:
                 "board_size", "threads"):
         if int(config[key]) < 1:
             p.error(f"--{key.replace('_', '-')} {config[key]}: must be at least 1")
+    if not 0 <= float(config["fillout_mix"]) <= 1 or int(config["fillouts"]) < 1:
+        p.error("--fillout-mix must be in 0..1 and --fillouts at least 1")
     config["hexgpu"] = find_hexgpu(config["hexgpu"], p)
     write_json(path, config)
     return config
@@ -224,16 +229,23 @@ class Loop:
         os.replace(os.path.join(folder, "selfplay.json"), summary)
         return result
 
+    def played_by_gen0(self, games: str) -> bool:
+        """Whether generation 0's network played the games in this folder (its selfplay.json)."""
+        played = read_json(os.path.join(os.path.dirname(games), "selfplay.json"))["model"]
+        return played == os.path.relpath(self.model(0), self.root)
+
     def candidate(self, g: int) -> Dict[str, object]:
         metrics = os.path.join(self.gen(g), "train_metrics.jsonl")
         if not os.path.exists(self.model(g)):
             timer = Timer()
             window = [os.path.join(self.gen(k), "games") for k in range(max(1, g - int(self.c["window"]) + 1), g + 1)]
+            data = [w for w in window if not (self.c["policy_from_trained"] and self.played_by_gen0(w))]
+            data += [a for w in window if w not in data for a in ("--value-only", w)]
             amount = ["--epochs", str(self.c["epochs"])]
             if float(self.c["reuse"]) > 0:
                 rows = training_rows(window[-1])
                 amount = ["--steps", str(max(1, math.ceil(float(self.c["reuse"]) * rows / int(self.c["batch_size"]))))]
-            self.train(window + amount + [
+            self.train(data + amount + [
                 "--init", self.checkpoint(g - 1), "--checkpoint", self.checkpoint(g), "--export", self.model(g),
                 "--batch-size", str(self.c["batch_size"]), "--lr", str(self.c["lr"]),
                 "--policy-target", self.c["policy_target"], "--loss", self.c["loss"], "--seed", str(g)]

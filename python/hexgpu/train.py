@@ -165,7 +165,7 @@ def job_key(args, sidecar_list: List[str]) -> str:
     job: the data files (names and sizes) and the options that shape the batches."""
     parts = [f"{p}:{os.path.getsize(p[:-5])}" if os.path.exists(p[:-5]) else p for p in sidecar_list]
     key = json.dumps([parts, args.epochs, args.steps, args.batch_size, args.seed, args.policy_target, args.loss, args.policy_weight, args.value_weight,
-                      args.augment, args.val_fraction, args.fillout_mix, args.fillouts])
+                      args.augment, args.val_fraction, args.fillout_mix, args.fillouts, sidecars(args.value_only)])
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -207,6 +207,9 @@ def parse_args(argv):
     p.add_argument("--value-weight", type=float, help="the value loss's weight instead of --loss's")
     p.add_argument("--policy-target", choices=POLICY_TARGETS,
                    help="visits (default), improved (Gumbel), move (the played move; --loss reference's default)")
+    p.add_argument("--value-only", action="append", default=[], metavar="DATA",
+                   help="more training targets whose rows train the value alone (repeatable): games of a "
+                        "search whose policy is not worth learning, such as a random network's")
     p.add_argument("--fillout-mix", type=float, default=0.0,
                    help="value target: (1 - L) x the game's result + L x random fill-outs' value (default 0)")
     p.add_argument("--fillouts", type=int, default=32, help="random fill-outs per position for --fillout-mix (32)")
@@ -224,7 +227,7 @@ def parse_args(argv):
         p.error("--epochs >= 0, --steps >= 0, --batch-size >= 1, --save-every >= 1, 0 <= --val-fraction < 1")
     if not 0 <= args.fillout_mix <= 1 or args.fillouts < 1:
         p.error("0 <= --fillout-mix <= 1, --fillouts >= 1")
-    if (args.epochs > 0 or args.steps > 0) and not args.data:
+    if (args.epochs > 0 or args.steps > 0) and not (args.data or args.value_only):
         p.error("training needs data (or --epochs 0 to write the initial network)")
     return args
 
@@ -241,7 +244,8 @@ def new_network(args, board_size: Optional[int]) -> TwoHeadedResNet:
 
 def train(args) -> int:
     torch.set_num_threads(max(1, args.threads))
-    examples = read_examples(args.data, args.policy_target, args.fillout_mix, args.fillouts) if args.data else None
+    examples = (read_examples(args.data, args.policy_target, args.fillout_mix, args.fillouts, args.value_only)
+                if args.data or args.value_only else None)
     n = examples.board_size if examples is not None else args.board_size
 
     resumed = os.path.exists(args.checkpoint)
@@ -275,7 +279,7 @@ def train(args) -> int:
               f"parameters) to {args.checkpoint}" + (f" and {args.export}" if args.export else ""))
         return 0
 
-    key = job_key(args, sidecars(args.data))
+    key = job_key(args, sidecars(args.data + args.value_only))
     if trainer.get("job") != key:  # a new job on these weights (or the first): from its start
         trainer = {"job": key, "epoch": 0, "step": 0, "total_steps": int(trainer.get("total_steps", 0))}
     train_set, val_set = split_by_game(examples, args.val_fraction)

@@ -71,16 +71,18 @@ def board_planes(blue: np.ndarray, red: np.ndarray, to_move: np.ndarray, n: int)
 
 
 def read_examples(paths: Sequence[str], policy_target: str = "visits", fillout_mix: float = 0.0,
-                  fillouts: int = 32) -> Examples:
-    """Every row of the training targets named by paths (see sidecars). policy_target:
-    `visits`, `improved` or `move` (the reference's one-hot of the played move).
-    fillout_mix L: the value target is (1 - L) x the result + L x the value of `fillouts`
-    random fill-outs of the position (hexgpu.fillout). ValueError for files of different
-    board sizes or no rows at all."""
+                  fillouts: int = 32, value_only: Sequence[str] = ()) -> Examples:
+    """Every row of the training targets named by paths and value_only (see sidecars); the
+    rows of value_only train the value alone (has_policy false). policy_target: `visits`,
+    `improved` or `move` (the reference's one-hot of the played move). fillout_mix L: the
+    value target is (1 - L) x the result + L x the value of `fillouts` random fill-outs of
+    the position (hexgpu.fillout). ValueError for files of different board sizes or no
+    rows at all."""
     if policy_target not in POLICY_TARGETS:
         raise ValueError(f"policy target {policy_target!r}: expected one of {', '.join(POLICY_TARGETS)}")
     parts, n = [], None
-    for sidecar in sidecars(paths):
+    without_policy = set(sidecars(value_only))
+    for sidecar in sidecars(list(paths) + list(value_only)):
         rows = read_training_targets(sidecar)
         if len(rows["game"]) == 0:
             continue
@@ -99,8 +101,8 @@ def read_examples(paths: Sequence[str], policy_target: str = "visits", fillout_m
         value = rows["result"].astype(np.float32) * red_view
         if fillout_mix > 0:
             value = (1 - fillout_mix) * value + fillout_mix * cached_fillout_values(sidecar, planes, fillouts)
-        parts.append(Examples(planes=planes, policy=policy,
-                              has_policy=rows["policy_target"] == 1 if policy_target != "move" else np.ones(len(to_move), bool),
+        has_policy = rows["policy_target"] == 1 if policy_target != "move" else np.ones(len(to_move), bool)
+        parts.append(Examples(planes=planes, policy=policy, has_policy=has_policy & (sidecar not in without_policy),
                               value=value.astype(np.float32),
                               game=game_keys(sidecar, rows["game"]), board_size=n))
     if not parts:

@@ -77,3 +77,17 @@ def test_trainer_mixes_result_and_fillouts(tmp_path):
     assert set(np.unique(fills * 8 % 2)) <= {0.0}, "a share of 8 fills, on the [-1, 1] scale"
     again = read_examples([result.path], fillout_mix=1.0, fillouts=8)
     np.testing.assert_array_equal(again.value, fills)  # read back, not drawn anew
+
+
+def test_value_only_rows_carry_no_policy(tmp_path):
+    runs = []
+    for seed in (1, 2):
+        folder = tmp_path / f"run{seed}"
+        runs.append(hexgpu.selfplay(model_path("tiny13"), num_games=2, mcts_sims=8, seed=seed, device="cpu",
+                                    output_dir=folder).path)
+    both = read_examples(runs)
+    split = read_examples([runs[0]], value_only=[runs[1]])
+    first = len(read_examples([runs[0]]))
+    assert len(split) == len(both) and both.has_policy.all()
+    assert split.has_policy[:first].all() and not split.has_policy[first:].any()
+    np.testing.assert_array_equal(split.value, both.value)

@@ -127,3 +127,28 @@ def test_stop_signal_then_rerun(tmp_path):
         fcntl.flock(held, fcntl.LOCK_EX)
         r = loop(run, "--generations", "1")
     assert r.returncode == 1 and "another loop is running" in r.stderr
+
+
+def test_fillout_values_and_a_value_only_first_generation(tmp_path):
+    """--fillout-mix trains the value on fill-outs (kept beside the games); with
+    --policy-from-trained the first generation, whose games the random network played,
+    trains no policy: its policy head is generation 0's but for AdamW's weight decay."""
+    run = tmp_path / "run"
+    r = loop(run, "--generations", "1", "--fillout-mix", "1", "--fillouts", "4", "--policy-from-trained")
+    assert r.returncode == 0, r.stderr + r.stdout
+    log = open(run / "loop.log").read()
+    assert "--value-only" in log and "(0 with a policy target)" in log
+    assert list((run / "gen_0001" / "games").glob("*.fillout4.npy"))
+    from hexgpu.train_files import load_state_dict
+    before, _ = load_state_dict(str(run / "gen_0000" / "model.safetensors"))
+    after, _ = load_state_dict(str(run / "gen_0001" / "candidate.safetensors"))
+    assert torch_allclose(after["policy_head.weight"], before["policy_head.weight"], 1e-3)
+    assert not torch_allclose(after["value_head.0.weight"], before["value_head.0.weight"], 1e-3)
+    assert json.load(open(run / "config.json"))["fillout_mix"] == 1.0
+    r = loop(run, "--fillout-mix", "2")
+    assert r.returncode == 2 and "--fillout-mix must be in 0..1" in r.stderr
+
+
+def torch_allclose(a, b, rtol):
+    import torch
+    return bool(torch.allclose(a, b, rtol=rtol, atol=1e-7))
