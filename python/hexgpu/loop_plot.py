@@ -60,7 +60,7 @@ def draw_curve(root: str) -> List[str]:
         xs, ys = [], []
         for r in logs:
             epochs = r.get("train", {}).get("epochs") or []
-            if epochs and epochs[-1].get("validation"):
+            if epochs and epochs[-1].get("validation") and (part != "policy_loss" or measured_policy(epochs[-1])):
                 xs.append(r["generation"])
                 ys.append(epochs[-1]["validation"][part])
         if xs:
@@ -88,6 +88,12 @@ def step_seconds(r: Dict[str, object]) -> float:
             + sum(m.get("wall_seconds", 0) for m in matches))
 
 
+def measured_policy(epoch: dict) -> bool:
+    """Whether an epoch's validation measured the policy: not when every row trained the
+    value alone (the trainer's policy_rows 0; older logs lack the count and measured it)."""
+    return epoch.get("validation", {}).get("policy_rows", 1) > 0
+
+
 def table(root: str) -> str:
     """One markdown row per generation: the best after it, the gate, the ratings, the losses, the time."""
     rows = ["| gen | self-play games (moves) | gate: candidate vs best | best after | vs gen 0 (equal sims) "
@@ -103,7 +109,8 @@ def table(root: str) -> str:
         moves = played.group(1) if played else "?"
         epochs = r.get("train", {}).get("epochs") or [{}]
         val = epochs[-1].get("validation") or {}
-        loss = f"{val['policy_loss']:.3f} / {val['value_loss']:.3f}" if val else ""
+        loss = (f"{val['policy_loss']:.3f}" if measured_policy(epochs[-1]) else "-") + f" / {val['value_loss']:.3f}" \
+            if val else ""
         gate = r["gate"]
         rows.append(f"| {r['generation']} | {r['selfplay']['games']} ({moves}) | {gate['a_wins']}/{gate['games']} "
                     f"{gate['sprt']['verdict']} | {r['best_after']} | {rated(r, 'gen0')} | {rated(r, 'uniform')} "

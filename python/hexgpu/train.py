@@ -129,7 +129,10 @@ def evaluate(net: TwoHeadedResNet, ex: Examples, weights, batch_size: int) -> Di
     v = totals[2] / max(len(ex), 1)
     # Python floats: the checkpoint's pickle must hold plain values (no numpy scalars), so that
     # torch.load(weights_only=True) and hexgpu's restricted unpickler both read it.
-    return {"loss": float(policy_weight * p + value_weight * v), "policy_loss": float(p), "value_loss": float(v)}
+    # policy_rows: 0 when every row trained the value alone (--value-only), whose policy loss
+    # of 0 is no measurement (the curve leaves it out).
+    return {"loss": float(policy_weight * p + value_weight * v), "policy_loss": float(p), "value_loss": float(v),
+            "policy_rows": int(policy_rows)}
 
 
 class Progress:

@@ -145,6 +145,15 @@ def test_fillout_values_and_a_value_only_first_generation(tmp_path):
     assert torch_allclose(after["policy_head.weight"], before["policy_head.weight"], 1e-3)
     assert not torch_allclose(after["value_head.0.weight"], before["value_head.0.weight"], 1e-3)
     assert json.load(open(run / "config.json"))["fillout_mix"] == 1.0
+    # Its validation measures no policy loss, and the curve and the table leave it out.
+    from hexgpu.loop_plot import measured_policy
+    from hexgpu.network_torch import TwoHeadedResNet
+    from hexgpu.train import evaluate, loss_weights
+    from hexgpu.train_data import read_examples
+    value_only = read_examples([], value_only=[str(run / "gen_0001" / "games")])
+    metrics = evaluate(TwoHeadedResNet(5, (4, 4, 4, 8, 8), 4, 8), value_only, loss_weights("alphazero"), 32)
+    assert metrics["policy_rows"] == 0 and not measured_policy({"validation": metrics})
+    assert measured_policy({"validation": {"policy_loss": 4.2, "value_loss": 0.9}})  # older logs: measured
     r = loop(run, "--fillout-mix", "2")
     assert r.returncode == 2 and "--fillout-mix must be in 0..1" in r.stderr
 
