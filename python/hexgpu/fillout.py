@@ -12,6 +12,7 @@ is not. `python -m hexgpu.train --fillout-mix L` trains on (1 - L) x result + L 
 as AlphaGo mixed its rollouts with its value network; L = 0 is AlphaZero.
 """
 import os
+import zlib
 
 import numpy as np
 
@@ -70,7 +71,8 @@ def fillout_values(planes: np.ndarray, fills: int, seed: int = 0, chunk_fills: i
 
 def cached_fillout_values(sidecar: str, planes: np.ndarray, fills: int) -> np.ndarray:
     """fillout_values of a sidecar's rows, kept beside it (`<stem>.fillout<K>.npy`, seeded by
-    the file name) so that a window of generations computes each file once."""
+    the file's name) so that a window of generations computes each file once. A folder that
+    cannot be written to (read-only data) costs the recomputation next time, not the run."""
     path = sidecar[:-len(".train.json")] + f".fillout{fills}.npy"
     try:
         values = np.load(path)
@@ -78,13 +80,14 @@ def cached_fillout_values(sidecar: str, planes: np.ndarray, fills: int) -> np.nd
             return values
     except (OSError, ValueError):
         pass
-    values = fillout_values(planes, fills, seed=zlib_name(sidecar))
+    values = fillout_values(planes, fills, seed=zlib.crc32(os.path.basename(sidecar).encode()))
     tmp = path + ".tmp.npy"
-    np.save(tmp, values)
-    os.replace(tmp, path)
+    try:
+        np.save(tmp, values)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
     return values
-
-
-def zlib_name(path: str) -> int:
-    import zlib
-    return zlib.crc32(os.path.basename(path).encode())

@@ -9,6 +9,7 @@ import numpy as np
 
 import hexgpu
 from conftest import model_path
+from hexgpu import fillout
 from hexgpu.fillout import blue_connects, fillout_values
 from hexgpu.train_data import read_examples
 
@@ -66,7 +67,7 @@ def test_the_side_to_move_takes_its_share():
     assert fillout_values(chain, fills=4000, seed=2)[0] < 2 * p_both_red - 1
 
 
-def test_trainer_mixes_result_and_fillouts(tmp_path):
+def test_trainer_mixes_result_and_fillouts(tmp_path, monkeypatch):
     result = hexgpu.selfplay(model_path("tiny13"), num_games=3, mcts_sims=8, seed=7, device="cpu", output_dir=tmp_path)
     plain = read_examples([result.path])
     mixed = read_examples([result.path], fillout_mix=0.25, fillouts=8)
@@ -77,6 +78,16 @@ def test_trainer_mixes_result_and_fillouts(tmp_path):
     assert set(np.unique(fills * 8 % 2)) <= {0.0}, "a share of 8 fills, on the [-1, 1] scale"
     again = read_examples([result.path], fillout_mix=1.0, fillouts=8)
     np.testing.assert_array_equal(again.value, fills)  # read back, not drawn anew
+    # A folder that cannot be written to: the values are computed (the same: seeded by the
+    # file's name), not kept, and the run goes on.
+    cache[0].unlink()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(fillout.np, "save", refuse)
+    unkept = read_examples([result.path], fillout_mix=1.0, fillouts=8)
+    np.testing.assert_array_equal(unkept.value, fills)
+    assert not list(tmp_path.glob("*.fillout8*"))
 
 
 def test_value_only_rows_carry_no_policy(tmp_path):
